@@ -1,0 +1,149 @@
+// One agent = one node: membership, the shared mirrors of etcd state, the
+// leader role (active only while elected) and the scheduler. This file only
+// wires them together and handles the node's life: join, lease loss, shutdown.
+import { hostname } from 'node:os';
+import type { Cluster } from './core/etcd';
+import { keys } from './core/keys';
+import { PrefixMirror } from './core/mirror';
+import type { NodeRecord } from './core/records';
+import { Membership } from './node/membership';
+import { Leader } from './leader/leader';
+import { Scheduler, DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler/scheduler';
+import { pruneLogs } from './runner/logfiles';
+import { VERSION } from './version';
+
+export interface AgentOptions {
+  nodeId: string;
+  labels: Record<string, string>;
+  capacity: number;
+  dataDir: string;
+  leaseTtlSec: number;
+  scheduler?: Partial<Omit<SchedulerOptions, 'dataDir'>>;
+  /** How long a shutdown waits for runs in flight before stopping them. */
+  drainTimeoutMs?: number;
+  log?: (msg: string) => void;
+}
+
+export class Agent {
+  readonly membership: Membership;
+  readonly leader: Leader;
+  readonly scheduler: Scheduler;
+  private mirrors: PrefixMirror[] = [];
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private readonly log: (msg: string) => void;
+  private readonly record: NodeRecord;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly opts: AgentOptions,
+  ) {
+    this.log = opts.log ?? ((msg) => console.log(`${new Date().toISOString()} [${opts.nodeId}] ${msg}`));
+    this.record = {
+      id: opts.nodeId,
+      hostname: hostname(),
+      pid: process.pid,
+      labels: opts.labels,
+      capacity: opts.capacity,
+      startedAt: Date.now(),
+      version: VERSION,
+    };
+    this.membership = new Membership(cluster, this.record, opts.leaseTtlSec, opts.dataDir, this.log);
+    const onError = (err: Error) => this.log(`watch error (${err.message}); re-listing`);
+    const mirror = (prefix: string) => {
+      const m = new PrefixMirror(cluster.ns, prefix, { onError });
+      this.mirrors.push(m);
+      return m;
+    };
+    const jobs = mirror(keys.jobs);
+    const assignments = mirror(keys.assignments);
+    const nodes = mirror(keys.nodes);
+    const leader = mirror(keys.leader);
+    const triggers = mirror(keys.triggers);
+    const active = mirror(keys.active);
+    this.leader = new Leader(cluster, this.membership, { jobs, nodes, assignments, leader, active }, this.log);
+    this.scheduler = new Scheduler(
+      cluster,
+      this.membership,
+      { jobs, assignments, triggers },
+      { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler, dataDir: opts.dataDir },
+      this.log,
+    );
+    this.membership.on('lost', () => void this.rejoin());
+    this.membership.on('etcd-error', (err: Error) => this.log(`lease keepalive failed: ${err.message}`));
+  }
+
+  async start(): Promise<void> {
+    await this.membership.join();
+    this.log(`joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`);
+    // The active/ mirror is the leader's alone; it starts when elected.
+    const [jobs, assignments, nodes, leader, triggers] = this.mirrors;
+    await Promise.all([jobs, assignments, nodes, leader, triggers].map((m) => m.start()));
+    this.leader.start();
+    this.scheduler.start();
+    this.pruneTimer = setInterval(() => void this.pruneLogs(), 10 * 60_000);
+    this.pruneTimer.unref();
+  }
+
+  /** After losing our lease: join again under a new epoch; the leader reassigns. */
+  private async rejoin(): Promise<void> {
+    for (let attempt = 0; !this.stopping; attempt++) {
+      try {
+        await this.membership.join();
+        this.log(`rejoined (epoch ${this.membership.epoch})`);
+        this.leader.start();
+        return;
+      } catch (err) {
+        if (attempt % 10 === 0) this.log(`rejoin failed: ${(err as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  /**
+   * Graceful shutdown: hand our jobs back (the leader moves them while we still
+   * live, so nothing waits for our lease to expire), let runs in flight finish,
+   * then release the lease.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log('shutting down: handing jobs back');
+    const drainMs = this.opts.drainTimeoutMs ?? 30_000;
+    try {
+      await this.cluster.ns
+        .if(keys.node(this.opts.nodeId), 'Create', '==', this.membership.epoch)
+        .then(
+          this.cluster.ns
+            .put(keys.node(this.opts.nodeId))
+            .value(JSON.stringify({ ...this.record, draining: true }))
+            .lease(this.membership.leaseId),
+        )
+        .commit();
+      // If we lead, our own leader moves the jobs before it resigns.
+      const soon = Date.now() + 2000;
+      while (this.leader.isLeader && this.scheduler.ownedJobs().length && Date.now() < soon)
+        await new Promise((r) => setTimeout(r, 50));
+      await this.leader.resign();
+      const until = Date.now() + Math.min(drainMs, 10_000);
+      while (this.scheduler.ownedJobs().length && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    } catch (err) {
+      this.log(`could not hand jobs back (${(err as Error).message}); they move when our lease expires`);
+    }
+    this.scheduler.stop();
+    await this.scheduler.drain(drainMs);
+    await this.membership.leave();
+    this.leader.stop();
+    clearInterval(this.pruneTimer);
+    for (const m of this.mirrors) m.close();
+    this.log('stopped');
+  }
+
+  private async pruneLogs(): Promise<void> {
+    try {
+      await pruneLogs(this.opts.dataDir, { maxAgeMs: 7 * 86_400_000, maxTotalBytes: 1 << 30 });
+    } catch (err) {
+      this.log(`pruning local logs: ${(err as Error).message}`);
+    }
+  }
+}

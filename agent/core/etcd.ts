@@ -1,0 +1,106 @@
+// Connecting to etcd, and the few rules every caller needs:
+// - hosts are always passed as an array (a comma string is one bogus host);
+// - unary calls are NOT retried by the client: a retried transaction can commit
+//   twice or report failure although it committed, so retries are ours to make;
+// - every call has a deadline, so a dead etcd turns into an error, not a hang.
+import { readFileSync } from 'node:fs';
+import { Etcd3, Namespace, IOptions, isRecoverableError } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } from 'cockatiel';
+import { normalizePrefix, DEFAULT_PREFIX } from './keys';
+
+export interface ConnectOptions {
+  endpoints: string[];
+  prefix?: string;
+  user?: string;
+  password?: string;
+  cacert?: string;
+  cert?: string;
+  key?: string;
+  /** Deadline of each unary call. */
+  callTimeoutMs?: number;
+}
+
+export interface Cluster {
+  client: Etcd3;
+  /** The client scoped to the cluster prefix: use this for every key in keys.ts. */
+  ns: Namespace;
+  prefix: string;
+  endpoints: string[];
+  close(): void;
+}
+
+export function parseEndpoints(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => (/^[a-z]+:\/\//.test(s) ? s : `http://${s}`));
+}
+
+export function connect(opts: ConnectOptions): Cluster {
+  if (opts.endpoints.length === 0) {
+    throw new Error('no etcd endpoints given; pass --etcd http://127.0.0.1:2379 or set PEPPERCORN_ETCD');
+  }
+  const callTimeoutMs = opts.callTimeoutMs ?? 5000;
+  const options: IOptions = {
+    hosts: opts.endpoints,
+    dialTimeout: Math.min(callTimeoutMs, 3000),
+    // Streams (watch, keepalive) must not carry a deadline; unary calls must.
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
+    faultHandling: {
+      global: noop,
+      // The default breaker stays open 5 s after 3 failures, which would slow
+      // recovery after an etcd restart; a shorter one still spreads load over hosts.
+      host: () =>
+        circuitBreaker(
+          handleWhen(isRecoverableError),
+          { halfOpenAfter: 500, breaker: new ConsecutiveBreaker(3) },
+        ),
+    },
+  };
+  if (opts.user) options.auth = { username: opts.user, password: opts.password ?? '' };
+  if (opts.cacert) {
+    options.credentials = {
+      rootCertificate: readFileSync(opts.cacert),
+      privateKey: opts.key ? readFileSync(opts.key) : undefined,
+      certChain: opts.cert ? readFileSync(opts.cert) : undefined,
+    };
+  }
+  const client = new Etcd3(options);
+  const prefix = normalizePrefix(opts.prefix ?? DEFAULT_PREFIX);
+  return {
+    client,
+    ns: client.namespace(prefix),
+    prefix,
+    endpoints: opts.endpoints,
+    close: () => client.close(),
+  };
+}
+
+/** One readable line for an etcd failure, naming the endpoints tried. */
+export function describeEtcdError(err: unknown, endpoints: string[]): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const name = err instanceof Error ? err.constructor.name : '';
+  if (/Unavailable|ECONNREFUSED|No connection established|deadline|Deadline|BrokenCircuit|failed to connect/i.test(msg + name)) {
+    return `cannot reach etcd at ${endpoints.join(', ')} (${firstLine(msg)}); check that etcd is running and --etcd / PEPPERCORN_ETCD is right`;
+  }
+  if (/authenticat|permission denied|invalid auth token/i.test(msg)) {
+    return `etcd at ${endpoints.join(', ')} refused the credentials (${firstLine(msg)}); check --user/--password`;
+  }
+  return `etcd error: ${firstLine(msg)}`;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].slice(0, 200);
+}
+
+/** Rejects after `ms`: for the few calls the client does not put a deadline on (lease keepalive). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}

@@ -1,0 +1,12 @@
+// Stable string hashing: the same input gives the same number on every machine and every run,
+// which is what H expansion and crontab name suffixes rely on (Math.random would not).
+
+/** 32-bit FNV-1a over the UTF-8 bytes of `text`. */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}

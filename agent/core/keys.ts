@@ -1,0 +1,108 @@
+// The etcd key layout: the only place in Peppercorn that spells a key.
+// Everything below is relative to the cluster prefix (default `/peppercorn/`),
+// so several clusters can share one etcd.
+//
+//   jobs/<job>                    job spec (JSON)                       written by CLI/console
+//   cursors/<job>                 last scheduled time claimed           claim transaction
+//   assign/<job>                  which node (and epoch) owns the job   leader, fenced
+//   nodes/<node>                  live node, bound to its lease         the node itself
+//   members/<node>                every node ever seen (survives death) the node itself
+//   leader                        the leader, bound to its node lease   campaign
+//   runs/<job>/<time>.<attempt>   run record                            claim, outcome
+//   active/<node>/<run id>        runs in flight on a node              claim, outcome
+//   triggers/<job>/<time>.<attempt>  a run asked for by hand or by a retry
+//   logs/<run id>/<seq>           output chunks, bound to a shared lease
+//
+// A run id is `<job>.<scheduled ms>.<attempt>`: job names cannot contain dots, so
+// it parses back, and the same scheduled time always gets the same id, which a
+// job can use as an idempotency key.
+
+export const DEFAULT_PREFIX = '/peppercorn/';
+
+/** Zero-padded so that keys sort in time order (good until the year 2286). */
+const TIME_WIDTH = 13;
+const SEQ_WIDTH = 8;
+
+export function normalizePrefix(prefix: string): string {
+  let p = prefix.trim() || DEFAULT_PREFIX;
+  if (!p.startsWith('/')) p = '/' + p;
+  if (!p.endsWith('/')) p += '/';
+  return p;
+}
+
+export interface RunRef {
+  job: string;
+  scheduledAt: number;
+  attempt: number;
+}
+
+export function formatRunId(ref: RunRef): string {
+  return `${ref.job}.${ref.scheduledAt}.${ref.attempt}`;
+}
+
+export function parseRunId(id: string): RunRef | null {
+  const m = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.(\d{1,13})\.(\d{1,4})$/.exec(id);
+  if (!m) return null;
+  return { job: m[1], scheduledAt: Number(m[2]), attempt: Number(m[3]) };
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+function timeAttempt(scheduledAt: number, attempt: number): string {
+  return `${pad(scheduledAt, TIME_WIDTH)}.${attempt}`;
+}
+
+/** Relative key names; the client is namespaced to the prefix. */
+export const keys = {
+  jobs: 'jobs/',
+  job: (name: string) => `jobs/${name}`,
+  jobName: (key: string) => key.slice('jobs/'.length),
+
+  cursors: 'cursors/',
+  cursor: (job: string) => `cursors/${job}`,
+
+  assignments: 'assign/',
+  assignment: (job: string) => `assign/${job}`,
+  assignmentJob: (key: string) => key.slice('assign/'.length),
+
+  nodes: 'nodes/',
+  node: (id: string) => `nodes/${id}`,
+  nodeId: (key: string) => key.slice('nodes/'.length),
+
+  members: 'members/',
+  member: (id: string) => `members/${id}`,
+
+  leader: 'leader',
+
+  runs: 'runs/',
+  jobRuns: (job: string) => `runs/${job}/`,
+  run: (ref: RunRef) => `runs/${ref.job}/${timeAttempt(ref.scheduledAt, ref.attempt)}`,
+  /** The first run key of `job` scheduled at or after `time`: a range bound for pruning. */
+  runsFrom: (job: string, time: number) => `runs/${job}/${pad(time, TIME_WIDTH)}`,
+  runRef: (key: string): RunRef | null => {
+    const m = /^runs\/([^/]+)\/(\d+)\.(\d+)$/.exec(key);
+    return m ? { job: m[1], scheduledAt: Number(m[2]), attempt: Number(m[3]) } : null;
+  },
+
+  active: 'active/',
+  activeOn: (node: string) => `active/${node}/`,
+  activeRun: (node: string, runId: string) => `active/${node}/${runId}`,
+  activeParse: (key: string): { node: string; runId: string } | null => {
+    const m = /^active\/([^/]+)\/(.+)$/.exec(key);
+    return m ? { node: m[1], runId: m[2] } : null;
+  },
+
+  triggers: 'triggers/',
+  jobTriggers: (job: string) => `triggers/${job}/`,
+  trigger: (ref: RunRef) => `triggers/${ref.job}/${timeAttempt(ref.scheduledAt, ref.attempt)}`,
+  triggerRef: (key: string): RunRef | null => {
+    const m = /^triggers\/([^/]+)\/(\d+)\.(\d+)$/.exec(key);
+    return m ? { job: m[1], scheduledAt: Number(m[2]), attempt: Number(m[3]) } : null;
+  },
+
+  logs: (runId: string) => `logs/${runId}/`,
+  logChunk: (runId: string, seq: number) => `logs/${runId}/${pad(seq, SEQ_WIDTH)}`,
+  logSeq: (key: string) => Number(key.slice(key.lastIndexOf('/') + 1)),
+};

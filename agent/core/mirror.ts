@@ -1,0 +1,140 @@
+// A live in-memory copy of one key prefix: list, then watch from the next
+// revision. Any watcher error (a compacted revision surfaces as a bare `error`)
+// or a stalled stream is handled the same way: list again, then watch again.
+// Readers get `change` events and read `entries`; one mirror can serve many views.
+import { EventEmitter } from 'node:events';
+import type { Namespace, Watcher, IKeyValue } from 'etcd3';
+
+export interface Entry {
+  key: string;
+  value: Buffer;
+  createRevision: number;
+  modRevision: number;
+  lease: string;
+}
+
+export interface MirrorOptions {
+  /** Re-list this often even without errors, to survive a silently stalled watch. */
+  resyncMs?: number;
+  onError?: (err: Error) => void;
+}
+
+export function toEntry(kv: IKeyValue): Entry {
+  return {
+    key: kv.key.toString(),
+    value: kv.value,
+    createRevision: Number(kv.create_revision),
+    modRevision: Number(kv.mod_revision),
+    lease: String(kv.lease),
+  };
+}
+
+export class PrefixMirror extends EventEmitter {
+  readonly entries = new Map<string, Entry>();
+  /** The revision the mirror is known to be current at. */
+  revision = 0;
+  private watcher: Watcher | undefined;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private backoffMs = 250;
+  private syncing: Promise<void> | undefined;
+
+  constructor(
+    private readonly ns: Namespace,
+    readonly prefix: string,
+    private readonly opts: MirrorOptions = {},
+  ) {
+    super();
+  }
+
+  /** Resolves after the first successful list; keeps retrying until then. */
+  start(): Promise<void> {
+    return new Promise((resolve) => {
+      this.once('synced', resolve);
+      void this.sync();
+      const resyncMs = this.opts.resyncMs ?? 30_000;
+      this.resyncTimer = setInterval(() => void this.sync(), resyncMs);
+      this.resyncTimer.unref();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.resyncTimer);
+    void this.watcher?.cancel().catch(() => undefined);
+    this.watcher = undefined;
+  }
+
+  /** Re-list now (e.g. after our own write, or when a reader suspects staleness). */
+  sync(): Promise<void> {
+    if (!this.syncing) {
+      this.syncing = this.relist().finally(() => (this.syncing = undefined));
+    }
+    return this.syncing;
+  }
+
+  private async relist(): Promise<void> {
+    if (this.closed) return;
+    const old = this.watcher;
+    this.watcher = undefined;
+    if (old) void old.cancel().catch(() => undefined);
+    try {
+      const res = await this.ns.getAll().prefix(this.prefix).exec();
+      if (this.closed) return;
+      const rev = Number(res.header.revision);
+      this.entries.clear();
+      for (const kv of res.kvs) {
+        const e = toEntry(kv);
+        this.entries.set(e.key, e);
+      }
+      this.revision = rev;
+      await this.watchFrom(rev + 1);
+      this.backoffMs = 250;
+      this.emit('change', null);
+      this.emit('synced');
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private async watchFrom(rev: number): Promise<void> {
+    const w = await this.ns
+      .watch()
+      .prefix(this.prefix)
+      .startRevision(String(rev))
+      .create();
+    if (this.closed) {
+      void w.cancel();
+      return;
+    }
+    this.watcher = w;
+    w.on('error', (err) => {
+      if (this.watcher === w) this.fail(err);
+    });
+    w.on('data', (res) => {
+      if (this.watcher !== w) return;
+      const changed: string[] = [];
+      for (const ev of res.events) {
+        const e = toEntry(ev.kv);
+        if (ev.type === 'Delete') this.entries.delete(e.key);
+        else this.entries.set(e.key, e);
+        changed.push(e.key);
+      }
+      this.revision = Math.max(this.revision, Number(res.header.revision));
+      if (changed.length) this.emit('change', changed);
+    });
+  }
+
+  private fail(err: Error): void {
+    if (this.closed) return;
+    this.opts.onError?.(err);
+    const old = this.watcher;
+    this.watcher = undefined;
+    if (old) void old.cancel().catch(() => undefined);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.sync(), this.backoffMs);
+    this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+  }
+}

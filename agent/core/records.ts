@@ -1,0 +1,142 @@
+// The values Peppercorn keeps in etcd, and their decoding. A value that does not
+// decode (hand-edited, truncated, from a future version) is reported with its key
+// and skipped by the caller: a corrupt record must never stop a node or the leader.
+
+export interface NodeRecord {
+  id: string;
+  hostname: string;
+  pid: number;
+  labels: Record<string, string>;
+  capacity: number;
+  startedAt: number;
+  version: string;
+  /** Set while the agent shuts down: the leader moves its jobs away. */
+  draining?: boolean;
+}
+
+export interface LeaderRecord {
+  node: string;
+  /** The leader node's epoch (create revision of its node key). */
+  epoch: number;
+  since: number;
+}
+
+export interface Assignment {
+  node: string;
+  /** The owner's epoch: a node that restarts under the same id does not inherit its old jobs' claims. */
+  epoch: number;
+  since: number;
+  /** Leader node that wrote it. */
+  by: string;
+}
+
+export interface Cursor {
+  /** The latest scheduled time (ms) already accounted for: claimed or recorded as skipped. */
+  t: number;
+  /** Loop jobs: iterations claimed so far. */
+  n?: number;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timeout' | 'lost' | 'skipped';
+export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'lost', 'skipped'];
+
+export type RunCause = 'schedule' | 'manual' | 'retry' | 'loop';
+
+export interface RunRecord {
+  id: string;
+  job: string;
+  /** The node that claimed it ('' for a skipped range nobody claimed). */
+  node: string;
+  epoch: number;
+  attempt: number;
+  cause: RunCause;
+  scheduledAt: number;
+  claimedAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  status: RunStatus;
+  exitCode?: number | null;
+  signal?: string | null;
+  /** Why it ended the way it did, in words: set for skipped, lost, failed-to-start, retries. */
+  reason?: string;
+  /** Skipped records cover a range: the last skipped time and how many times it holds. */
+  until?: number;
+  count?: number;
+  tail?: string;
+  outputBytes?: number;
+}
+
+export interface ActiveEntry {
+  job: string;
+  epoch: number;
+  since: number;
+}
+
+export interface TriggerRecord {
+  at: number;
+  by: string;
+  reason: string;
+}
+
+export class CorruptValueError extends Error {
+  constructor(
+    readonly key: string,
+    problem: string,
+  ) {
+    super(`corrupt value at ${key}: ${problem}; fix or delete the key (etcdctl del ${key})`);
+  }
+}
+
+type Shape = Record<string, 'string' | 'number' | 'object' | 'boolean' | 'string?' | 'number?' | 'object?'>;
+
+const shapes = {
+  node: { id: 'string', labels: 'object', capacity: 'number', startedAt: 'number' },
+  leader: { node: 'string', epoch: 'number' },
+  assignment: { node: 'string', epoch: 'number' },
+  cursor: { t: 'number', n: 'number?' },
+  run: { id: 'string', job: 'string', status: 'string', scheduledAt: 'number', attempt: 'number' },
+  active: { job: 'string', epoch: 'number' },
+  trigger: { at: 'number', by: 'string' },
+  job: { name: 'string', kind: 'string', command: 'string' },
+} satisfies Record<string, Shape>;
+
+export type RecordKind = keyof typeof shapes;
+
+/** Decodes a JSON value and checks the fields every reader relies on. Throws CorruptValueError. */
+export function decode<T>(kind: RecordKind, key: string, value: Buffer | string): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString());
+  } catch {
+    throw new CorruptValueError(key, `not JSON (${JSON.stringify(value.toString().slice(0, 40))})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CorruptValueError(key, `expected a ${kind} object`);
+  }
+  const obj = parsed as Record<string, unknown>;
+  for (const [field, type] of Object.entries(shapes[kind] as Shape)) {
+    const optional = type.endsWith('?');
+    const want = optional ? type.slice(0, -1) : type;
+    const v = obj[field];
+    if (v === undefined && optional) continue;
+    if (typeof v !== want || (want === 'number' && !Number.isFinite(v)) || (want === 'object' && v === null)) {
+      throw new CorruptValueError(key, `field "${field}" should be a ${want}`);
+    }
+  }
+  return parsed as T;
+}
+
+/** Like decode, but reports and returns undefined instead of throwing. */
+export function decodeOr<T>(
+  kind: RecordKind,
+  key: string,
+  value: Buffer | string,
+  report: (err: CorruptValueError) => void,
+): T | undefined {
+  try {
+    return decode<T>(kind, key, value);
+  } catch (err) {
+    report(err as CorruptValueError);
+    return undefined;
+  }
+}

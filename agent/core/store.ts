@@ -1,0 +1,368 @@
+// What the CLI and the desktop console do to a cluster: jobs, runs, nodes, logs.
+// Agents never go through here; they have their own protocol (scheduler, leader).
+import type { IOperation } from 'etcd3';
+import type { Cluster } from './etcd';
+import { keys, parseRunId, formatRunId, type RunRef } from './keys';
+import {
+  decode,
+  decodeOr,
+  CorruptValueError,
+  type ActiveEntry,
+  type Assignment,
+  type Cursor,
+  type LeaderRecord,
+  type NodeRecord,
+  type RunRecord,
+  type TriggerRecord,
+} from './records';
+import type { JobSpec } from './job/spec';
+import { canonicalJob } from './job/spec';
+import { compileSchedule } from './job/schedule';
+
+export type ApplyResult = 'created' | 'updated' | 'unchanged';
+
+export interface NodeView {
+  id: string;
+  alive: boolean;
+  leader: boolean;
+  epoch: number;
+  hostname: string;
+  labels: Record<string, string>;
+  capacity: number;
+  running: number;
+  jobs: number;
+  startedAt: number;
+  draining: boolean;
+}
+
+export interface JobView {
+  spec: JobSpec;
+  owner: string | null;
+  cursor: number | null;
+}
+
+const TXN_JOBS = 40; // each job takes up to 2 ops and 1 compare; etcd allows 128 ops
+
+export class Store {
+  /** Corrupt values met while reading; shown to the user, never fatal. */
+  readonly warnings: string[] = [];
+
+  constructor(readonly cluster: Cluster) {}
+
+  private get ns() {
+    return this.cluster.ns;
+  }
+
+  private warn = (err: CorruptValueError) => this.warnings.push(err.message);
+
+  // ---- jobs --------------------------------------------------------------------
+
+  /**
+   * Stores validated specs. A new job's cursor starts now (it does not run for
+   * times before it existed); a changed schedule takes effect from now too.
+   */
+  async applyJobs(jobs: JobSpec[]): Promise<{ name: string; result: ApplyResult }[]> {
+    const out: { name: string; result: ApplyResult }[] = [];
+    for (let i = 0; i < jobs.length; i += TXN_JOBS) {
+      out.push(...(await this.applyBatch(jobs.slice(i, i + TXN_JOBS))));
+    }
+    return out;
+  }
+
+  private async applyBatch(jobs: JobSpec[]): Promise<{ name: string; result: ApplyResult }[]> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const now = Date.now();
+      const existing = await Promise.all(jobs.map((j) => this.ns.get(keys.job(j.name)).exec()));
+      const cursors = await Promise.all(jobs.map((j) => this.ns.get(keys.cursor(j.name)).exec()));
+      const results: { name: string; result: ApplyResult }[] = [];
+      const ops: IOperation[] = [];
+      const compares: [string, number][] = [];
+      jobs.forEach((job, i) => {
+        const kv = existing[i].kvs[0];
+        compares.push([keys.job(job.name), kv ? Number(kv.mod_revision) : 0]);
+        const value = JSON.stringify(job);
+        let old: JobSpec | undefined;
+        if (kv) old = decodeOr<JobSpec>('job', keys.job(job.name), kv.value, this.warn);
+        if (old && canonicalJob(old) === canonicalJob(job)) {
+          results.push({ name: job.name, result: 'unchanged' });
+          return;
+        }
+        ops.push(this.ns.put(keys.job(job.name)).value(value));
+        const timing = (j: JobSpec) => JSON.stringify([j.kind, j.schedule, j.timezone, j.at, j.times]);
+        const ckv = cursors[i].kvs[0];
+        const c = ckv ? decodeOr<Cursor>('cursor', keys.cursor(job.name), ckv.value, this.warn) : undefined;
+        if (!old || timing(old) !== timing(job) || !c) {
+          // Loop counts restart with a new `times`; clock jobs start from now.
+          const next: Cursor = { t: Math.max(now, c?.t ?? 0), n: old && old.kind === job.kind && old.times === job.times ? c?.n : 0 };
+          compares.push([keys.cursor(job.name), ckv ? Number(ckv.mod_revision) : 0]);
+          ops.push(this.ns.put(keys.cursor(job.name)).value(JSON.stringify(next)));
+        }
+        results.push({ name: job.name, result: old || kv ? 'updated' : 'created' });
+      });
+      if (ops.length === 0) return results;
+      // Optimistic: every job and cursor we read must be as we read it.
+      let txn = this.ns.if(compares[0][0], 'Mod', '==', compares[0][1]);
+      for (const [k, rev] of compares.slice(1)) txn = txn.and(k, 'Mod', '==', rev);
+      const res = await txn.then(...ops).commit();
+      if (res.succeeded) return results;
+    }
+    throw new Error('the jobs kept changing while applying (another writer?); try again');
+  }
+
+  async listJobs(): Promise<JobView[]> {
+    const [jobs, assigns] = await Promise.all([
+      this.ns.getAll().prefix(keys.jobs).exec(),
+      this.ns.getAll().prefix(keys.assignments).exec(),
+    ]);
+    const owners = new Map<string, string>();
+    for (const kv of assigns.kvs) {
+      const a = decodeOr<Assignment>('assignment', kv.key.toString(), kv.value, this.warn);
+      if (a) owners.set(keys.assignmentJob(kv.key.toString()), a.node);
+    }
+    const out: JobView[] = [];
+    for (const kv of jobs.kvs) {
+      const spec = decodeOr<JobSpec>('job', kv.key.toString(), kv.value, this.warn);
+      if (spec) out.push({ spec, owner: owners.get(spec.name) ?? null, cursor: null });
+    }
+    return out.sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
+  }
+
+  async getJob(name: string): Promise<JobView> {
+    const [kv, a, c] = await Promise.all([
+      this.ns.get(keys.job(name)).exec(),
+      this.ns.get(keys.assignment(name)).exec(),
+      this.ns.get(keys.cursor(name)).exec(),
+    ]);
+    if (!kv.kvs[0]) throw new NotFoundError(`no job named "${name}"; see \`peppercorn job ls\``);
+    const spec = decode<JobSpec>('job', keys.job(name), kv.kvs[0].value);
+    const assign = a.kvs[0] && decodeOr<Assignment>('assignment', keys.assignment(name), a.kvs[0].value, this.warn);
+    const cursor = c.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), c.kvs[0].value, this.warn);
+    return { spec, owner: assign ? assign.node : null, cursor: cursor ? cursor.t : null };
+  }
+
+  /** Deletes a job with its schedule state and history. Runs in flight finish. */
+  async removeJob(name: string): Promise<void> {
+    const res = await this.ns
+      .if(keys.job(name), 'Create', '>', 0)
+      .then(
+        this.ns.delete().key(keys.job(name)),
+        this.ns.delete().key(keys.cursor(name)),
+        this.ns.delete().key(keys.assignment(name)),
+        this.ns.delete().prefix(keys.jobRuns(name)),
+        this.ns.delete().prefix(keys.jobTriggers(name)),
+      )
+      .commit();
+    if (!res.succeeded) throw new NotFoundError(`no job named "${name}"`);
+  }
+
+  /**
+   * Pauses or resumes a job. Resuming moves the cursor to now, so the times that
+   * passed while paused are not launched; they are recorded as one skipped range.
+   */
+  async setPaused(name: string, paused: boolean): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const [kv, ckv] = await Promise.all([this.ns.get(keys.job(name)).exec(), this.ns.get(keys.cursor(name)).exec()]);
+      if (!kv.kvs[0]) throw new NotFoundError(`no job named "${name}"`);
+      const spec = decode<JobSpec>('job', keys.job(name), kv.kvs[0].value);
+      if (spec.paused === paused) return false;
+      const now = Date.now();
+      const ops: IOperation[] = [this.ns.put(keys.job(name)).value(JSON.stringify({ ...spec, paused }))];
+      let txn = this.ns.if(keys.job(name), 'Mod', '==', Number(kv.kvs[0].mod_revision));
+      const c = ckv.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.kvs[0].value, this.warn);
+      if (!paused && spec.kind !== 'loop') {
+        txn = txn.and(keys.cursor(name), 'Mod', '==', ckv.kvs[0] ? Number(ckv.kvs[0].mod_revision) : 0);
+        ops.push(this.ns.put(keys.cursor(name)).value(JSON.stringify({ ...c, t: Math.max(now, c?.t ?? 0) })));
+        const missed = c ? countTimes(spec, c.t, now) : undefined;
+        if (missed && missed.count > 0) {
+          const ref: RunRef = { job: name, scheduledAt: missed.first, attempt: 1 };
+          const rec: RunRecord = {
+            id: formatRunId(ref),
+            job: name,
+            node: '',
+            epoch: 0,
+            attempt: 1,
+            cause: 'schedule',
+            scheduledAt: missed.first,
+            claimedAt: now,
+            status: 'skipped',
+            until: missed.last,
+            count: missed.capped ? undefined : missed.count,
+            reason: `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
+          };
+          ops.push(this.ns.put(keys.run(ref)).value(JSON.stringify(rec)));
+        }
+      }
+      const res = await txn.then(...ops).commit();
+      if (res.succeeded) return true;
+    }
+    throw new Error(`job "${name}" kept changing; try again`);
+  }
+
+  /** Asks the job's node to run it now; returns the run id. */
+  async trigger(name: string, by: string): Promise<string> {
+    await this.getJob(name);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let at = Date.now() + attempt;
+      // Whole seconds belong to the schedule; a manual run takes a millisecond beside them.
+      if (at % 1000 === 0) at += 1;
+      const ref: RunRef = { job: name, scheduledAt: at, attempt: 1 };
+      const trig: TriggerRecord = { at, by, reason: `triggered by hand (${by})` };
+      const res = await this.ns
+        .if(keys.trigger(ref), 'Create', '==', 0)
+        .and(keys.run(ref), 'Create', '==', 0)
+        .then(this.ns.put(keys.trigger(ref)).value(JSON.stringify(trig)))
+        .commit();
+      if (res.succeeded) return formatRunId(ref);
+    }
+    throw new Error('could not record the trigger; try again');
+  }
+
+  // ---- runs --------------------------------------------------------------------
+
+  async listRuns(job: string, limit: number): Promise<RunRecord[]> {
+    const res = await this.ns.getAll().prefix(keys.jobRuns(job)).sort('Key', 'Descend').limit(limit).exec();
+    const out: RunRecord[] = [];
+    for (const kv of res.kvs) {
+      const r = decodeOr<RunRecord>('run', kv.key.toString(), kv.value, this.warn);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Triggers not yet claimed: runs asked for that no node has started. */
+  async pendingTriggers(job: string): Promise<string[]> {
+    const res = await this.ns.getAll().prefix(keys.jobTriggers(job)).keys();
+    return res.map((k) => keys.triggerRef(k)).filter((r): r is RunRef => !!r).map(formatRunId);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | null> {
+    const ref = parseRunId(runId);
+    if (!ref) throw new Error(`"${runId}" is not a run id (expected <job>.<scheduled ms>.<attempt>, as printed by \`peppercorn runs\`)`);
+    const res = await this.ns.get(keys.run(ref)).exec();
+    if (!res.kvs[0]) return null;
+    return decode<RunRecord>('run', keys.run(ref), res.kvs[0].value);
+  }
+
+  /** Output chunks shipped so far, from `fromSeq` on, and the revision they were read at. */
+  async readLogs(runId: string, fromSeq = 0): Promise<{ chunks: { seq: number; data: Buffer }[]; revision: number }> {
+    const res = await this.ns.getAll().prefix(keys.logs(runId)).sort('Key', 'Ascend').exec();
+    const chunks = res.kvs
+      .map((kv) => ({ seq: keys.logSeq(kv.key.toString()), data: kv.value }))
+      .filter((c) => c.seq >= fromSeq);
+    return { chunks, revision: Number(res.header.revision) };
+  }
+
+  /**
+   * Follows a run's output: what is stored, then each new chunk, in order and
+   * once each, until the run has an outcome. Resolves with the final record.
+   */
+  async followLogs(runId: string, onChunk: (data: Buffer) => void, signal?: AbortSignal): Promise<RunRecord | null> {
+    const ref = parseRunId(runId);
+    if (!ref) throw new Error(`"${runId}" is not a run id`);
+    let nextSeq = 0;
+    const emit = (seq: number, data: Buffer) => {
+      if (seq < nextSeq) return;
+      nextSeq = seq + 1;
+      onChunk(data);
+    };
+    for (;;) {
+      const { chunks } = await this.readLogs(runId, nextSeq);
+      for (const c of chunks) emit(c.seq, c.data);
+      const run = await this.getRun(runId).catch(() => null);
+      if ((run && run.status !== 'running') || signal?.aborted) {
+        // The outcome is written after the last chunk: one more read catches the tail.
+        const last = await this.readLogs(runId, nextSeq);
+        for (const c of last.chunks) emit(c.seq, c.data);
+        return run;
+      }
+      const watcher = await this.ns.watch().prefix(keys.logs(runId)).create();
+      const runWatcher = await this.ns.watch().key(keys.run(ref)).create();
+      await new Promise<void>((resolve) => {
+        const finish = () => {
+          void watcher.cancel().catch(() => undefined);
+          void runWatcher.cancel().catch(() => undefined);
+          signal?.removeEventListener('abort', finish);
+          resolve();
+        };
+        watcher.on('put', (kv) => emit(keys.logSeq(kv.key.toString()), kv.value));
+        watcher.on('error', finish);
+        runWatcher.on('error', finish);
+        runWatcher.on('put', finish);
+        signal?.addEventListener('abort', finish);
+        // Chunks written between our read and the watch's start are caught by re-reading.
+        void this.readLogs(runId, nextSeq).then((r) => r.chunks.forEach((c) => emit(c.seq, c.data)), finish);
+      });
+    }
+  }
+
+  // ---- nodes -------------------------------------------------------------------
+
+  async listNodes(): Promise<NodeView[]> {
+    const [members, live, leader, active, assigns] = await Promise.all([
+      this.ns.getAll().prefix(keys.members).exec(),
+      this.ns.getAll().prefix(keys.nodes).exec(),
+      this.ns.get(keys.leader).exec(),
+      this.ns.getAll().prefix(keys.active).exec(),
+      this.ns.getAll().prefix(keys.assignments).exec(),
+    ]);
+    const lead = leader.kvs[0] && decodeOr<LeaderRecord>('leader', keys.leader, leader.kvs[0].value, this.warn);
+    const views = new Map<string, NodeView>();
+    const put = (rec: NodeRecord, alive: boolean, epoch: number) =>
+      views.set(rec.id, {
+        id: rec.id,
+        alive,
+        leader: alive && !!lead && lead.node === rec.id && lead.epoch === epoch,
+        epoch,
+        hostname: rec.hostname,
+        labels: rec.labels,
+        capacity: rec.capacity,
+        running: 0,
+        jobs: 0,
+        startedAt: rec.startedAt,
+        draining: !!rec.draining,
+      });
+    for (const kv of members.kvs) {
+      const rec = decodeOr<NodeRecord>('node', kv.key.toString(), kv.value, this.warn);
+      if (rec) put(rec, false, 0);
+    }
+    for (const kv of live.kvs) {
+      const rec = decodeOr<NodeRecord>('node', kv.key.toString(), kv.value, this.warn);
+      if (rec) put(rec, true, Number(kv.create_revision));
+    }
+    for (const kv of active.kvs) {
+      const ref = keys.activeParse(kv.key.toString());
+      const entry = decodeOr<ActiveEntry>('active', kv.key.toString(), kv.value, this.warn);
+      const v = ref && views.get(ref.node);
+      if (v && entry && entry.epoch === v.epoch) v.running++;
+    }
+    for (const kv of assigns.kvs) {
+      const a = decodeOr<Assignment>('assignment', kv.key.toString(), kv.value, this.warn);
+      const v = a && views.get(a.node);
+      if (v && a.epoch === v.epoch) v.jobs++;
+    }
+    return [...views.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+}
+
+export class NotFoundError extends Error {}
+
+/** How many times a job fired in (from, to]; capped so a long pause costs little. */
+function countTimes(spec: JobSpec, from: number, to: number): { first: number; last: number; count: number; capped: boolean } | undefined {
+  let schedule;
+  try {
+    schedule = compileSchedule(spec);
+  } catch {
+    return undefined;
+  }
+  const first = schedule.next(from);
+  if (first === null || first > to) return undefined;
+  let last = first;
+  let count = 1;
+  for (;;) {
+    const n = schedule.next(last);
+    if (n === null || n > to) break;
+    last = n;
+    if (++count >= 100_000) return { first, last: to, count, capped: true };
+  }
+  return { first, last, count, capped: false };
+}

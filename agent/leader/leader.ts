@@ -1,0 +1,297 @@
+// The leader: one per cluster, elected through the `leader` key bound to the
+// node's own lease (short TTL; etcd3's Election would default to 60 s). Every
+// leader write is a transaction that compares the leader key's create revision,
+// so a deposed leader's writes fail. Its duties:
+// - assign jobs to live nodes, and move a dead node's jobs (only once its key is gone);
+// - settle runs left in flight by dead nodes: `lost`, or re-run once (at-least-once);
+// - keep etcd's history compacted.
+// A new leader needs nothing but etcd's state.
+import type { IOperation } from 'etcd3';
+import type { Cluster } from '../core/etcd';
+import { keys, parseRunId, formatRunId } from '../core/keys';
+import type { PrefixMirror } from '../core/mirror';
+import { decodeOr, type ActiveEntry, type Assignment, type NodeRecord, type RunRecord, type LeaderRecord, type TriggerRecord, decode } from '../core/records';
+import type { JobSpec } from '../core/job/spec';
+import type { Membership } from '../node/membership';
+import { planAssignments, type LiveNode, type Owner } from './assign';
+
+const MAX_TXN_OPS = 100; // etcd allows 128 per transaction
+const COMPACT_EVERY_MS = 60_000;
+const KEEP_HISTORY_MS = 5 * 60_000;
+
+export interface LeaderMirrors {
+  jobs: PrefixMirror;
+  nodes: PrefixMirror;
+  assignments: PrefixMirror;
+  leader: PrefixMirror;
+  active: PrefixMirror;
+}
+
+export class Leader {
+  /** Create revision of our leader key while we lead; 0 otherwise. */
+  leaderRev = 0;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private compactTimer: NodeJS.Timeout | undefined;
+  private reconciling = false;
+  private again = false;
+  private history: { at: number; rev: number }[] = [];
+  private campaigning = false;
+  private stopped = false;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly membership: Membership,
+    private readonly mirrors: LeaderMirrors,
+    private readonly log: (msg: string) => void,
+  ) {
+    const kick = () => this.kick();
+    mirrors.leader.on('change', () => this.onLeaderChange());
+    for (const m of [mirrors.jobs, mirrors.nodes, mirrors.assignments, mirrors.active]) m.on('change', kick);
+    membership.on('lost', () => this.depose('our lease was lost'));
+  }
+
+  get isLeader(): boolean {
+    return this.leaderRev > 0;
+  }
+
+  start(): void {
+    this.onLeaderChange();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.depose('shutting down');
+  }
+
+  /** Steps down by deleting our leader key, so a successor need not wait for our lease. */
+  async resign(): Promise<void> {
+    const rev = this.leaderRev;
+    this.stop();
+    if (!rev) return;
+    const { ns } = this.cluster;
+    await ns
+      .if(keys.leader, 'Create', '==', rev)
+      .then(ns.delete().key(keys.leader))
+      .commit()
+      .catch(() => undefined);
+  }
+
+  private onLeaderChange(): void {
+    if (this.stopped) return;
+    const entry = this.mirrors.leader.entries.get(keys.leader);
+    if (this.leaderRev && (!entry || entry.createRevision !== this.leaderRev)) {
+      this.depose('the leader key changed');
+    }
+    if (!entry) void this.campaign();
+  }
+
+  private async campaign(): Promise<void> {
+    if (this.campaigning || this.isLeader || !this.membership.isLive()) return;
+    this.campaigning = true;
+    try {
+      const { ns } = this.cluster;
+      const value: LeaderRecord = { node: this.membership.id, epoch: this.membership.epoch, since: Date.now() };
+      const res = await ns
+        .if(keys.leader, 'Create', '==', 0)
+        .and(keys.node(this.membership.id), 'Create', '==', this.membership.epoch)
+        .then(ns.put(keys.leader).value(JSON.stringify(value)).lease(this.membership.leaseId))
+        .commit();
+      if (res.succeeded && !this.stopped) {
+        this.leaderRev = Number(res.header.revision);
+        this.log(`elected leader (revision ${this.leaderRev})`);
+        this.history = [];
+        await this.mirrors.active.start();
+        this.compactTimer = setInterval(() => void this.compact(), COMPACT_EVERY_MS);
+        this.kick();
+      }
+    } catch (err) {
+      this.log(`campaign failed: ${(err as Error).message}; will retry`);
+      setTimeout(() => this.onLeaderChange(), 1000).unref();
+    } finally {
+      this.campaigning = false;
+    }
+  }
+
+  private depose(why: string): void {
+    if (!this.leaderRev) return;
+    this.log(`no longer leader: ${why}`);
+    this.leaderRev = 0;
+    clearInterval(this.compactTimer);
+    clearTimeout(this.reconcileTimer);
+  }
+
+  private kick(): void {
+    if (!this.isLeader) return;
+    clearTimeout(this.reconcileTimer);
+    // Coalesce bursts of watch events (a node dying deletes many keys at once).
+    this.reconcileTimer = setTimeout(() => void this.reconcile(), 20);
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.reconciling) {
+      this.again = true;
+      return;
+    }
+    this.reconciling = true;
+    try {
+      do {
+        this.again = false;
+        if (!this.isLeader) return;
+        await this.assign();
+        await this.settleOrphans();
+      } while (this.again && this.isLeader);
+    } catch (err) {
+      this.log(`reconcile failed: ${(err as Error).message}; retrying`);
+      clearTimeout(this.reconcileTimer);
+      this.reconcileTimer = setTimeout(() => void this.reconcile(), 1000);
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  private liveNodes(): Map<string, LiveNode> {
+    const nodes = new Map<string, LiveNode>();
+    for (const e of this.mirrors.nodes.entries.values()) {
+      const rec = decodeOr<NodeRecord>('node', e.key, e.value, (err) => this.log(err.message));
+      if (!rec) continue;
+      nodes.set(rec.id, {
+        id: rec.id,
+        epoch: e.createRevision,
+        labels: rec.labels,
+        capacity: rec.capacity,
+        draining: rec.draining,
+      });
+    }
+    return nodes;
+  }
+
+  private async assign(): Promise<void> {
+    const jobs: JobSpec[] = [];
+    for (const e of this.mirrors.jobs.entries.values()) {
+      const job = decodeOr<JobSpec>('job', e.key, e.value, (err) => this.log(err.message));
+      if (job) jobs.push(job);
+    }
+    const current = new Map<string, Owner>();
+    for (const e of this.mirrors.assignments.entries.values()) {
+      const a = decodeOr<Assignment>('assignment', e.key, e.value, (err) => this.log(err.message));
+      // A corrupt assignment is treated as none, so it gets rewritten.
+      if (a) current.set(keys.assignmentJob(e.key), { node: a.node, epoch: a.epoch });
+    }
+    const nodes = this.liveNodes();
+    const plan = planAssignments(
+      jobs.map((j) => ({ name: j.name, selector: j.selector ?? {} })),
+      [...nodes.values()],
+      current,
+    );
+    const { ns } = this.cluster;
+    const ops: IOperation[] = [];
+    const jobNames = new Set(jobs.map((j) => j.name));
+    for (const [job, owner] of plan.moves) {
+      const prev = current.get(job);
+      this.log(`assign ${job} → ${owner.node}${prev ? ` (was ${prev.node})` : ''}`);
+      const a: Assignment = { node: owner.node, epoch: owner.epoch, since: Date.now(), by: this.membership.id };
+      ops.push(ns.put(keys.assignment(job)).value(JSON.stringify(a)));
+    }
+    for (const [job, why] of plan.unplaced) {
+      if (current.has(job) || this.mirrors.assignments.entries.has(keys.assignment(job))) {
+        this.log(`unassign ${job}: ${why}`);
+        ops.push(ns.delete().key(keys.assignment(job)));
+      }
+    }
+    // Assignments of deleted jobs.
+    for (const e of this.mirrors.assignments.entries.values()) {
+      if (!jobNames.has(keys.assignmentJob(e.key))) ops.push(ns.delete().key(e.key));
+    }
+    await this.fencedWrite(ops);
+  }
+
+  /** Runs in flight on nodes that are gone: settle each one exactly once. */
+  private async settleOrphans(): Promise<void> {
+    const nodes = this.liveNodes();
+    const { ns } = this.cluster;
+    for (const e of [...this.mirrors.active.entries.values()]) {
+      const ref = keys.activeParse(e.key);
+      const entry = decodeOr<ActiveEntry>('active', e.key, e.value, (err) => this.log(err.message));
+      if (!ref) continue;
+      const node = nodes.get(ref.node);
+      if (entry && node && node.epoch === entry.epoch) continue; // still in flight on a live node
+      const runRef = parseRunId(ref.runId);
+      if (!runRef || !entry) {
+        await this.fencedWrite([ns.delete().key(e.key)]);
+        continue;
+      }
+      const runKey = keys.run(runRef);
+      const got = await ns.get(runKey).exec();
+      const kv = got.kvs[0];
+      const ops: IOperation[] = [ns.delete().key(e.key)];
+      const compares: [string, number][] = [[e.key, e.modRevision]];
+      if (kv) {
+        let run: RunRecord | undefined;
+        try {
+          run = decode<RunRecord>('run', runKey, kv.value);
+        } catch (err) {
+          this.log((err as Error).message);
+        }
+        if (run && run.status === 'running') {
+          const job = this.jobSpec(run.job);
+          const rerun = job?.policy === 'at-least-once' && run.attempt === 1;
+          const next = { ...runRef, attempt: run.attempt + 1 };
+          run.status = 'lost';
+          run.endedAt = Date.now();
+          run.reason =
+            `node ${ref.node} died while this run was in flight (its outcome is unknown)` +
+            (rerun ? `; policy at-least-once: re-run as ${formatRunId(next)}` : '; policy at-most-once: not re-run');
+          ops.push(ns.put(runKey).value(JSON.stringify(run)));
+          compares.push([runKey, Number(kv.mod_revision)]);
+          if (rerun) {
+            const trig: TriggerRecord = { at: Date.now(), by: `leader ${this.membership.id}`, reason: `re-run of ${run.id} after its node died` };
+            ops.push(ns.put(keys.trigger(next)).value(JSON.stringify(trig)));
+          }
+          this.log(`run ${run.id} lost with node ${ref.node}${rerun ? '; re-running once' : ''}`);
+        }
+      }
+      await this.fencedWrite(ops, compares);
+    }
+  }
+
+  private jobSpec(name: string): JobSpec | undefined {
+    const e = this.mirrors.jobs.entries.get(keys.job(name));
+    return e ? decodeOr<JobSpec>('job', e.key, e.value, () => undefined) : undefined;
+  }
+
+  /** Writes in batches, each fenced by our leader key (and optional mod-revision checks). */
+  private async fencedWrite(ops: IOperation[], compares: [string, number][] = []): Promise<void> {
+    const { ns } = this.cluster;
+    for (let i = 0; i < ops.length; i += MAX_TXN_OPS - compares.length) {
+      if (!this.isLeader) return;
+      let txn = ns.if(keys.leader, 'Create', '==', this.leaderRev);
+      for (const [k, rev] of compares) txn = txn.and(k, 'Mod', '==', rev);
+      const res = await txn.then(...ops.slice(i, i + MAX_TXN_OPS - compares.length)).commit();
+      if (!res.succeeded) {
+        const leader = this.mirrors.leader.entries.get(keys.leader);
+        if (!leader || leader.createRevision !== this.leaderRev) this.depose('a fenced write found another leader');
+        this.again = true;
+        return;
+      }
+    }
+  }
+
+  /** Compacts etcd history older than a few minutes: months of runs must not fill etcd's quota. */
+  private async compact(): Promise<void> {
+    if (!this.isLeader) return;
+    try {
+      const res = await this.cluster.ns.get(keys.leader).exec();
+      const rev = Number(res.header.revision);
+      const now = Date.now();
+      this.history.push({ at: now, rev });
+      let target = 0;
+      while (this.history.length && now - this.history[0].at >= KEEP_HISTORY_MS) target = this.history.shift()!.rev;
+      if (target > 0) {
+        await this.cluster.client.kv.compact({ revision: String(target), physical: false });
+        this.log(`compacted etcd history up to revision ${target}`);
+      }
+    } catch (err) {
+      if (!/required revision has been compacted/.test(String(err))) this.log(`compaction failed: ${(err as Error).message}`);
+    }
+  }
+}

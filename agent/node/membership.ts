@@ -1,0 +1,176 @@
+// A node's membership: one lease, the `nodes/<id>` key bound to it, and our own
+// liveness deadline. The etcd3 client reports a lease lost only after 2×TTL,
+// while etcd expires it after 1×TTL; so we renew by hand and keep the deadline
+// ourselves: `sentAt + TTL` of the last acknowledged keepalive. Past it, etcd may
+// already have given our jobs away, so the scheduler stops claiming.
+import { EventEmitter } from 'node:events';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Lease } from 'etcd3';
+import type { Cluster } from '../core/etcd';
+import { withTimeout } from '../core/etcd';
+import { keys } from '../core/keys';
+import type { NodeRecord } from '../core/records';
+
+/** A monotonic clock: a wall-clock jump must not stretch or shrink a lease. */
+const now = (): number => performance.now();
+
+export class DuplicateNodeError extends Error {}
+
+interface SavedLease {
+  leaseId: string;
+  pid: number;
+}
+
+export class Membership extends EventEmitter {
+  /** Create revision of our node key: distinguishes this life of the node from earlier ones. */
+  epoch = 0;
+  leaseId = '';
+  private lease: Lease | undefined;
+  private deadline = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private live = false;
+
+  constructor(
+    private readonly cluster: Cluster,
+    readonly record: NodeRecord,
+    readonly ttlSec: number,
+    private readonly dataDir: string,
+    private readonly log: (msg: string) => void,
+  ) {
+    super();
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** True while etcd certainly still holds our lease, with `marginMs` to spare. */
+  isLive(marginMs = 0): boolean {
+    return this.live && now() + marginMs < this.deadline;
+  }
+
+  /** How long we may still act on our lease. */
+  remainingMs(): number {
+    return this.deadline - now();
+  }
+
+  /** Registers the node. Fails loudly when another live agent has this id. */
+  async join(): Promise<void> {
+    const { ns } = this.cluster;
+    const lease = ns.lease(this.ttlSec, { autoKeepAlive: false });
+    lease.on('lost', () => undefined); // handled through keepalive results; an unheard 'error'/'lost' must not crash
+    const sentAt = now();
+    const leaseId = await lease.grant();
+    const nodeKey = keys.node(this.id);
+    const value = JSON.stringify(this.record);
+    let res = await ns
+      .if(nodeKey, 'Create', '==', 0)
+      .then(ns.put(nodeKey).value(value).lease(leaseId), ns.put(keys.member(this.id)).value(value))
+      .else(ns.get(nodeKey))
+      .commit();
+    if (!res.succeeded) {
+      const existing = res.responses[0]?.response_range?.kvs[0];
+      if (existing && (await this.isOurStaleLease(String(existing.lease)))) {
+        // Our own previous life on this data dir (killed without revoking): take over.
+        this.log(`revoking the lease of this node's previous agent process (lease ${existing.lease})`);
+        await ns.leaseClient.leaseRevoke({ ID: String(existing.lease) }).catch(() => undefined);
+        res = await ns
+          .if(nodeKey, 'Create', '==', 0)
+          .then(ns.put(nodeKey).value(value).lease(leaseId), ns.put(keys.member(this.id)).value(value))
+          .commit();
+      }
+      if (!res.succeeded) {
+        await lease.revoke().catch(() => undefined);
+        let holder = '';
+        try {
+          const other = JSON.parse(existing?.value.toString() ?? '{}') as Partial<NodeRecord>;
+          holder = ` (held by pid ${other.pid} on ${other.hostname}, started ${new Date(other.startedAt ?? 0).toISOString()})`;
+        } catch {
+          /* the holder's record is unreadable; the id is still taken */
+        }
+        throw new DuplicateNodeError(
+          `node id "${this.id}" is already registered by a live agent${holder}; give this agent another --node-id, or stop the other one`,
+        );
+      }
+    }
+    this.lease = lease;
+    this.leaseId = String(leaseId);
+    this.epoch = Number(res.header.revision);
+    this.deadline = sentAt + this.ttlSec * 1000;
+    this.live = true;
+    await this.saveLease();
+    this.scheduleKeepalive();
+  }
+
+  private async isOurStaleLease(leaseId: string): Promise<boolean> {
+    try {
+      const saved = JSON.parse(await readFile(this.leaseFile(), 'utf8')) as SavedLease;
+      if (saved.leaseId !== leaseId || saved.pid === process.pid) return false;
+      try {
+        process.kill(saved.pid, 0);
+        return false; // that process still runs: a real duplicate
+      } catch {
+        return true;
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  private leaseFile(): string {
+    return join(this.dataDir, 'lease.json');
+  }
+
+  private async saveLease(): Promise<void> {
+    await mkdir(this.dataDir, { recursive: true });
+    const saved: SavedLease = { leaseId: this.leaseId, pid: process.pid };
+    await writeFile(this.leaseFile(), JSON.stringify(saved));
+  }
+
+  private scheduleKeepalive(): void {
+    if (this.stopped) return;
+    // Renew often: the deadline is what gates claims, so a late ack costs launches.
+    const every = Math.max(200, Math.min(1000, (this.ttlSec * 1000) / 5));
+    this.timer = setTimeout(() => void this.keepalive(), every);
+  }
+
+  private async keepalive(): Promise<void> {
+    const lease = this.lease;
+    if (!lease || this.stopped) return;
+    const sentAt = now();
+    try {
+      const res = await withTimeout(lease.keepaliveOnce(), this.ttlSec * 1000, 'lease keepalive');
+      const ttl = Number(res.TTL);
+      if (ttl > 0 && this.live) {
+        this.deadline = sentAt + ttl * 1000;
+      }
+    } catch (err) {
+      if (String((err as Error).name).includes('LeaseInvalid') || /lease.*(not found|expired)|requested lease not found/i.test(String(err))) {
+        this.expire('etcd says our lease is gone');
+        return;
+      }
+      this.emit('etcd-error', err);
+    }
+    if (this.live && now() >= this.deadline) this.expire('no keepalive acknowledged within the lease TTL');
+    this.scheduleKeepalive();
+  }
+
+  private expire(why: string): void {
+    if (!this.live) return;
+    this.live = false;
+    this.log(`lease lost: ${why}; stopping all claims`);
+    this.lease?.release();
+    this.lease = undefined;
+    this.emit('lost', why);
+  }
+
+  /** Leaves the cluster: our keys vanish at once and the leader moves our jobs. */
+  async leave(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.live = false;
+    if (this.lease) await withTimeout(this.lease.revoke(), 3000, 'lease revoke').catch(() => undefined);
+  }
+}

@@ -1,0 +1,346 @@
+// Runs one job run on this node: spawn early behind a gate, release at the scheduled time, and report
+// exactly one outcome. Nothing here throws for problems the job's configuration caused.
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { GATE_FD, openGate, spawnGate } from './gate';
+import { describeSpawnError } from './errors';
+import { CappedLogWriter } from './logwriter';
+import { signalGroup } from './procgroup';
+import { TailBuffer } from './tail';
+import { agentIdentity, cachedUser, lookupUser, UserLookupError, type UserAccount } from './users';
+
+export interface RunSpec {
+  runId: string;
+  /** Run with /bin/sh -c. */
+  command: string;
+  /** Merged over the agent's process.env (the job's env plus PEPPERCORN_* vars given by the caller). */
+  env: Record<string, string>;
+  workdir?: string;
+  /** Run as this user; only possible when the agent is root. */
+  user?: string;
+  /** After this (from release), SIGTERM the whole group, then SIGKILL after killGraceMs. */
+  timeoutMs?: number;
+  killGraceMs: number;
+  /** Full output, stdout and stderr interleaved in arrival order; appended; parent dirs created. */
+  logFile: string;
+  logFileCapBytes: number;
+  onOutput?: (chunk: Buffer) => void;
+  tailBytes: number;
+}
+
+export type RunExit = 'succeeded' | 'failed' | 'timeout' | 'killed';
+
+export interface RunOutcome {
+  status: RunExit;
+  exitCode: number | null;
+  signal: string | null;
+  /** ms, when released (0 if never started). */
+  startedAt: number;
+  endedAt: number;
+  outputBytes: number;
+  tail: string;
+  error?: string;
+}
+
+export interface PreparedRun {
+  readonly pid: number | undefined;
+  /** Start the command now (idempotent). */
+  release(): void;
+  /** The command must never run; kills the waiting process. Once the command has started it acts as stop('cancelled'). */
+  cancel(): void;
+  /** SIGTERM the group, SIGKILL after killGraceMs; status 'killed' unless the run already ended. */
+  stop(reason: string): void;
+  /** Resolves exactly once, never rejects. */
+  readonly done: Promise<RunOutcome>;
+}
+
+// After the main process exits, leftovers are killed; whatever they buffered gets this long to arrive.
+const DRAIN_AFTER_EXIT_MS = 200;
+
+const active = new Set<Run>();
+
+class Run implements PreparedRun {
+  readonly done: Promise<RunOutcome>;
+  private resolveDone!: (o: RunOutcome) => void;
+  private child: ChildProcess | undefined;
+  private log: CappedLogWriter | undefined;
+  private readonly tail: TailBuffer;
+  private outputBytes = 0;
+  private releaseRequested = false;
+  private started = false;
+  private exited = false;
+  private finished = false;
+  private startedAt = 0;
+  private endedAt = 0;
+  private exitCode: number | null = null;
+  private signal: string | null = null;
+  // Why we ended it ourselves; the first reason wins.
+  private ending: { status: RunExit; error: string } | undefined;
+  private startError: string | undefined;
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private paused = false;
+
+  constructor(private readonly spec: RunSpec) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.tail = new TailBuffer(spec.tailBytes);
+    active.add(this);
+    this.begin();
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  release(): void {
+    if (this.releaseRequested || this.ending || this.finished) return;
+    this.releaseRequested = true;
+    // Before the spawn (user lookup still pending) the gate opens as soon as the process exists.
+    if (this.child?.pid !== undefined && !this.exited) this.openGateNow();
+  }
+
+  cancel(): void {
+    if (this.started) return this.stop('cancelled');
+    this.abortBeforeStart('cancelled before start; the command never ran');
+  }
+
+  stop(reason: string): void {
+    if (this.finished || this.exited || this.ending) return;
+    if (!this.started)
+      return this.abortBeforeStart(`stopped before start (${reason}); the command never ran`);
+    this.ending = { status: 'killed', error: `stopped: ${reason}` };
+    this.terminate();
+  }
+
+  private begin(): void {
+    const { user } = this.spec;
+    if (!user) return this.spawnNow(undefined);
+    const me = agentIdentity();
+    if (me.uid !== 0) {
+      if (user === me.name || user === String(me.uid)) return this.spawnNow(undefined);
+      return this.failToStart(`agent is not root; cannot run as ${user}`);
+    }
+    const acct = cachedUser(user);
+    if (acct) return this.spawnNow(acct);
+    lookupUser(user).then(
+      (a) => this.spawnNow(a),
+      (err: unknown) =>
+        this.failToStart(
+          err instanceof UserLookupError ? err.message : `cannot look up user ${user}: ${String(err)}`,
+        ),
+    );
+  }
+
+  private spawnNow(acct: UserAccount | undefined): void {
+    if (this.finished || this.ending) return;
+    const { spec } = this;
+    // The job's own env wins over the identity defaults, which win over the agent's env.
+    const env: NodeJS.ProcessEnv = acct
+      ? { ...process.env, HOME: acct.home, USER: acct.name, LOGNAME: acct.name, ...spec.env }
+      : { ...process.env, ...spec.env };
+    let child: ChildProcess;
+    try {
+      child = spawnGate(spec.command, { env, cwd: spec.workdir, uid: acct?.uid, gid: acct?.gid });
+    } catch (err) {
+      // Node throws synchronously for some failures (e.g. ENOTDIR cwd, invalid env values).
+      this.spawnFailed(err, undefined);
+      return;
+    }
+    this.child = child;
+    child.on('error', (err) => {
+      // After a successful spawn, 'error' only reports failed kill/send calls; nothing to do.
+      if (child.pid === undefined) this.spawnFailed(err, child);
+    });
+    child.on('exit', (code, sig) => this.onExit(code, sig));
+    for (const s of [child.stdout, child.stderr]) s?.on('data', (c: Buffer) => this.onData(c));
+    // EPIPE when the gate died before release; the exit handler reports that.
+    (child.stdio[GATE_FD] as Readable | null)?.on('error', () => {});
+    // Without a pid the spawn failed and 'error' follows; there is no gate to open.
+    if (this.releaseRequested && child.pid !== undefined) this.openGateNow();
+  }
+
+  private openGateNow(): void {
+    const child = this.child;
+    if (!child || this.started) return;
+    this.started = true;
+    this.startedAt = Date.now();
+    this.openLog();
+    openGate(child);
+    const t = this.spec.timeoutMs;
+    if (t !== undefined && t > 0) this.timeoutTimer = setTimeout(() => this.onTimeout(), t);
+  }
+
+  private onTimeout(): void {
+    if (this.exited || this.ending) return;
+    this.ending = { status: 'timeout', error: `timed out after ${this.spec.timeoutMs} ms` };
+    this.terminate();
+  }
+
+  private terminate(): void {
+    signalGroup(this.child?.pid, 'SIGTERM');
+    // A command that traps or ignores SIGTERM still ends.
+    this.graceTimer = setTimeout(() => {
+      if (!this.exited) signalGroup(this.child?.pid, 'SIGKILL');
+    }, this.spec.killGraceMs);
+  }
+
+  private abortBeforeStart(error: string): void {
+    if (this.finished || this.started || this.ending) return;
+    this.ending = { status: 'killed', error };
+    const child = this.child;
+    if (child?.pid !== undefined && !this.exited) {
+      signalGroup(child.pid, 'SIGKILL');
+      (child.stdio[GATE_FD] as Readable | null)?.destroy();
+      return; // onExit finishes
+    }
+    // Not spawned yet (user lookup pending) or the spawn is failing: nothing is running.
+    if (!child) void this.finish();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.outputBytes += chunk.length;
+    this.tail.push(chunk);
+    const log = this.openLog();
+    if (!log.write(chunk) && !this.paused) {
+      // Slow disk: stop reading until the file catches up, so memory stays bounded.
+      this.paused = true;
+      this.child?.stdout?.pause();
+      this.child?.stderr?.pause();
+      log.once('drain', () => {
+        this.paused = false;
+        this.child?.stdout?.resume();
+        this.child?.stderr?.resume();
+      });
+    }
+    const cb = this.spec.onOutput;
+    if (cb) {
+      try {
+        cb(chunk);
+      } catch {
+        // A broken consumer must not break the run; the log file keeps the output.
+      }
+    }
+  }
+
+  private openLog(): CappedLogWriter {
+    // Opened lazily so runs cancelled before start leave no empty files behind.
+    if (!this.log) this.log = new CappedLogWriter(this.spec.logFile, this.spec.logFileCapBytes);
+    return this.log;
+  }
+
+  private onExit(code: number | null, sig: NodeJS.Signals | null): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.endedAt = Date.now();
+    this.exitCode = code;
+    this.signal = sig;
+    clearTimeout(this.timeoutTimer);
+    clearTimeout(this.graceTimer);
+    const child = this.child!;
+    // Children never outlive the run: kill whatever is left in the group right away. Done here in the
+    // exit handler, before the pid could be reused by another spawn.
+    signalGroup(child.pid, 'SIGKILL');
+    (child.stdio[GATE_FD] as Readable | null)?.destroy();
+    void this.drainThenFinish(child);
+  }
+
+  private async drainThenFinish(child: ChildProcess): Promise<void> {
+    const streams = [child.stdout, child.stderr].filter((s): s is Readable => !!s && !s.destroyed);
+    if (streams.length) {
+      let timer: NodeJS.Timeout | undefined;
+      // Not 'close' of the child: a grandchild in another session could hold the pipes open forever.
+      await Promise.race([
+        Promise.all(
+          streams.map((s) => new Promise<void>((r) => (s.closed ? r() : s.once('close', () => r())))),
+        ),
+        new Promise<void>((r) => (timer = setTimeout(r, DRAIN_AFTER_EXIT_MS))),
+      ]);
+      clearTimeout(timer);
+      for (const s of streams) s.destroy();
+    }
+    await this.finish();
+  }
+
+  private spawnFailed(err: unknown, child: ChildProcess | undefined): void {
+    if (child) for (const s of child.stdio) s?.destroy();
+    if (this.ending) {
+      void this.finish();
+      return;
+    }
+    void describeSpawnError(err, this.spec.workdir, this.spec.user).then(
+      (msg) => this.failToStart(msg),
+      () => this.failToStart(`cannot start the command: ${String(err)}`),
+    );
+  }
+
+  private failToStart(error: string): void {
+    if (this.finished) return;
+    this.startError = error;
+    if (this.ending) {
+      void this.finish();
+      return;
+    }
+    // Leave the reason where someone reading the node's log file would look.
+    this.openLog().write(Buffer.from(`[peppercorn] ${error}\n`));
+    void this.finish();
+  }
+
+  private async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timeoutTimer);
+    clearTimeout(this.graceTimer);
+    if (!this.endedAt) this.endedAt = Date.now();
+    if (this.log) await this.log.end();
+    active.delete(this);
+    this.resolveDone(this.outcome());
+  }
+
+  private outcome(): RunOutcome {
+    const base = {
+      exitCode: this.exitCode,
+      signal: this.signal,
+      startedAt: this.started ? this.startedAt : 0,
+      endedAt: this.endedAt,
+      outputBytes: this.outputBytes,
+      tail: this.tail.toString(),
+    };
+    const logError = this.log?.error
+      ? `cannot write log file ${this.spec.logFile}: ${this.log.error.message}`
+      : undefined;
+    if (this.ending && (this.started || !this.startError)) {
+      return { ...base, status: this.ending.status, error: this.ending.error };
+    }
+    if (this.startError) return { ...base, status: 'failed', error: this.startError };
+    if (!this.started) {
+      const how = this.signal ? `signal ${this.signal}` : `exit code ${this.exitCode}`;
+      return { ...base, status: 'failed', error: `the waiting process ended before release (${how})` };
+    }
+    const status: RunExit = this.exitCode === 0 ? 'succeeded' : 'failed';
+    return logError ? { ...base, status, error: logError } : { ...base, status };
+  }
+}
+
+/** Spawns the run's process now, held at the gate until release(). */
+export function prepareRun(spec: RunSpec): PreparedRun {
+  return new Run(spec);
+}
+
+/** prepareRun + release. */
+export function runNow(spec: RunSpec): PreparedRun {
+  const run = prepareRun(spec);
+  run.release();
+  return run;
+}
+
+/** Runs prepared or running in this process (for metrics and shutdown). */
+export function activeRunCount(): number {
+  return active.size;
+}
+
+/** Stops every run of this process (agent shutdown) and waits for their outcomes. */
+export function stopAllRuns(reason: string): Promise<RunOutcome[]> {
+  const runs = [...active];
+  for (const r of runs) r.stop(reason);
+  return Promise.all(runs.map((r) => r.done));
+}

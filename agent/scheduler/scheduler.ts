@@ -1,0 +1,625 @@
+// The node's scheduler: for every job assigned to this node (and this epoch), it
+// claims each scheduled time in etcd and only then lets the process run.
+//
+// The claim is one transaction per time T:
+//   if  assign/<job>  is unchanged since we read it     (the leader still gives us the job)
+//   and nodes/<me>    has our epoch                     (our lease is alive: we are not a ghost)
+//   and cursors/<job> is unchanged since we read it     (nobody accounted for T before us)
+//   and runs/<job>/T  does not exist
+//   then cursor := T, run := running, active/<me>/<run> := in flight
+// The outcome is a second write. Two writes per launch, whatever the cluster size.
+// A claim is made a little before T, the process is spawned blocked on a pipe,
+// and released at T: the expensive part happens before the second starts.
+import { EventEmitter } from 'node:events';
+import type { IOperation } from 'etcd3';
+import type { Cluster } from '../core/etcd';
+import { keys, formatRunId, type RunRef } from '../core/keys';
+import type { PrefixMirror } from '../core/mirror';
+import {
+  decode,
+  decodeOr,
+  type ActiveEntry,
+  type Assignment,
+  type Cursor,
+  type RunCause,
+  type RunRecord,
+  type TriggerRecord,
+} from '../core/records';
+import type { JobSpec } from '../core/job/spec';
+import { jobTimeoutMs, loopDelayMs } from '../core/job/spec';
+import { compileSchedule, type Schedule } from '../core/job/schedule';
+import { prepareRun, type PreparedRun, type RunOutcome } from '../runner/exec';
+import { OutputBatcher } from '../runner/output';
+import { runLogPath } from '../runner/logfiles';
+import type { Membership } from '../node/membership';
+import { planDue } from './due';
+import { LogLeases } from './ship';
+
+export interface SchedulerOptions {
+  dataDir: string;
+  /** Claim this long before a scheduled time, so the launch itself costs only a pipe write. */
+  claimAheadMs: number;
+  /** An overdue time later than this is recorded as skipped instead of launched late. */
+  lateLimitMs: number;
+  killGraceMs: number;
+  /** Output shipped into etcd per run; the rest stays in the node's log file. */
+  shipCapBytes: number;
+  logFileCapBytes: number;
+  tailBytes: number;
+  /** Runs kept per job in etcd, and for how long. */
+  keepRuns: number;
+  keepRunsMs: number;
+  logKeepSec: number;
+}
+
+export const DEFAULT_SCHEDULER_OPTIONS: Omit<SchedulerOptions, 'dataDir'> = {
+  claimAheadMs: 400,
+  lateLimitMs: 60_000,
+  killGraceMs: 5_000,
+  shipCapBytes: 1 << 20,
+  logFileCapBytes: 64 << 20,
+  tailBytes: 4096,
+  keepRuns: 200,
+  keepRunsMs: 14 * 86_400_000,
+  logKeepSec: 3600,
+};
+
+export interface SchedulerMirrors {
+  jobs: PrefixMirror;
+  assignments: PrefixMirror;
+  triggers: PrefixMirror;
+}
+
+interface CursorState {
+  t: number;
+  n: number;
+  /** Mod revision of cursors/<job>; 0 when the key does not exist. */
+  modRev: number;
+}
+
+interface OwnedJob {
+  name: string;
+  spec: JobSpec;
+  specRev: number;
+  schedule: Schedule | undefined;
+  assignRev: number;
+  cursor: CursorState | undefined;
+  timer: NodeJS.Timeout | undefined;
+  pumping: boolean;
+  again: boolean;
+  inFlight: Map<string, InFlight>;
+  lastEndedAt: number;
+  outcomesSincePrune: number;
+  failures: number;
+  /** A claim whose commit we could not confirm; settled before the next claim. */
+  inDoubt: { run: RunRecord; launchAt: number } | undefined;
+}
+
+interface InFlight {
+  run: RunRecord;
+  claimRev: number;
+  proc: PreparedRun;
+}
+
+type Log = (msg: string) => void;
+
+export class Scheduler extends EventEmitter {
+  private owned = new Map<string, OwnedJob>();
+  private claimingTriggers = new Set<string>();
+  private stopped = false;
+  private logLeases: LogLeases;
+  /** Every run this node still has to finish or record. */
+  private pending = new Set<Promise<void>>();
+  readonly stats = { claims: 0, launches: 0, skippedRanges: 0, claimConflicts: 0, etcdErrors: 0 };
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly membership: Membership,
+    private readonly mirrors: SchedulerMirrors,
+    private readonly opts: SchedulerOptions,
+    private readonly log: Log,
+  ) {
+    super();
+    this.logLeases = new LogLeases(cluster, opts.logKeepSec);
+    const refresh = () => this.refresh();
+    mirrors.jobs.on('change', refresh);
+    mirrors.assignments.on('change', refresh);
+    mirrors.triggers.on('change', () => this.claimTriggers());
+    membership.on('lost', () => this.onLeaseLost());
+  }
+
+  start(): void {
+    this.refresh();
+    this.claimTriggers();
+  }
+
+  /** Stops claiming. Runs in flight go on; `drain()` waits for them. */
+  stop(): void {
+    this.stopped = true;
+    for (const job of this.owned.values()) clearTimeout(job.timer);
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending.size && Date.now() < deadline) {
+      await Promise.race([Promise.all(this.pending), new Promise((r) => setTimeout(r, 200))]);
+    }
+    if (this.pending.size) {
+      for (const job of this.owned.values())
+        for (const f of job.inFlight.values()) f.proc.stop('the agent is shutting down');
+      await Promise.race([Promise.all(this.pending), new Promise((r) => setTimeout(r, this.opts.killGraceMs + 2000))]);
+    }
+  }
+
+  ownedJobs(): string[] {
+    return [...this.owned.keys()];
+  }
+
+  runningCount(): number {
+    let n = 0;
+    for (const j of this.owned.values()) n += j.inFlight.size;
+    return n;
+  }
+
+  // ---- ownership -------------------------------------------------------------
+
+  private refresh(): void {
+    if (this.stopped) return;
+    const mine = new Map<string, { rev: number }>();
+    for (const e of this.mirrors.assignments.entries.values()) {
+      const a = decodeOr<Assignment>('assignment', e.key, e.value, (err) => this.log(err.message));
+      if (a && a.node === this.membership.id && a.epoch === this.membership.epoch) {
+        mine.set(keys.assignmentJob(e.key), { rev: e.modRevision });
+      }
+    }
+    for (const [name, job] of this.owned) {
+      if (!mine.has(name)) {
+        this.log(`job ${name} is no longer assigned to this node`);
+        clearTimeout(job.timer);
+        this.owned.delete(name);
+      }
+    }
+    for (const [name, { rev }] of mine) {
+      const specEntry = this.mirrors.jobs.entries.get(keys.job(name));
+      if (!specEntry) continue;
+      let job = this.owned.get(name);
+      if (job && job.assignRev === rev && job.specRev === specEntry.modRevision) continue;
+      const spec = decodeOr<JobSpec>('job', specEntry.key, specEntry.value, (err) => this.log(err.message));
+      if (!spec) continue;
+      let schedule: Schedule | undefined;
+      try {
+        schedule = spec.kind === 'loop' ? undefined : compileSchedule(spec);
+      } catch (err) {
+        this.log(`job ${name}: ${(err as Error).message}; not scheduling it until the spec is fixed`);
+      }
+      if (!job) {
+        job = {
+          name,
+          spec,
+          specRev: specEntry.modRevision,
+          schedule,
+          assignRev: rev,
+          cursor: undefined,
+          timer: undefined,
+          pumping: false,
+          again: false,
+          inFlight: new Map(),
+          lastEndedAt: 0,
+          outcomesSincePrune: 0,
+          failures: 0,
+          inDoubt: undefined,
+        };
+        this.owned.set(name, job);
+        this.log(`job ${name} assigned to this node`);
+      } else {
+        job.spec = spec;
+        job.specRev = specEntry.modRevision;
+        job.schedule = schedule;
+        job.assignRev = rev;
+        job.cursor = undefined; // an apply may have moved it
+      }
+      this.pump(job);
+    }
+    this.claimTriggers();
+  }
+
+  private onLeaseLost(): void {
+    // Our jobs may already belong to another node. Supervised loops are stopped so
+    // that two copies of a long-running task never run; one-shot runs finish.
+    for (const job of this.owned.values()) {
+      clearTimeout(job.timer);
+      if (job.spec.kind === 'loop') for (const f of job.inFlight.values()) f.proc.stop('this node lost its lease');
+    }
+    this.owned.clear();
+  }
+
+  // ---- the per-job loop --------------------------------------------------------
+
+  private pump(job: OwnedJob, delayMs = 0): void {
+    clearTimeout(job.timer);
+    if (this.stopped) return;
+    job.timer = setTimeout(() => void this.step(job), Math.max(0, delayMs));
+  }
+
+  private async step(job: OwnedJob): Promise<void> {
+    if (this.stopped || this.owned.get(job.name) !== job) return;
+    if (job.pumping) {
+      job.again = true;
+      return;
+    }
+    job.pumping = true;
+    try {
+      const wait = await this.advance(job);
+      job.failures = 0;
+      if (wait !== undefined) this.pump(job, wait);
+    } catch (err) {
+      job.failures++;
+      this.stats.etcdErrors++;
+      job.cursor = undefined;
+      const backoff = Math.min(200 * 2 ** Math.min(job.failures, 5), 5000);
+      this.log(`job ${job.name}: ${(err as Error).message}; retrying in ${backoff} ms`);
+      this.pump(job, backoff);
+    } finally {
+      job.pumping = false;
+      if (job.again) {
+        job.again = false;
+        this.pump(job);
+      }
+    }
+  }
+
+  /** One step for a job; returns ms until the next step, or undefined to wait for an event. */
+  private async advance(job: OwnedJob): Promise<number | undefined> {
+    if (job.spec.paused) return undefined;
+    if (!this.membership.isLive()) return 500;
+    if (!job.cursor) job.cursor = await this.readCursor(job.name);
+    if (job.inDoubt) await this.settleInDoubt(job);
+    const now = Date.now();
+    if (job.spec.kind === 'loop') return this.advanceLoop(job, now);
+    if (!job.schedule) return undefined;
+    const step = planDue(job.schedule, job.cursor.t, now, this.opts);
+    if (step.kind === 'done') return undefined;
+    if (step.kind === 'wait') return step.until - now;
+    const ops: IOperation[] = [];
+    const { ns } = this.cluster;
+    if (step.skip) {
+      const s = step.skip;
+      const ref: RunRef = { job: job.name, scheduledAt: s.first, attempt: 1 };
+      const rec: RunRecord = {
+        id: formatRunId(ref),
+        job: job.name,
+        node: this.membership.id,
+        epoch: this.membership.epoch,
+        attempt: 1,
+        cause: 'schedule',
+        scheduledAt: s.first,
+        claimedAt: now,
+        status: 'skipped',
+        until: s.last,
+        count: s.count,
+        reason:
+          `${s.count ?? 'more than 10000'} scheduled time(s) from ${iso(s.first)} to ${iso(s.last)} were not launched: ` +
+          `no node claimed them in time (the job's node failed or was stopped, no node was eligible, or the job was paused); ` +
+          `times later than ${this.opts.lateLimitMs / 1000}s are not launched late` +
+          (step.launch ? `, and the latest missed time was launched instead` : ''),
+      };
+      ops.push(ns.put(keys.run(ref)).value(JSON.stringify(rec)));
+    }
+    const cursor: Cursor = { t: step.cursor };
+    const ok = await this.claim(job, cursor, ops, step.launch, 'schedule');
+    if (ok && step.skip) {
+      this.stats.skippedRanges++;
+      this.log(`job ${job.name}: recorded ${step.skip.count ?? 'many'} missed time(s) as skipped`);
+    }
+    return 0;
+  }
+
+  private async advanceLoop(job: OwnedJob, now: number): Promise<number | undefined> {
+    const cursor = job.cursor!;
+    const times = job.spec.times ?? 0;
+    if (times > 0 && cursor.n >= times) return undefined;
+    if (job.inFlight.size > 0) return undefined; // the run's end pumps again
+    const at = Math.max(now, job.lastEndedAt ? job.lastEndedAt + loopDelayMs(job.spec) : now, cursor.t + 1);
+    if (at > now) return at - now;
+    await this.claim(job, { t: at, n: cursor.n + 1 }, [], at, 'loop');
+    return undefined;
+  }
+
+  private async readCursor(job: string): Promise<CursorState> {
+    const res = await this.cluster.ns.get(keys.cursor(job)).exec();
+    return this.cursorFrom(job, res.kvs[0]);
+  }
+
+  private cursorFrom(job: string, kv: { value: Buffer; mod_revision: string | number } | undefined): CursorState {
+    if (!kv) return { t: Date.now(), n: 0, modRev: 0 };
+    const c = decodeOr<Cursor>('cursor', keys.cursor(job), kv.value, (err) => this.log(err.message));
+    // A corrupt cursor restarts from now; the claim compares its revision, so this is still safe.
+    return { t: c?.t ?? Date.now(), n: c?.n ?? 0, modRev: Number(kv.mod_revision) };
+  }
+
+  // ---- claims ------------------------------------------------------------------
+
+  private async claim(
+    job: OwnedJob,
+    next: Cursor,
+    extraOps: IOperation[],
+    launchAt: number | undefined,
+    cause: RunCause,
+  ): Promise<boolean> {
+    const { ns } = this.cluster;
+    const me = this.membership;
+    const cursorKey = keys.cursor(job.name);
+    const cur = job.cursor!;
+    let txn = ns
+      .if(keys.assignment(job.name), 'Mod', '==', job.assignRev)
+      .and(keys.node(me.id), 'Create', '==', me.epoch)
+      .and(cursorKey, 'Mod', '==', cur.modRev);
+    const ops = [...extraOps, ns.put(cursorKey).value(JSON.stringify(next))];
+    let run: RunRecord | undefined;
+    if (launchAt !== undefined) {
+      const ref: RunRef = { job: job.name, scheduledAt: launchAt, attempt: 1 };
+      run = this.newRun(ref, cause);
+      txn = txn.and(keys.run(ref), 'Create', '==', 0);
+      ops.push(...this.launchOps(run));
+    }
+    if (run) job.inDoubt = { run, launchAt: launchAt! };
+    const res = await this.commitOrReadBack(txn.then(...ops).else(ns.get(cursorKey), ns.get(keys.assignment(job.name))), run);
+    job.inDoubt = undefined;
+    if (!res.ok) {
+      this.stats.claimConflicts++;
+      const fresh = res.cursorKv ? this.cursorFrom(job.name, res.cursorKv) : { t: cur.t, n: cur.n, modRev: 0 };
+      if (res.assignRev !== job.assignRev) {
+        job.cursor = fresh;
+        this.refresh();
+      } else if (fresh.modRev === cur.modRev && run) {
+        // Nothing moved but the run key exists (e.g. a manual run at that very
+        // millisecond): that record accounts for the time; do not launch it again.
+        this.log(`run ${run.id} already exists; not launching that time again`);
+        job.cursor = { ...cur, t: next.t, n: next.n ?? cur.n };
+      } else {
+        job.cursor = fresh;
+      }
+      return false;
+    }
+    job.cursor = { t: next.t, n: next.n ?? cur.n, modRev: res.revision };
+    this.stats.claims++;
+    if (run) this.launch(job, run, res.revision, launchAt!);
+    return true;
+  }
+
+  /** After an unconfirmed claim: launch it if it did commit, so no claimed time stays unrun. */
+  private async settleInDoubt(job: OwnedJob): Promise<void> {
+    const { run, launchAt } = job.inDoubt!;
+    const kv = (await this.cluster.ns.get(keys.run(run)).exec()).kvs[0];
+    job.inDoubt = undefined;
+    const rec = kv && decodeOr<RunRecord>('run', keys.run(run), kv.value, () => undefined);
+    if (rec && rec.node === run.node && rec.epoch === run.epoch && rec.claimedAt === run.claimedAt && rec.status === 'running') {
+      this.log(`claim of ${run.id} had committed after all; launching it now`);
+      this.launch(job, rec, Number(kv.mod_revision), launchAt);
+    }
+  }
+
+  private newRun(ref: RunRef, cause: RunCause): RunRecord {
+    return {
+      id: formatRunId(ref),
+      job: ref.job,
+      node: this.membership.id,
+      epoch: this.membership.epoch,
+      attempt: ref.attempt,
+      cause,
+      scheduledAt: ref.scheduledAt,
+      claimedAt: Date.now(),
+      status: 'running',
+    };
+  }
+
+  private launchOps(run: RunRecord): IOperation[] {
+    const { ns } = this.cluster;
+    const active: ActiveEntry = { job: run.job, epoch: run.epoch, since: run.claimedAt };
+    return [
+      ns.put(keys.run(run)).value(JSON.stringify(run)),
+      ns.put(keys.activeRun(run.node, run.id)).value(JSON.stringify(active)),
+    ];
+  }
+
+  /**
+   * Commits a claim. A transport error leaves it in doubt (the client may have
+   * delivered it): read the run key back and look for our own claim in it.
+   */
+  private async commitOrReadBack(
+    txn: { commit(): Promise<{ succeeded: boolean; header: { revision: string }; responses: Array<{ response_range?: { kvs: Array<{ value: Buffer; mod_revision: string }> } | null }> }> },
+    run: RunRecord | undefined,
+  ): Promise<
+    | { ok: true; revision: number }
+    | { ok: false; cursorKv: { value: Buffer; mod_revision: string } | null | undefined; assignRev?: number }
+  > {
+    try {
+      const res = await txn.commit();
+      if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
+      const cursorKv = res.responses[0]?.response_range?.kvs[0];
+      const assignKv = res.responses[1]?.response_range?.kvs[0];
+      return { ok: false, cursorKv: cursorKv ?? undefined, assignRev: assignKv ? Number(assignKv.mod_revision) : -1 };
+    } catch (err) {
+      if (!run) throw err;
+      const back = await this.cluster.ns.get(keys.run(run)).exec();
+      const kv = back.kvs[0];
+      if (kv) {
+        const mine = decodeOr<RunRecord>('run', keys.run(run), kv.value, () => undefined);
+        if (mine && mine.node === run.node && mine.epoch === run.epoch && mine.claimedAt === run.claimedAt) {
+          this.log(`claim of ${run.id} reported "${(err as Error).message}" but had committed; launching`);
+          return { ok: true, revision: Number(kv.mod_revision) };
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** Runs asked for by hand (`job run`) or by the leader's at-least-once re-run. */
+  private claimTriggers(): void {
+    if (this.stopped || !this.membership.isLive()) return;
+    for (const e of this.mirrors.triggers.entries.values()) {
+      const ref = keys.triggerRef(e.key);
+      if (!ref || this.claimingTriggers.has(e.key)) continue;
+      const job = this.owned.get(ref.job);
+      if (!job) continue;
+      this.claimingTriggers.add(e.key);
+      void this.claimTrigger(job, ref, e.key, e.value)
+        .catch((err) => this.log(`trigger ${e.key}: ${(err as Error).message}`))
+        .finally(() => this.claimingTriggers.delete(e.key));
+    }
+  }
+
+  private async claimTrigger(job: OwnedJob, ref: RunRef, key: string, value: Buffer): Promise<void> {
+    const { ns } = this.cluster;
+    const me = this.membership;
+    const trig = decodeOr<TriggerRecord>('trigger', key, value, (err) => this.log(err.message));
+    const run = this.newRun(ref, ref.attempt > 1 ? 'retry' : 'manual');
+    if (trig) run.reason = trig.reason;
+    const txn = ns
+      .if(keys.assignment(job.name), 'Mod', '==', job.assignRev)
+      .and(keys.node(me.id), 'Create', '==', me.epoch)
+      .and(key, 'Version', '>', 0)
+      .and(keys.run(ref), 'Create', '==', 0)
+      .then(ns.delete().key(key), ...this.launchOps(run));
+    const res = await this.commitOrReadBack(txn, run);
+    if (!res.ok) {
+      // The run exists already (a retry of an old trigger): drop the trigger so it cannot fire again.
+      const exists = await ns.get(keys.run(ref)).exists();
+      if (exists) await ns.delete().key(key).exec();
+      return;
+    }
+    this.stats.claims++;
+    this.launch(job, run, res.revision, Date.now());
+  }
+
+  // ---- launch and outcome ------------------------------------------------------
+
+  private launch(job: OwnedJob, run: RunRecord, claimRev: number, releaseAt: number): void {
+    const spec = job.spec;
+    const batcher = new OutputBatcher({
+      flushMs: 200,
+      maxBatchBytes: 16 << 10,
+      capBytes: this.opts.shipCapBytes,
+      send: (data, seq) => this.logLeases.put(run.id, seq, data),
+      onError: () => this.stats.etcdErrors++,
+    });
+    const proc = prepareRun({
+      runId: run.id,
+      command: spec.command,
+      env: {
+        ...spec.env,
+        PEPPERCORN_JOB: run.job,
+        PEPPERCORN_RUN_ID: run.id,
+        PEPPERCORN_NODE: run.node,
+        PEPPERCORN_SCHEDULED_AT: iso(run.scheduledAt),
+        PEPPERCORN_ATTEMPT: String(run.attempt),
+      },
+      workdir: spec.workdir,
+      user: spec.user,
+      timeoutMs: jobTimeoutMs(spec),
+      killGraceMs: this.opts.killGraceMs,
+      logFile: runLogPath(this.opts.dataDir, run.job, run.id),
+      logFileCapBytes: this.opts.logFileCapBytes,
+      onOutput: (chunk) => batcher.push(chunk),
+      tailBytes: this.opts.tailBytes,
+    });
+    const flight: InFlight = { run, claimRev, proc };
+    job.inFlight.set(run.id, flight);
+    const release = () => {
+      // The claim is in etcd; if our lease lapsed since, etcd may have moved the
+      // job: launching now could run next to the new owner. Record why instead.
+      if (!this.membership.isLive()) {
+        proc.cancel();
+        return;
+      }
+      proc.release();
+      this.stats.launches++;
+    };
+    const wait = releaseAt - Date.now();
+    if (wait > 0) setTimeout(release, wait);
+    else release();
+    const done = proc.done
+      .then(async (outcome) => {
+        await batcher.close().catch(() => undefined);
+        job.inFlight.delete(run.id);
+        job.lastEndedAt = Date.now();
+        if (job.spec.kind === 'loop') this.pump(job);
+        await this.recordOutcome(job, flight, outcome);
+      })
+      .catch((err) => this.log(`run ${run.id}: ${(err as Error).message}`));
+    this.pending.add(done);
+    void done.finally(() => this.pending.delete(done));
+  }
+
+  private async recordOutcome(job: OwnedJob, flight: InFlight, outcome: RunOutcome): Promise<void> {
+    const run: RunRecord = { ...flight.run };
+    if (outcome.startedAt === 0 && outcome.status !== 'failed') {
+      run.status = 'skipped';
+      run.reason = 'claimed, but this node lost its lease before the launch time, so it was not started';
+    } else {
+      run.status = outcome.status === 'killed' ? 'failed' : outcome.status;
+      if (outcome.status === 'killed') run.reason = 'stopped by the agent (shutdown or lease loss)';
+    }
+    if (outcome.error) run.reason = run.reason ? `${run.reason}; ${outcome.error}` : outcome.error;
+    if (outcome.startedAt) run.startedAt = outcome.startedAt;
+    run.endedAt = outcome.endedAt;
+    run.exitCode = outcome.exitCode;
+    run.signal = outcome.signal;
+    run.tail = outcome.tail;
+    run.outputBytes = outcome.outputBytes;
+    const { ns } = this.cluster;
+    const runKey = keys.run(run);
+    // Retry for a long while: etcd may be restarting; the outcome is the operator's only record.
+    for (let attempt = 0; attempt < 120; attempt++) {
+      try {
+        const res = await ns
+          .if(runKey, 'Mod', '==', flight.claimRev)
+          .then(ns.put(runKey).value(JSON.stringify(run)), ns.delete().key(keys.activeRun(run.node, run.id)))
+          .else(ns.get(runKey))
+          .commit();
+        if (!res.succeeded) {
+          const kv = res.responses[0]?.response_range?.kvs[0];
+          if (!kv) return; // the job was deleted with its history
+          let now: RunRecord;
+          try {
+            now = decode<RunRecord>('run', runKey, kv.value);
+          } catch {
+            return;
+          }
+          if (now.status !== 'lost' && now.status !== 'running') return;
+          run.reason = `${now.reason ?? ''}; the run's real outcome arrived later`.replace(/^; /, '');
+          flight.claimRev = Number(kv.mod_revision);
+          continue;
+        }
+        this.maybePrune(job);
+        this.emit('outcome', run);
+        return;
+      } catch (err) {
+        if (attempt === 0) this.log(`recording the outcome of ${run.id} failed (${(err as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(500 * (attempt + 1), 5000)));
+      }
+    }
+    this.log(`gave up recording the outcome of ${run.id}; the leader will mark it lost`);
+  }
+
+  /** Keeps a job's run history bounded by count and age; amortised over outcomes. */
+  private maybePrune(job: OwnedJob): void {
+    if (++job.outcomesSincePrune < Math.max(1, Math.floor(this.opts.keepRuns / 10))) return;
+    job.outcomesSincePrune = 0;
+    void (async () => {
+      const { ns } = this.cluster;
+      const prefix = keys.jobRuns(job.name);
+      const newest = await ns.getAll().prefix(prefix).sort('Key', 'Descend').limit(this.opts.keepRuns + 1).keys();
+      let end = keys.runsFrom(job.name, Date.now() - this.opts.keepRunsMs);
+      if (newest.length > this.opts.keepRuns) {
+        const byCount = newest[this.opts.keepRuns] + '\0';
+        if (byCount > end) end = byCount;
+      }
+      await ns.delete().inRange({ start: prefix, end }).exec();
+    })().catch((err) => this.log(`pruning runs of ${job.name}: ${(err as Error).message}`));
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
