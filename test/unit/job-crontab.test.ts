@@ -7,7 +7,10 @@ import { validateJob } from '../../agent/core/job/spec';
 const lines = (...text: string[]) => text.join('\n') + '\n';
 
 test('a plain line becomes a cron job named after the command', () => {
-  const { jobs, warnings } = crontabToJobs(lines('# nightly', '', '0 2 * * * /usr/local/bin/backup.sh --full'), 'crontab');
+  const { jobs, warnings } = crontabToJobs(
+    lines('# nightly', '', '0 2 * * * /usr/local/bin/backup.sh --full'),
+    'crontab',
+  );
   assert.deepEqual(warnings, []);
   assert.deepEqual(jobs, [
     {
@@ -27,7 +30,15 @@ test('a plain line becomes a cron job named after the command', () => {
 
 test('environment lines apply to the jobs after them', () => {
   const { jobs, warnings } = crontabToJobs(
-    lines('0 1 * * * first', 'PATH=/usr/bin:/bin', 'GREETING = "hello world"', "QUOTED='a b'", '0 2 * * * second', 'EMPTY=', '0 3 * * * third'),
+    lines(
+      '0 1 * * * first',
+      'PATH=/usr/bin:/bin',
+      'GREETING = "hello world"',
+      "QUOTED='a b'",
+      '0 2 * * * second',
+      'EMPTY=',
+      '0 3 * * * third',
+    ),
     'crontab',
   );
   assert.deepEqual(warnings, []);
@@ -43,7 +54,15 @@ test('environment lines apply to the jobs after them', () => {
 
 test('CRON_TZ and TZ set the time zone of the following jobs; TZ is also passed on', () => {
   const { jobs, warnings } = crontabToJobs(
-    lines('0 1 * * * a', 'CRON_TZ=Europe/Paris', '0 2 * * * b', 'TZ=Asia/Tokyo', '0 3 * * * c', 'CRON_TZ=Mars/Olympus', '0 4 * * * d'),
+    lines(
+      '0 1 * * * a',
+      'CRON_TZ=Europe/Paris',
+      '0 2 * * * b',
+      'TZ=Asia/Tokyo',
+      '0 3 * * * c',
+      'CRON_TZ=Mars/Olympus',
+      '0 4 * * * d',
+    ),
     'crontab',
   );
   assert.deepEqual(
@@ -61,7 +80,10 @@ test('CRON_TZ and TZ set the time zone of the following jobs; TZ is also passed 
 });
 
 test('SHELL and MAILTO are ignored with a reason', () => {
-  const { jobs, warnings } = crontabToJobs(lines('SHELL=/bin/bash', 'MAILTO=""', '* * * * * date'), 'crontab');
+  const { jobs, warnings } = crontabToJobs(
+    lines('SHELL=/bin/bash', 'MAILTO=""', '* * * * * date'),
+    'crontab',
+  );
   assert.equal(jobs.length, 1);
   assert.deepEqual(jobs[0].env, {});
   assert.deepEqual(warnings, [
@@ -71,7 +93,10 @@ test('SHELL and MAILTO are ignored with a reason', () => {
 });
 
 test('macros are kept and @reboot is skipped with a warning', () => {
-  const { jobs, warnings } = crontabToJobs(lines('@reboot /opt/start', '@daily /opt/rotate-logs', '@hourly  ping -c1 gw'), 'crontab');
+  const { jobs, warnings } = crontabToJobs(
+    lines('@reboot /opt/start', '@daily /opt/rotate-logs', '@hourly  ping -c1 gw'),
+    'crontab',
+  );
   assert.deepEqual(
     jobs.map((job) => [job.name, job.schedule, job.command]),
     [
@@ -79,7 +104,9 @@ test('macros are kept and @reboot is skipped with a warning', () => {
       ['ping', '@hourly', 'ping -c1 gw'],
     ],
   );
-  assert.deepEqual(warnings, ['crontab:1: @reboot skipped: Peppercorn has no boot event; make it a once job and trigger it']);
+  assert.deepEqual(warnings, [
+    'crontab:1: @reboot skipped: Peppercorn has no boot event; make it a once job and trigger it',
+  ]);
 });
 
 test('% ends the command with a warning; \\% is a literal percent', () => {
@@ -98,10 +125,20 @@ test('% ends the command with a warning; \\% is a literal percent', () => {
 
 test('unparseable lines warn with their line number and are skipped', () => {
   const { jobs, warnings } = crontabToJobs(
-    lines('hello there', '61 * * * * bad-minute', '* * * * *', '@weekly', '@fortnightly x', '*/10 * * * * ok'),
+    lines(
+      'hello there',
+      '61 * * * * bad-minute',
+      '* * * * *',
+      '@weekly',
+      '@fortnightly x',
+      '*/10 * * * * ok',
+    ),
     'my.cron',
   );
-  assert.deepEqual(jobs.map((job) => job.name), ['ok']);
+  assert.deepEqual(
+    jobs.map((job) => job.name),
+    ['ok'],
+  );
   assert.deepEqual(warnings, [
     'my.cron:1: skipped, not a cron line (need 5 time fields and a command): hello there',
     'my.cron:2: skipped: invalid cron expression "61 * * * *": minute field "61": Constraint error, got value 61 expected range 0-59',
@@ -112,9 +149,16 @@ test('unparseable lines warn with their line number and are skipped', () => {
 });
 
 test('names are unique: a stable hash suffix where commands share a first word', () => {
-  const text = lines('0 1 * * * backup.sh db', '0 2 * * * backup.sh files', '*/5 * * * * /usr/bin/env python3 x.py', '0 3 * * * backup.sh db', '0 3 * * * backup.sh db');
+  const text = lines(
+    '0 1 * * * backup.sh db',
+    '0 2 * * * backup.sh files',
+    '*/5 * * * * /usr/bin/env python3 x.py',
+    '0 3 * * * backup.sh db',
+    '0 3 * * * backup.sh db',
+  );
   const first = crontabToJobs(text, 'crontab');
-  const suffix = (schedule: string, command: string) => fnv1a32(`${schedule}\n${command}`).toString(16).padStart(8, '0').slice(0, 6);
+  const suffix = (schedule: string, command: string) =>
+    fnv1a32(`${schedule}\n${command}`).toString(16).padStart(8, '0').slice(0, 6);
   assert.deepEqual(
     first.jobs.map((job) => job.name),
     [
@@ -126,28 +170,49 @@ test('names are unique: a stable hash suffix where commands share a first word',
     ],
   );
   // Re-importing the same file gives the same names.
-  assert.deepEqual(crontabToJobs(text, 'crontab').jobs.map((job) => job.name), first.jobs.map((job) => job.name));
+  assert.deepEqual(
+    crontabToJobs(text, 'crontab').jobs.map((job) => job.name),
+    first.jobs.map((job) => job.name),
+  );
   assert.equal(new Set(first.jobs.map((job) => job.name)).size, 5);
 });
 
 test('odd first words still give valid names', () => {
-  const { jobs } = crontabToJobs(lines('* * * * * ./My_Script.PY', '* * * * * ___', `* * * * * ${'x'.repeat(80)}`), 'crontab');
-  assert.deepEqual(jobs.map((job) => job.name), ['my-script-py', 'job', 'x'.repeat(50)]);
+  const { jobs } = crontabToJobs(
+    lines('* * * * * ./My_Script.PY', '* * * * * ___', `* * * * * ${'x'.repeat(80)}`),
+    'crontab',
+  );
+  assert.deepEqual(
+    jobs.map((job) => job.name),
+    ['my-script-py', 'job', 'x'.repeat(50)],
+  );
   for (const job of jobs) assert.ok(validateJob(job).ok, job.name);
 });
 
 test('/etc/crontab and cron.d files have a user column', () => {
-  const { jobs, warnings } = crontabToJobs(lines('17 * * * * root cd / && run-parts /etc/cron.hourly'), '/etc/crontab');
+  const { jobs, warnings } = crontabToJobs(
+    lines('17 * * * * root cd / && run-parts /etc/cron.hourly'),
+    '/etc/crontab',
+  );
   assert.deepEqual(warnings, []);
   assert.equal(jobs[0].user, 'root');
   assert.equal(jobs[0].command, 'cd / && run-parts /etc/cron.hourly');
   assert.equal(jobs[0].name, 'cd');
-  assert.equal(crontabToJobs(lines('@daily www-data /srv/cleanup'), '/etc/cron.d/web').jobs[0].user, 'www-data');
+  assert.equal(
+    crontabToJobs(lines('@daily www-data /srv/cleanup'), '/etc/cron.d/web').jobs[0].user,
+    'www-data',
+  );
 });
 
 test('every imported job passes validateJob', () => {
   const { jobs } = crontabToJobs(
-    lines('CRON_TZ=America/New_York', 'A=1', '30 4 * * 1-5 /bin/report', '@every 10s echo hi', '0 0 1 * * du -sh /var'),
+    lines(
+      'CRON_TZ=America/New_York',
+      'A=1',
+      '30 4 * * 1-5 /bin/report',
+      '@every 10s echo hi',
+      '0 0 1 * * du -sh /var',
+    ),
     'crontab',
   );
   assert.equal(jobs.length, 3);

@@ -60,7 +60,8 @@ test('a list, a jobs key and several documents, mixed', () => {
 });
 
 test('JSON input: a list and a jobs object', () => {
-  const list = '[{"name":"x","schedule":"*/5 * * * *","command":"a"},{"name":"y","kind":"loop","command":"b","times":3}]';
+  const list =
+    '[{"name":"x","schedule":"*/5 * * * *","command":"a"},{"name":"y","kind":"loop","command":"b","times":3}]';
   assert.deepEqual(
     jobsOf(list, 'jobs.json').map((job) => [job.name, job.schedule ?? job.times]),
     [
@@ -78,7 +79,8 @@ test('malformed YAML names line and column', () => {
       errors: [
         {
           field: 'yaml',
-          message: 'Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1',
+          message:
+            'Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1',
         },
       ],
     },
@@ -119,10 +121,14 @@ test('invalid specs are located by document, item and job name; nothing is accep
       ],
     },
   ]);
-  assert.deepEqual(problemsOf('- kind: loop\n  command: x\n').map((p) => p.where), ['jobs.yaml: item 1']);
-  assert.deepEqual(problemsOf('name: x\nkind: loop\ncommand: x\n---\nname: y\n').map((p) => p.where), [
-    'jobs.yaml: document 2 (job "y")',
-  ]);
+  assert.deepEqual(
+    problemsOf('- kind: loop\n  command: x\n').map((p) => p.where),
+    ['jobs.yaml: item 1'],
+  );
+  assert.deepEqual(
+    problemsOf('name: x\nkind: loop\ncommand: x\n---\nname: y\n').map((p) => p.where),
+    ['jobs.yaml: document 2 (job "y")'],
+  );
 });
 
 test('duplicate names are a problem', () => {
@@ -130,7 +136,9 @@ test('duplicate names are a problem', () => {
   assert.deepEqual(problems, [
     {
       where: 'jobs.yaml: document 2 (job "a")',
-      errors: [{ field: 'name', message: 'duplicate job name "a", already used at jobs.yaml: document 1, item 1' }],
+      errors: [
+        { field: 'name', message: 'duplicate job name "a", already used at jobs.yaml: document 1, item 1' },
+      ],
     },
   ]);
 });
@@ -150,7 +158,10 @@ test('empty input and a bad jobs key', () => {
     },
   ]);
   assert.deepEqual(problemsOf('just a string\n'), [
-    { where: 'jobs.yaml', errors: [{ field: '(spec)', message: 'a job spec must be a map of fields, got a string' }] },
+    {
+      where: 'jobs.yaml',
+      errors: [{ field: '(spec)', message: 'a job spec must be a map of fields, got a string' }],
+    },
   ]);
 });
 

@@ -75,9 +75,15 @@ test('out-of-range and malformed values name the field and the expression', () =
   assert.match(checkCronExpression('0 0 * 13 *', 'UTC', 'x') ?? '', /month field "13"/);
   assert.match(checkCronExpression('0 0 * * 8', 'UTC', 'x') ?? '', /day-of-week field "8"/);
   assert.match(checkCronExpression('70 * * * * *', 'UTC', 'x') ?? '', /second field "70"/);
-  assert.match(checkCronExpression('abc * * * *', 'UTC', 'x') ?? '', /^invalid cron expression "abc \* \* \* \*": minute field "abc"/);
+  assert.match(
+    checkCronExpression('abc * * * *', 'UTC', 'x') ?? '',
+    /^invalid cron expression "abc \* \* \* \*": minute field "abc"/,
+  );
   // Only wrong in combination: February 31st never exists.
-  assert.match(checkCronExpression('0 0 31 2 *', 'UTC', 'x') ?? '', /^invalid cron expression "0 0 31 2 \*": /);
+  assert.match(
+    checkCronExpression('0 0 31 2 *', 'UTC', 'x') ?? '',
+    /^invalid cron expression "0 0 31 2 \*": /,
+  );
   assert.equal(checkCronExpression('0 2 * * *', 'UTC', 'x'), null);
 });
 
@@ -95,7 +101,10 @@ test('macros map to the classic 5-field forms', () => {
 });
 
 test('unknown macros and @reboot are refused with a reason', () => {
-  assert.match(checkCronExpression('@minutely', 'UTC', 'x') ?? '', /^unknown macro "@minutely"; use one of @yearly/);
+  assert.match(
+    checkCronExpression('@minutely', 'UTC', 'x') ?? '',
+    /^unknown macro "@minutely"; use one of @yearly/,
+  );
   assert.match(checkCronExpression('@reboot', 'UTC', 'x') ?? '', /Peppercorn has no boot event/);
 });
 
@@ -111,7 +120,10 @@ test('@every fires at multiples of the interval since the Unix epoch', () => {
   assert.equal(next % 90_000, 0);
   assert.equal(iso(next), '2026-01-01T00:01:30.000Z');
   // The time zone does not shift @every.
-  assert.equal(compileSchedule(cron('@every 1h', 'Asia/Kolkata')).next(at('2026-01-01T00:10:00Z')), at('2026-01-01T01:00:00Z'));
+  assert.equal(
+    compileSchedule(cron('@every 1h', 'Asia/Kolkata')).next(at('2026-01-01T00:10:00Z')),
+    at('2026-01-01T01:00:00Z'),
+  );
 });
 
 test('@every needs whole seconds of at least 1s and a valid duration', () => {
@@ -134,7 +146,10 @@ test('H expands to a stable value from the job name within the field range', () 
   // Same name, same answer, even from a fresh compile.
   assert.equal(compileSchedule(cron('H H * * *', 'UTC', 'backup')).describe(), s.describe());
   // The minute is the same whether or not seconds are spelt out.
-  assert.equal(compileSchedule(cron('0 H H * * *', 'UTC', 'backup')).describe(), 'cron 0 H H * * * [0 24 21 * * *] (UTC)');
+  assert.equal(
+    compileSchedule(cron('0 H H * * *', 'UTC', 'backup')).describe(),
+    'cron 0 H H * * * [0 24 21 * * *] (UTC)',
+  );
 });
 
 test('H forms stay inside their ranges', () => {
@@ -169,7 +184,10 @@ test('H forms stay inside their ranges', () => {
 
 test('H/n fires every n units from the stable offset', () => {
   assert.equal(fnv1a32('poller\u00001') % 15, 4);
-  assert.equal(compileSchedule(cron('H/15 * * * *', 'UTC', 'poller')).describe(), 'cron H/15 * * * * [4-59/15 * * * *] (UTC)');
+  assert.equal(
+    compileSchedule(cron('H/15 * * * *', 'UTC', 'poller')).describe(),
+    'cron H/15 * * * * [4-59/15 * * * *] (UTC)',
+  );
   assert.deepEqual(times(cron('H/15 * * * *', 'UTC', 'poller'), '2026-01-01T10:00:00Z', 5), [
     '2026-01-01T10:04:00.000Z',
     '2026-01-01T10:19:00.000Z',
@@ -181,7 +199,8 @@ test('H/n fires every n units from the stable offset', () => {
 
 test('different names usually get different H values', () => {
   const minutes = new Set<string>();
-  for (let i = 0; i < 30; i++) minutes.add(compileSchedule(cron('H * * * *', 'UTC', `service-${i}`)).describe());
+  for (let i = 0; i < 30; i++)
+    minutes.add(compileSchedule(cron('H * * * *', 'UTC', `service-${i}`)).describe());
   assert.ok(minutes.size >= 15, `only ${minutes.size} distinct minutes for 30 names`);
   assert.notEqual(
     compileSchedule(cron('H H * * *', 'UTC', 'alpha')).describe(),
@@ -190,7 +209,10 @@ test('different names usually get different H values', () => {
 });
 
 test('bad H forms are refused', () => {
-  assert.match(checkCronExpression('Hx * * * *', 'UTC', 'x') ?? '', /minute field "Hx": bad H form "Hx"; use H, H\(a-b\)/);
+  assert.match(
+    checkCronExpression('Hx * * * *', 'UTC', 'x') ?? '',
+    /minute field "Hx": bad H form "Hx"; use H, H\(a-b\)/,
+  );
   assert.match(checkCronExpression('H(50-70) * * * *', 'UTC', 'x') ?? '', /range 50-70 must lie within 0-59/);
   assert.match(checkCronExpression('H(20-10) * * * *', 'UTC', 'x') ?? '', /low end first/);
   assert.match(checkCronExpression('H/0 * * * *', 'UTC', 'x') ?? '', /step must be at least 1/);
@@ -199,13 +221,21 @@ test('bad H forms are refused', () => {
 
 test('time zones: local wall-clock times, unknown zones refused', () => {
   // Paris is UTC+1 in January.
-  assert.deepEqual(times(cron('0 2 * * *', 'Europe/Paris'), '2026-01-01T00:00:00Z', 1), ['2026-01-01T01:00:00.000Z']);
-  assert.equal(compileSchedule(cron('0 2 * * *', 'Europe/Paris')).describe(), 'cron 0 2 * * * (Europe/Paris)');
+  assert.deepEqual(times(cron('0 2 * * *', 'Europe/Paris'), '2026-01-01T00:00:00Z', 1), [
+    '2026-01-01T01:00:00.000Z',
+  ]);
+  assert.equal(
+    compileSchedule(cron('0 2 * * *', 'Europe/Paris')).describe(),
+    'cron 0 2 * * * (Europe/Paris)',
+  );
   assert.equal(
     checkCronExpression('0 2 * * *', 'Mars/Olympus', 'x'),
     'unknown time zone "Mars/Olympus"; use an IANA name such as Europe/Paris or UTC',
   );
-  assert.throws(() => compileSchedule(cron('0 2 * * *', 'Mars/Olympus')), /unknown time zone "Mars\/Olympus"/);
+  assert.throws(
+    () => compileSchedule(cron('0 2 * * *', 'Mars/Olympus')),
+    /unknown time zone "Mars\/Olympus"/,
+  );
   assert.match(checkTimeZone('+02:00') ?? '', /is an offset, not a time zone/);
   assert.equal(checkTimeZone('America/New_York'), null);
 });
@@ -234,7 +264,10 @@ test('once: fires at its time and never again; without at only by trigger', () =
   const triggered = compileSchedule({ name: 'x', kind: 'once', timezone: 'UTC' });
   assert.equal(triggered.describe(), 'on trigger only');
   assert.equal(triggered.next(0), null);
-  assert.throws(() => compileSchedule({ name: 'x', kind: 'once', timezone: 'UTC', at: '2026-12-01 02:00' }), /not an ISO 8601 time/);
+  assert.throws(
+    () => compileSchedule({ name: 'x', kind: 'once', timezone: 'UTC', at: '2026-12-01 02:00' }),
+    /not an ISO 8601 time/,
+  );
 });
 
 test('loop jobs are never clock-scheduled', () => {

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalJob, jobTimeoutMs, loopDelayMs, validateJob, type FieldError, type JobSpec } from '../../agent/core/job/spec';
+import {
+  canonicalJob,
+  jobTimeoutMs,
+  loopDelayMs,
+  validateJob,
+  type FieldError,
+  type JobSpec,
+} from '../../agent/core/job/spec';
 
 const base = { name: 'backup', kind: 'cron', schedule: '0 2 * * *', command: 'pg_dump db > /tmp/db.sql' };
 
@@ -37,12 +44,21 @@ test('a minimal cron job gets every default and no undefined keys', () => {
     paused: false,
   });
   assert.ok(Object.values(job).every((value) => value !== undefined));
-  assert.deepEqual(Object.keys(job), ['name', 'kind', 'schedule', 'timezone', 'command', 'env', 'selector', 'policy', 'paused']);
+  assert.deepEqual(Object.keys(job), [
+    'name',
+    'kind',
+    'schedule',
+    'timezone',
+    'command',
+    'env',
+    'selector',
+    'policy',
+    'paused',
+  ]);
 });
 
 test('kind may be left out when there is a schedule', () => {
-  const { kind: _kind, ...rest } = base;
-  assert.equal(jobOf(rest).kind, 'cron');
+  assert.equal(jobOf({ ...base, kind: undefined }).kind, 'cron');
   assert.deepEqual(onlyError({ name: 'x', command: 'true' }), {
     field: 'kind',
     message: 'required; use cron (with a schedule), loop or once',
@@ -78,9 +94,15 @@ test('a full spec keeps every field', () => {
 });
 
 test('not a map', () => {
-  assert.deepEqual(errorsOf(['x']), [{ field: '(spec)', message: 'a job spec must be a map of fields, got a list' }]);
-  assert.deepEqual(errorsOf(null), [{ field: '(spec)', message: 'a job spec must be a map of fields, got null' }]);
-  assert.deepEqual(errorsOf('name: x'), [{ field: '(spec)', message: 'a job spec must be a map of fields, got a string' }]);
+  assert.deepEqual(errorsOf(['x']), [
+    { field: '(spec)', message: 'a job spec must be a map of fields, got a list' },
+  ]);
+  assert.deepEqual(errorsOf(null), [
+    { field: '(spec)', message: 'a job spec must be a map of fields, got null' },
+  ]);
+  assert.deepEqual(errorsOf('name: x'), [
+    { field: '(spec)', message: 'a job spec must be a map of fields, got a string' },
+  ]);
 });
 
 test('unknown fields are errors with the nearest known field suggested', () => {
@@ -88,8 +110,14 @@ test('unknown fields are errors with the nearest known field suggested', () => {
     field: 'scheduel',
     message: 'unknown field "scheduel"; did you mean "schedule"?',
   });
-  assert.equal(onlyError({ ...base, comand: 'x' }).message, 'unknown field "comand"; did you mean "command"?');
-  assert.equal(onlyError({ ...base, Paused: true }).message, 'unknown field "Paused"; did you mean "paused"?');
+  assert.equal(
+    onlyError({ ...base, comand: 'x' }).message,
+    'unknown field "comand"; did you mean "command"?',
+  );
+  assert.equal(
+    onlyError({ ...base, Paused: true }).message,
+    'unknown field "Paused"; did you mean "paused"?',
+  );
   assert.equal(onlyError({ ...base, tz: 'UTC' }).message, 'unknown field "tz"; did you mean "timezone"?');
   assert.equal(onlyError({ ...base, retries: 3 }).message, 'unknown field "retries"');
 });
@@ -111,18 +139,37 @@ test('all errors are reported at once, each naming its field', () => {
   });
   assert.deepEqual(
     errors.map((e) => e.field),
-    ['name', 'timezone', 'schedule', 'command', 'env.PORT', 'env.1X', 'workdir', 'user', 'timeout', 'selector.role', 'policy', 'paused'],
+    [
+      'name',
+      'timezone',
+      'schedule',
+      'command',
+      'env.PORT',
+      'env.1X',
+      'workdir',
+      'user',
+      'timeout',
+      'selector.role',
+      'policy',
+      'paused',
+    ],
   );
   const message = (field: string) => errors.find((e) => e.field === field)?.message;
   assert.equal(
     message('name'),
     '"Bad_Name" is not a valid name; use 1-63 lower-case letters, digits and "-", starting and ending with a letter or digit',
   );
-  assert.equal(message('timezone'), 'unknown time zone "Mars/Olympus"; use an IANA name such as Europe/Paris or UTC');
+  assert.equal(
+    message('timezone'),
+    'unknown time zone "Mars/Olympus"; use an IANA name such as Europe/Paris or UTC',
+  );
   assert.match(message('schedule') ?? '', /expected 5 or 6 fields .*got 4/);
   assert.equal(message('command'), 'must not be empty');
   assert.equal(message('env.PORT'), 'value must be a string, got a number; quote it: "8080"');
-  assert.equal(message('env.1X'), '"1X" is not a valid variable name; use letters, digits and _, not starting with a digit');
+  assert.equal(
+    message('env.1X'),
+    '"1X" is not a valid variable name; use letters, digits and _, not starting with a digit',
+  );
   assert.equal(message('workdir'), '"relative/dir" must be an absolute path, starting with /');
   assert.match(message('user') ?? '', /"bad user" is not a valid user name/);
   assert.equal(message('timeout'), 'must be greater than 0; leave it out for no timeout');
@@ -132,12 +179,19 @@ test('all errors are reported at once, each naming its field', () => {
 });
 
 test('name rules', () => {
-  for (const good of ['a', 'backup-db', '0day', 'a'.repeat(63)]) assert.equal(jobOf({ ...base, name: good }).name, good);
+  for (const good of ['a', 'backup-db', '0day', 'a'.repeat(63)])
+    assert.equal(jobOf({ ...base, name: good }).name, good);
   for (const bad of ['-a', 'a-', 'A', 'a_b', 'a.b', 'a'.repeat(64), '']) {
     assert.equal(onlyError({ ...base, name: bad }).field, 'name', bad);
   }
-  assert.deepEqual(onlyError({ ...base, name: undefined }), { field: 'name', message: 'required; e.g. name: nightly-backup' });
-  assert.deepEqual(onlyError({ ...base, name: 42 }), { field: 'name', message: 'must be a string, got a number; quote it: "42"' });
+  assert.deepEqual(onlyError({ ...base, name: undefined }), {
+    field: 'name',
+    message: 'required; e.g. name: nightly-backup',
+  });
+  assert.deepEqual(onlyError({ ...base, name: 42 }), {
+    field: 'name',
+    message: 'must be a string, got a number; quote it: "42"',
+  });
 });
 
 test('schedule: required on cron, refused elsewhere, checked by the compiler', () => {
@@ -151,13 +205,17 @@ test('schedule: required on cron, refused elsewhere, checked by the compiler', (
   });
   assert.deepEqual(onlyError({ ...base, schedule: '61 * * * *' }), {
     field: 'schedule',
-    message: 'invalid cron expression "61 * * * *": minute field "61": Constraint error, got value 61 expected range 0-59',
+    message:
+      'invalid cron expression "61 * * * *": minute field "61": Constraint error, got value 61 expected range 0-59',
   });
   assert.equal(jobOf({ ...base, schedule: 'H H * * *' }).schedule, 'H H * * *');
   assert.equal(jobOf({ ...base, schedule: '@every 30s' }).schedule, '@every 30s');
   // A bad zone is reported once, on timezone; the expression itself is still checked.
   const errors = errorsOf({ ...base, timezone: 'Nowhere/City', schedule: '0 25 * * *' });
-  assert.deepEqual(errors.map((e) => e.field), ['timezone', 'schedule']);
+  assert.deepEqual(
+    errors.map((e) => e.field),
+    ['timezone', 'schedule'],
+  );
   assert.match(errors[1].message, /hour field "25"/);
 });
 
@@ -165,8 +223,14 @@ test('timezone: default UTC, IANA names accepted, others refused', () => {
   assert.equal(jobOf(base).timezone, 'UTC');
   assert.equal(jobOf({ ...base, timezone: 'America/New_York' }).timezone, 'America/New_York');
   // Accepted on every kind, even though only cron uses it.
-  assert.equal(jobOf({ name: 'l', kind: 'loop', command: 'x', timezone: 'Asia/Tokyo' }).timezone, 'Asia/Tokyo');
-  assert.equal(onlyError({ ...base, timezone: '+02:00' }).message, '"+02:00" is an offset, not a time zone; use an IANA name such as Europe/Paris or UTC');
+  assert.equal(
+    jobOf({ name: 'l', kind: 'loop', command: 'x', timezone: 'Asia/Tokyo' }).timezone,
+    'Asia/Tokyo',
+  );
+  assert.equal(
+    onlyError({ ...base, timezone: '+02:00' }).message,
+    '"+02:00" is an offset, not a time zone; use an IANA name such as Europe/Paris or UTC',
+  );
   assert.equal(onlyError({ ...base, timezone: 3 }).message, 'must be a string, got a number; quote it: "3"');
 });
 
@@ -175,16 +239,25 @@ test('command is required and non-empty', () => {
     field: 'command',
     message: 'required; the shell command to run with /bin/sh -c',
   });
-  assert.deepEqual(onlyError({ ...base, command: ['ls', '-l'] }), { field: 'command', message: 'must be a string, got a list' });
+  assert.deepEqual(onlyError({ ...base, command: ['ls', '-l'] }), {
+    field: 'command',
+    message: 'must be a string, got a list',
+  });
 });
 
 test('env and selector must be maps of strings', () => {
-  assert.deepEqual(onlyError({ ...base, env: ['A=1'] }), { field: 'env', message: 'must be a map of NAME: value, got a list' });
+  assert.deepEqual(onlyError({ ...base, env: ['A=1'] }), {
+    field: 'env',
+    message: 'must be a map of NAME: value, got a list',
+  });
   assert.deepEqual(onlyError({ ...base, env: { DEBUG: true } }), {
     field: 'env.DEBUG',
     message: 'value must be a string, got a boolean; quote it: "true"',
   });
-  assert.deepEqual(onlyError({ ...base, env: { EMPTY: null } }), { field: 'env.EMPTY', message: 'value must be a string, got null' });
+  assert.deepEqual(onlyError({ ...base, env: { EMPTY: null } }), {
+    field: 'env.EMPTY',
+    message: 'value must be a string, got null',
+  });
   assert.deepEqual(onlyError({ ...base, selector: 'role=db' }), {
     field: 'selector',
     message: 'must be a map of node labels (label: value), got a string',
@@ -193,7 +266,10 @@ test('env and selector must be maps of strings', () => {
 });
 
 test('timeout needs a unit and must be positive', () => {
-  assert.deepEqual(onlyError({ ...base, timeout: 30 }), { field: 'timeout', message: '30 has no unit; add a unit, e.g. 30s' });
+  assert.deepEqual(onlyError({ ...base, timeout: 30 }), {
+    field: 'timeout',
+    message: '30 has no unit; add a unit, e.g. 30s',
+  });
   assert.deepEqual(onlyError({ ...base, timeout: '30' }), {
     field: 'timeout',
     message: 'invalid duration "30": a bare number has no unit; add a unit, e.g. 30s',
@@ -220,7 +296,10 @@ test('loop: times and delay defaults and rules', () => {
     field: 'delay',
     message: '5 has no unit; add a unit, e.g. 30s',
   });
-  assert.match(onlyError({ name: 'w', kind: 'loop', command: 'x', delay: '5 minutes' }).message, /invalid duration "5 minutes"/);
+  assert.match(
+    onlyError({ name: 'w', kind: 'loop', command: 'x', delay: '5 minutes' }).message,
+    /invalid duration "5 minutes"/,
+  );
   assert.deepEqual(onlyError({ ...base, delay: '5s' }), {
     field: 'delay',
     message: 'only allowed on kind loop (this job is kind cron); remove it',
@@ -233,15 +312,27 @@ test('loop: times and delay defaults and rules', () => {
 test('once: at is optional, needs an offset, and is normalised', () => {
   const triggered = jobOf({ name: 'migrate', kind: 'once', command: './migrate' });
   assert.equal('at' in triggered, false);
-  assert.equal(jobOf({ name: 'm', kind: 'once', command: 'x', at: '2026-12-01T03:00:00+01:00' }).at, '2026-12-01T02:00:00.000Z');
-  assert.equal(jobOf({ name: 'm', kind: 'once', command: 'x', at: '2026-12-01T02:00Z' }).at, '2026-12-01T02:00:00.000Z');
-  assert.equal(jobOf({ name: 'm', kind: 'once', command: 'x', at: new Date('2026-12-01T02:00:00Z') }).at, '2026-12-01T02:00:00.000Z');
+  assert.equal(
+    jobOf({ name: 'm', kind: 'once', command: 'x', at: '2026-12-01T03:00:00+01:00' }).at,
+    '2026-12-01T02:00:00.000Z',
+  );
+  assert.equal(
+    jobOf({ name: 'm', kind: 'once', command: 'x', at: '2026-12-01T02:00Z' }).at,
+    '2026-12-01T02:00:00.000Z',
+  );
+  assert.equal(
+    jobOf({ name: 'm', kind: 'once', command: 'x', at: new Date('2026-12-01T02:00:00Z') }).at,
+    '2026-12-01T02:00:00.000Z',
+  );
   assert.deepEqual(onlyError({ name: 'm', kind: 'once', command: 'x', at: '2026-12-01T02:00:00' }), {
     field: 'at',
     message:
       '"2026-12-01T02:00:00" is not an ISO 8601 time with Z or an offset; e.g. 2026-12-01T02:00:00Z or 2026-12-01T03:00:00+01:00',
   });
-  assert.match(onlyError({ name: 'm', kind: 'once', command: 'x', at: '2026-02-30T00:00:00Z' }).message, /is not a real date and time/);
+  assert.match(
+    onlyError({ name: 'm', kind: 'once', command: 'x', at: '2026-02-30T00:00:00Z' }).message,
+    /is not a real date and time/,
+  );
   assert.deepEqual(onlyError({ ...base, at: '2026-12-01T02:00:00Z' }), {
     field: 'at',
     message: 'only allowed on kind once (this job is kind cron); use a cron schedule for repeated runs',
@@ -267,7 +358,13 @@ test('canonicalJob is stable across key order and fills defaults', () => {
     '{"command":"pg_dump db > /tmp/db.sql","env":{"A":"1","B":"2"},"kind":"cron","name":"backup","paused":false,"policy":"at-most-once","schedule":"0 2 * * *","selector":{},"timezone":"UTC"}',
   );
   // Defaults missing from a hand-built spec do not count as a change.
-  const sparse = { name: 'backup', kind: 'cron', schedule: base.schedule, command: base.command, env: { A: '1', B: '2' } } as unknown as JobSpec;
+  const sparse = {
+    name: 'backup',
+    kind: 'cron',
+    schedule: base.schedule,
+    command: base.command,
+    env: { A: '1', B: '2' },
+  } as unknown as JobSpec;
   assert.equal(canonicalJob(sparse), canonicalJob(full));
   assert.notEqual(canonicalJob({ ...full, paused: true }), canonicalJob(full));
   const loop = jobOf({ name: 'w', kind: 'loop', command: 'x' });

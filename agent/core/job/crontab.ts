@@ -64,7 +64,8 @@ function assignNames(lines: ParsedLine[]): string[] {
     const base = bases[i];
     let name = counts.get(base) === 1 ? base : `${base}-${shortHash(`${line.schedule}\n${line.command}`)}`;
     // Identical lines hash alike; number them so every name stays unique.
-    for (let n = 2; used.has(name); n++) name = `${base}-${shortHash(`${line.schedule}\n${line.command}`)}-${n}`;
+    for (let n = 2; used.has(name); n++)
+      name = `${base}-${shortHash(`${line.schedule}\n${line.command}`)}-${n}`;
     used.add(name);
     return name;
   });
@@ -95,7 +96,9 @@ export function crontabToJobs(text: string, sourceName: string): { jobs: JobSpec
       if (key === 'SHELL') {
         warnings.push(`${where}: SHELL=${value} ignored: Peppercorn always runs commands with /bin/sh -c`);
       } else if (key === 'MAILTO') {
-        warnings.push(`${where}: MAILTO=${value} ignored: Peppercorn does not send mail; output is kept in run history`);
+        warnings.push(
+          `${where}: MAILTO=${value} ignored: Peppercorn does not send mail; output is kept in run history`,
+        );
       } else if (key === 'CRON_TZ' || key === 'TZ') {
         const problem = checkTimeZone(value);
         if (problem) {
@@ -116,7 +119,9 @@ export function crontabToJobs(text: string, sourceName: string): { jobs: JobSpec
     if (line.startsWith('@')) {
       const match = /^(@\S+)(?:\s+(.*))?$/.exec(line) as RegExpExecArray;
       if (match[1] === '@reboot') {
-        warnings.push(`${where}: @reboot skipped: Peppercorn has no boot event; make it a once job and trigger it`);
+        warnings.push(
+          `${where}: @reboot skipped: Peppercorn has no boot event; make it a once job and trigger it`,
+        );
         return;
       }
       // "@every 10s cmd": the duration is part of the schedule.

@@ -36,7 +36,9 @@ export function parseDuration(text: string): number {
     const at = PART.lastIndex;
     const match = PART.exec(source);
     if (!match) {
-      throw new Error(`invalid duration "${text}": unexpected "${source.slice(at)}"; use e.g. 30s, 1m30s or 2h`);
+      throw new Error(
+        `invalid duration "${text}": unexpected "${source.slice(at)}"; use e.g. 30s, 1m30s or 2h`,
+      );
     }
     const [, amount, unit] = match;
     if (unit === '') {

@@ -23,7 +23,9 @@ function isMap(value: unknown): value is Record<string, unknown> {
 function yamlMessage(error: { message: string }): string {
   const firstLine = error.message.split('\n')[0].replace(/:$/, '');
   // "*/5 * * * *" unquoted is read as an alias, the commonest cron-in-YAML mistake.
-  const hint = /alias/i.test(firstLine) ? '; values starting with "*" must be quoted, e.g. schedule: "*/5 * * * *"' : '';
+  const hint = /alias/i.test(firstLine)
+    ? '; values starting with "*" must be quoted, e.g. schedule: "*/5 * * * *"'
+    : '';
   return firstLine + hint;
 }
 
@@ -59,8 +61,13 @@ export function parseJobFile(text: string, sourceName: string): ParseJobFileResu
         problems.push({
           where: docWhere,
           errors: [
-            ...extra.map((key) => ({ field: key, message: `unknown top-level key "${key}"; only "jobs" is allowed here` })),
-            ...(Array.isArray(content.jobs) ? [] : [{ field: 'jobs', message: 'must be a list of job specs' }]),
+            ...extra.map((key) => ({
+              field: key,
+              message: `unknown top-level key "${key}"; only "jobs" is allowed here`,
+            })),
+            ...(Array.isArray(content.jobs)
+              ? []
+              : [{ field: 'jobs', message: 'must be a list of job specs' }]),
           ],
         });
         continue;
@@ -86,7 +93,9 @@ export function parseJobFile(text: string, sourceName: string): ParseJobFileResu
     if (previous !== undefined) {
       problems.push({
         where: label,
-        errors: [{ field: 'name', message: `duplicate job name "${result.job.name}", already used at ${previous}` }],
+        errors: [
+          { field: 'name', message: `duplicate job name "${result.job.name}", already used at ${previous}` },
+        ],
       });
       continue;
     }

@@ -96,7 +96,11 @@ function parseCron(fields: string[], tz: string): CronExpression {
 }
 
 /** Parses a 5/6-field expression (H already allowed), naming the failing field when it can. */
-function compileCronFields(expr: string, tz: string, seedName: string): { parsed: CronExpression; expanded: string } {
+function compileCronFields(
+  expr: string,
+  tz: string,
+  seedName: string,
+): { parsed: CronExpression; expanded: string } {
   const given = expr.trim().split(/\s+/);
   if (given.length !== 5 && given.length !== 6) {
     throw new Error(
@@ -151,7 +155,9 @@ function cronSchedule(expr: string, tz: string, seedName: string): Schedule {
   if (trimmed.startsWith('@every')) {
     const body = trimmed.slice('@every'.length).trim();
     if (body === '' || !/^\s/.test(trimmed.slice('@every'.length))) {
-      throw new Error(`invalid cron expression "${expr}": write @every followed by a duration, e.g. "@every 10s"`);
+      throw new Error(
+        `invalid cron expression "${expr}": write @every followed by a duration, e.g. "@every 10s"`,
+      );
     }
     return everySchedule(expr, body);
   }
@@ -159,7 +165,9 @@ function cronSchedule(expr: string, tz: string, seedName: string): Schedule {
   if (trimmed.startsWith('@')) {
     const macro = MACROS[trimmed];
     if (trimmed === '@reboot') {
-      throw new Error('@reboot is not supported: Peppercorn has no boot event; use a once job and trigger it');
+      throw new Error(
+        '@reboot is not supported: Peppercorn has no boot event; use a once job and trigger it',
+      );
     }
     if (macro === undefined) {
       const known = [...Object.keys(MACROS), '@every <duration>'].join(', ');
@@ -199,7 +207,9 @@ function cronSchedule(expr: string, tz: string, seedName: string): Schedule {
 
 /** null if `text` is an ISO 8601 time with Z or an offset that names a real instant, else a message. */
 export function checkIsoInstant(text: string): string | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(
+    text,
+  );
   const example = 'e.g. 2026-12-01T02:00:00Z or 2026-12-01T03:00:00+01:00';
   if (!match) return `"${text}" is not an ISO 8601 time with Z or an offset; ${example}`;
   const [, year, month, day, hour, minute, second] = match.map(Number);

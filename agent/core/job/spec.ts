@@ -93,7 +93,10 @@ function quoteHint(value: unknown): string {
 /** Validates untrusted input (parsed YAML/JSON) and returns a JobSpec with defaults filled. */
 export function validateJob(input: unknown): ValidationResult {
   if (!isPlainObject(input)) {
-    return { ok: false, errors: [{ field: '(spec)', message: `a job spec must be a map of fields, got ${typeName(input)}` }] };
+    return {
+      ok: false,
+      errors: [{ field: '(spec)', message: `a job spec must be a map of fields, got ${typeName(input)}` }],
+    };
   }
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
@@ -154,7 +157,8 @@ export function validateJob(input: unknown): ValidationResult {
   // schedule: only meaningful for cron; checked with the real compiler so bad cron never gets stored.
   let schedule: string | undefined;
   if (kind === 'cron') {
-    if (input.schedule === undefined) fail('schedule', 'required for kind cron; e.g. "0 2 * * *", "@daily" or "@every 10s"');
+    if (input.schedule === undefined)
+      fail('schedule', 'required for kind cron; e.g. "0 2 * * *", "@daily" or "@every 10s"');
     else {
       schedule = stringField('schedule', input.schedule);
       if (schedule !== undefined) {
@@ -180,9 +184,13 @@ export function validateJob(input: unknown): ValidationResult {
       for (const [key, value] of Object.entries(input.env)) {
         const field = `env.${key}`;
         if (!ENV_KEY_RE.test(key)) {
-          fail(field, `"${key}" is not a valid variable name; use letters, digits and _, not starting with a digit`);
+          fail(
+            field,
+            `"${key}" is not a valid variable name; use letters, digits and _, not starting with a digit`,
+          );
         }
-        if (typeof value !== 'string') fail(field, `value must be a string, got ${typeName(value)}${quoteHint(value)}`);
+        if (typeof value !== 'string')
+          fail(field, `value must be a string, got ${typeName(value)}${quoteHint(value)}`);
         else env[key] = value;
       }
     }
@@ -203,12 +211,14 @@ export function validateJob(input: unknown): ValidationResult {
   // timeout
   let timeout: string | undefined;
   if (input.timeout !== undefined) {
-    if (typeof input.timeout === 'number') fail('timeout', `${input.timeout} has no unit; add a unit, e.g. 30s`);
+    if (typeof input.timeout === 'number')
+      fail('timeout', `${input.timeout} has no unit; add a unit, e.g. 30s`);
     else {
       timeout = stringField('timeout', input.timeout);
       if (timeout !== undefined) {
         try {
-          if (parseDuration(timeout) <= 0) fail('timeout', 'must be greater than 0; leave it out for no timeout');
+          if (parseDuration(timeout) <= 0)
+            fail('timeout', 'must be greater than 0; leave it out for no timeout');
         } catch (error) {
           fail('timeout', (error as Error).message);
         }
@@ -227,7 +237,8 @@ export function validateJob(input: unknown): ValidationResult {
         if (!LABEL_KEY_RE.test(key)) {
           fail(field, `"${key}" is not a valid label; use letters, digits, ".", "_", "-" and "/"`);
         }
-        if (typeof value !== 'string') fail(field, `value must be a string, got ${typeName(value)}${quoteHint(value)}`);
+        if (typeof value !== 'string')
+          fail(field, `value must be a string, got ${typeName(value)}${quoteHint(value)}`);
         else selector[key] = value;
       }
     }
@@ -238,7 +249,8 @@ export function validateJob(input: unknown): ValidationResult {
   if (input.policy !== undefined) {
     if (typeof input.policy === 'string' && (POLICIES as readonly string[]).includes(input.policy)) {
       policy = input.policy as RunPolicy;
-    } else fail('policy', `${JSON.stringify(input.policy)} is not a policy; use at-most-once or at-least-once`);
+    } else
+      fail('policy', `${JSON.stringify(input.policy)} is not a policy; use at-most-once or at-least-once`);
   }
 
   // paused
@@ -276,7 +288,8 @@ export function validateJob(input: unknown): ValidationResult {
     }
   } else if (kind !== undefined) {
     for (const field of ['times', 'delay'] as const) {
-      if (input[field] !== undefined) fail(field, `only allowed on kind loop (this job is kind ${kind}); remove it`);
+      if (input[field] !== undefined)
+        fail(field, `only allowed on kind loop (this job is kind ${kind}); remove it`);
     }
   }
 

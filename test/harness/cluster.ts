@@ -1,0 +1,142 @@
+// Real agent processes and CLI calls against a TestEtcd. Waits are bounded
+// polls (they fail a test that hangs); no test asserts how long anything took.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { TestEtcd } from './etcd';
+import { connect, type Cluster } from '../../agent/core/etcd';
+import { Store } from '../../agent/core/store';
+
+export const ROOT = resolve(__dirname, '..', '..', '..');
+export const CLI = join(ROOT, 'dist', 'agent', 'cli', 'main.js');
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      lastErr = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class AgentProc {
+  proc: ChildProcess;
+  constructor(
+    readonly id: string,
+    readonly dataDir: string,
+    readonly logFile: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+  ) {
+    const out = openSync(logFile, 'a');
+    this.proc = spawn(process.execPath, [CLI, 'agent', '--node-id', id, '--data-dir', dataDir, ...args], {
+      stdio: ['ignore', out, out],
+      env,
+    });
+  }
+  get pid(): number {
+    return this.proc.pid!;
+  }
+  get alive(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+  kill9(): void {
+    this.proc.kill('SIGKILL');
+  }
+  pause(): void {
+    this.proc.kill('SIGSTOP');
+  }
+  resume(): void {
+    this.proc.kill('SIGCONT');
+  }
+  exited(): Promise<number | null> {
+    if (!this.alive) return Promise.resolve(this.proc.exitCode);
+    return new Promise((r) => this.proc.once('exit', (code) => r(code)));
+  }
+  log(): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
+  }
+}
+
+export class TestCluster {
+  readonly etcd = new TestEtcd();
+  readonly dir = mkdtempSync(join(tmpdir(), 'peppercorn-test-'));
+  readonly agents = new Map<string, AgentProc>();
+  readonly prefix = '/pc-test/';
+  cluster!: Cluster;
+  store!: Store;
+
+  async start(): Promise<void> {
+    await this.etcd.start();
+    this.cluster = connect({ endpoints: [this.etcd.endpoint], prefix: this.prefix });
+    this.store = new Store(this.cluster);
+  }
+
+  env(): NodeJS.ProcessEnv {
+    return { ...process.env, PEPPERCORN_ETCD: this.etcd.endpoint, PEPPERCORN_PREFIX: this.prefix };
+  }
+
+  startAgent(id: string, args: string[] = []): AgentProc {
+    const a = new AgentProc(id, join(this.dir, id), join(this.dir, `${id}.log`), ['--lease-ttl', '3', ...args], this.env());
+    this.agents.set(id, a);
+    return a;
+  }
+
+  /** Runs the CLI to completion. */
+  cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, [CLI, ...args], { env: this.env(), input, encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  apply(yaml: string): void {
+    const r = this.cli(['job', 'apply', '-f', '-'], yaml);
+    if (r.status !== 0) throw new Error(`job apply failed: ${r.stderr}`);
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  write(name: string, text: string): string {
+    writeFileSync(this.path(name), text);
+    return this.path(name);
+  }
+
+  /** Waits until every given agent is registered and one of them leads. */
+  async ready(ids: string[]): Promise<void> {
+    await waitFor('agents to join and elect a leader', async () => {
+      const nodes = await this.store.listNodes();
+      const live = nodes.filter((n) => n.alive).map((n) => n.id);
+      return ids.every((id) => live.includes(id)) && nodes.some((n) => n.leader);
+    });
+  }
+
+  async owner(job: string): Promise<string | null> {
+    return (await this.store.getJob(job)).owner;
+  }
+
+  async leader(): Promise<string | undefined> {
+    return (await this.store.listNodes()).find((n) => n.leader)?.id;
+  }
+
+  async stop(): Promise<void> {
+    for (const a of this.agents.values()) {
+      if (a.alive) {
+        a.resume();
+        a.kill9();
+      }
+    }
+    this.cluster?.close();
+    await this.etcd.destroy();
+    if (!process.env.KEEP_TEST_DIRS) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
