@@ -61,7 +61,12 @@ export class Agent {
     const leader = mirror(keys.leader);
     const triggers = mirror(keys.triggers);
     const active = mirror(keys.active);
-    this.leader = new Leader(cluster, this.membership, { jobs, nodes, assignments, leader, active }, this.log);
+    this.leader = new Leader(
+      cluster,
+      this.membership,
+      { jobs, nodes, assignments, leader, active },
+      this.log,
+    );
     this.scheduler = new Scheduler(
       cluster,
       this.membership,
@@ -75,7 +80,9 @@ export class Agent {
 
   async start(): Promise<void> {
     await this.membership.join();
-    this.log(`joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`);
+    this.log(
+      `joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`,
+    );
     // The active/ mirror is the leader's alone; it starts when elected.
     const [jobs, assignments, nodes, leader, triggers] = this.mirrors;
     await Promise.all([jobs, assignments, nodes, leader, triggers].map((m) => m.start()));
@@ -126,7 +133,8 @@ export class Agent {
         await new Promise((r) => setTimeout(r, 50));
       await this.leader.resign();
       const until = Date.now() + Math.min(drainMs, 10_000);
-      while (this.scheduler.ownedJobs().length && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      while (this.scheduler.ownedJobs().length && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 100));
     } catch (err) {
       this.log(`could not hand jobs back (${(err as Error).message}); they move when our lease expires`);
     }

@@ -70,7 +70,8 @@ function readConfig(path: string): Record<string, unknown> {
     throw new UsageError(`config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`config file ${path} must be a YAML mapping`);
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UsageError(`config file ${path} must be a YAML mapping`);
   return parsed as Record<string, unknown>;
 }
 
@@ -89,7 +90,11 @@ export function parseFlags(
     }
     const long = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
     const short = /^-([a-zA-Z])$/.exec(a);
-    const name = long ? long[1] : short ? Object.keys(spec).find((k) => spec[k].short === short[1]) : undefined;
+    const name = long
+      ? long[1]
+      : short
+        ? Object.keys(spec).find((k) => spec[k].short === short[1])
+        : undefined;
     if (!long && !short) {
       positionals.push(a);
       continue;
@@ -107,7 +112,10 @@ export function parseFlags(
 
 export function parseLabels(text: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z0-9._/-]+)=([A-Za-z0-9._-]*)$/.exec(part);
     if (!m) throw new UsageError(`bad label "${part}"; write labels as key=value,key=value`);
     out[m[1]] = m[2];
@@ -116,6 +124,7 @@ export function parseLabels(text: string | undefined): Record<string, string> {
 }
 
 export function parseInteger(text: string, what: string, min: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`${what} must be a whole number ≥ ${min}, got "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw new UsageError(`${what} must be a whole number ≥ ${min}, got "${text}"`);
   return Number(text);
 }

@@ -102,7 +102,8 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
       const parsed = parseJobFile(readInput(file), file === '-' ? 'stdin' : file);
       if (!parsed.ok) {
         for (const p of parsed.problems)
-          for (const e of p.errors) process.stderr.write(`${p.where}: ${e.field ? e.field + ': ' : ''}${e.message}\n`);
+          for (const e of p.errors)
+            process.stderr.write(`${p.where}: ${e.field ? e.field + ': ' : ''}${e.message}\n`);
         process.stderr.write('nothing was stored\n');
         return 2;
       }
@@ -124,18 +125,34 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
       });
       print(
         global,
-        rows.map((r) => ({ name: r.spec.name, kind: r.spec.kind, schedule: r.spec.schedule ?? null, timezone: r.spec.timezone, paused: r.spec.paused, owner: r.owner, next: r.next ? iso(r.next) : null })),
+        rows.map((r) => ({
+          name: r.spec.name,
+          kind: r.spec.kind,
+          schedule: r.spec.schedule ?? null,
+          timezone: r.spec.timezone,
+          paused: r.spec.paused,
+          owner: r.owner,
+          next: r.next ? iso(r.next) : null,
+        })),
         () =>
           table(
             ['NAME', 'KIND', 'SCHEDULE', 'NEXT', 'OWNER', 'PAUSED'],
-            rows.map((r) => [r.spec.name, r.spec.kind, r.spec.schedule ?? (r.spec.at ? `at ${r.spec.at}` : '-'), iso(r.next), r.owner ?? '-', r.spec.paused ? 'yes' : 'no']),
+            rows.map((r) => [
+              r.spec.name,
+              r.spec.kind,
+              r.spec.schedule ?? (r.spec.at ? `at ${r.spec.at}` : '-'),
+              iso(r.next),
+              r.owner ?? '-',
+              r.spec.paused ? 'yes' : 'no',
+            ]),
           ),
       );
       return 0;
     }
     case 'get': {
       const j = await store.getJob(needName());
-      if (global.json) print(global, { ...j.spec, owner: j.owner, cursor: j.cursor ? iso(j.cursor) : null }, () => '');
+      if (global.json)
+        print(global, { ...j.spec, owner: j.owner, cursor: j.cursor ? iso(j.cursor) : null }, () => '');
       else process.stdout.write(jobsToYaml([j.spec]));
       return 0;
     }
@@ -146,7 +163,9 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
     case 'pause':
     case 'resume': {
       const changed = await store.setPaused(needName(), sub === 'pause');
-      process.stdout.write(`job/${name} ${changed ? (sub === 'pause' ? 'paused' : 'resumed') : `already ${sub === 'pause' ? 'paused' : 'running'}`}\n`);
+      process.stdout.write(
+        `job/${name} ${changed ? (sub === 'pause' ? 'paused' : 'resumed') : `already ${sub === 'pause' ? 'paused' : 'running'}`}\n`,
+      );
       return 0;
     }
     case 'run': {
@@ -159,12 +178,18 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
       const n = flags.n ? parseInteger(flags.n as string, '-n', 1) : 5;
       const times = j.spec.kind === 'loop' ? [] : nextTimes(j.spec, Date.now(), n);
       print(global, times.map(iso), () =>
-        times.length ? times.map(iso).join('\n') : j.spec.kind === 'loop' ? 'loop jobs run one after another, not by the clock' : 'no future firing times (runs only when triggered, or already done)',
+        times.length
+          ? times.map(iso).join('\n')
+          : j.spec.kind === 'loop'
+            ? 'loop jobs run one after another, not by the clock'
+            : 'no future firing times (runs only when triggered, or already done)',
       );
       return 0;
     }
     default:
-      throw new UsageError(`unknown job command "${sub ?? ''}"; use apply, ls, get, rm, pause, resume, run or next`);
+      throw new UsageError(
+        `unknown job command "${sub ?? ''}"; use apply, ls, get, rm, pause, resume, run or next`,
+      );
   }
 }
 
@@ -200,13 +225,18 @@ async function logsCommand(store: Store, args: string[]): Promise<number> {
   if (!run) throw new NotFoundError(`no run ${runId}; it may have been pruned from the history`);
   if (flags.follow) {
     const final = await store.followLogs(runId, (d) => process.stdout.write(d));
-    if (final) process.stderr.write(`[run ${final.id} ${final.status}${final.exitCode != null ? `, exit ${final.exitCode}` : ''}]\n`);
+    if (final)
+      process.stderr.write(
+        `[run ${final.id} ${final.status}${final.exitCode != null ? `, exit ${final.exitCode}` : ''}]\n`,
+      );
     return 0;
   }
   const { chunks } = await store.readLogs(runId);
   if (chunks.length) for (const c of chunks) process.stdout.write(c.data);
   else if (run.tail) {
-    process.stderr.write(`[the shipped output has expired; the last ${run.tail.length} bytes kept in the run record follow. Full output: ${join('<data dir of ' + run.node + '>', 'logs', run.job, run.id + '.log')}]\n`);
+    process.stderr.write(
+      `[the shipped output has expired; the last ${run.tail.length} bytes kept in the run record follow. Full output: ${join('<data dir of ' + run.node + '>', 'logs', run.job, run.id + '.log')}]\n`,
+    );
     process.stdout.write(run.tail);
   } else process.stderr.write(`[no output${run.status === 'running' ? ' yet' : ''}]\n`);
   return 0;
@@ -217,7 +247,15 @@ async function nodesCommand(store: Store, global: GlobalOptions): Promise<number
   print(global, nodes, () =>
     table(
       ['NODE', 'ALIVE', 'LEADER', 'JOBS', 'RUNNING', 'LABELS', 'HOST'],
-      nodes.map((n) => [n.id, n.alive ? (n.draining ? 'draining' : 'yes') : 'no', n.leader ? 'yes' : '', String(n.jobs), String(n.running), labels(n.labels), n.hostname]),
+      nodes.map((n) => [
+        n.id,
+        n.alive ? (n.draining ? 'draining' : 'yes') : 'no',
+        n.leader ? 'yes' : '',
+        String(n.jobs),
+        String(n.running),
+        labels(n.labels),
+        n.hostname,
+      ]),
     ),
   );
   return 0;
@@ -241,15 +279,24 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     'lease-ttl': { type: 'string' },
   });
   const cfg = global.config;
-  const str = (flag: string, key: string) => (flags[flag] as string | undefined) ?? (cfg[key] !== undefined ? String(cfg[key]) : undefined);
+  const str = (flag: string, key: string) =>
+    (flags[flag] as string | undefined) ?? (cfg[key] !== undefined ? String(cfg[key]) : undefined);
   const nodeId = str('node-id', 'nodeId') ?? process.env.PEPPERCORN_NODE_ID ?? hostname();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId)) throw new UsageError(`bad node id "${nodeId}": use letters, digits, . _ -`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId))
+    throw new UsageError(`bad node id "${nodeId}": use letters, digits, . _ -`);
   const labelText = flags.labels as string | undefined;
   const labelsOut =
-    labelText !== undefined ? parseLabels(labelText) : typeof cfg.labels === 'object' && cfg.labels ? (cfg.labels as Record<string, string>) : {};
+    labelText !== undefined
+      ? parseLabels(labelText)
+      : typeof cfg.labels === 'object' && cfg.labels
+        ? (cfg.labels as Record<string, string>)
+        : {};
   const capacity = parseInteger(str('capacity', 'capacity') ?? '0', '--capacity', 0);
   const leaseTtlSec = parseInteger(str('lease-ttl', 'leaseTtl') ?? '5', '--lease-ttl', 2);
-  const defaultDir = process.getuid?.() === 0 ? '/var/lib/peppercorn' : join(process.env.HOME ?? '.', '.local/state/peppercorn');
+  const defaultDir =
+    process.getuid?.() === 0
+      ? '/var/lib/peppercorn'
+      : join(process.env.HOME ?? '.', '.local/state/peppercorn');
   const dataDir = str('data-dir', 'dataDir') ?? join(defaultDir, nodeId);
 
   const cluster = connect({ ...global.connect, callTimeoutMs: Math.min(5000, leaseTtlSec * 1000) });
@@ -293,15 +340,19 @@ function fail(err: unknown): number {
       return [];
     }
   })();
-  const msg = err instanceof Error && /etcd|grpc|Unavailable|deadline|ECONNREFUSED|circuit/i.test(`${err.constructor.name} ${err.message}`)
-    ? describeEtcdError(err, endpoints)
-    : (err as Error)?.message ?? String(err);
+  const msg =
+    err instanceof Error &&
+    /etcd|grpc|Unavailable|deadline|ECONNREFUSED|circuit/i.test(`${err.constructor.name} ${err.message}`)
+      ? describeEtcdError(err, endpoints)
+      : ((err as Error)?.message ?? String(err));
   process.stderr.write(`peppercorn: ${msg}\n`);
   return 1;
 }
 
 // An unhandled 'error' anywhere must not kill an agent silently.
-process.on('unhandledRejection', (err) => process.stderr.write(`peppercorn: unexpected: ${(err as Error)?.stack ?? err}\n`));
+process.on('unhandledRejection', (err) =>
+  process.stderr.write(`peppercorn: unexpected: ${(err as Error)?.stack ?? err}\n`),
+);
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -52,10 +52,10 @@ export function connect(opts: ConnectOptions): Cluster {
       // The default breaker stays open 5 s after 3 failures, which would slow
       // recovery after an etcd restart; a shorter one still spreads load over hosts.
       host: () =>
-        circuitBreaker(
-          handleWhen(isRecoverableError),
-          { halfOpenAfter: 500, breaker: new ConsecutiveBreaker(3) },
-        ),
+        circuitBreaker(handleWhen(isRecoverableError), {
+          halfOpenAfter: 500,
+          breaker: new ConsecutiveBreaker(3),
+        }),
     },
   };
   if (opts.user) options.auth = { username: opts.user, password: opts.password ?? '' };
@@ -81,7 +81,11 @@ export function connect(opts: ConnectOptions): Cluster {
 export function describeEtcdError(err: unknown, endpoints: string[]): string {
   const msg = err instanceof Error ? err.message : String(err);
   const name = err instanceof Error ? err.constructor.name : '';
-  if (/Unavailable|ECONNREFUSED|No connection established|deadline|Deadline|BrokenCircuit|failed to connect/i.test(msg + name)) {
+  if (
+    /Unavailable|ECONNREFUSED|No connection established|deadline|Deadline|BrokenCircuit|failed to connect/i.test(
+      msg + name,
+    )
+  ) {
     return `cannot reach etcd at ${endpoints.join(', ')} (${firstLine(msg)}); check that etcd is running and --etcd / PEPPERCORN_ETCD is right`;
   }
   if (/authenticat|permission denied|invalid auth token/i.test(msg)) {

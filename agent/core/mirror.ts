@@ -100,11 +100,7 @@ export class PrefixMirror extends EventEmitter {
   }
 
   private async watchFrom(rev: number): Promise<void> {
-    const w = await this.ns
-      .watch()
-      .prefix(this.prefix)
-      .startRevision(String(rev))
-      .create();
+    const w = await this.ns.watch().prefix(this.prefix).startRevision(String(rev)).create();
     if (this.closed) {
       void w.cancel();
       return;

@@ -119,7 +119,11 @@ export function decode<T>(kind: RecordKind, key: string, value: Buffer | string)
     const want = optional ? type.slice(0, -1) : type;
     const v = obj[field];
     if (v === undefined && optional) continue;
-    if (typeof v !== want || (want === 'number' && !Number.isFinite(v)) || (want === 'object' && v === null)) {
+    if (
+      typeof v !== want ||
+      (want === 'number' && !Number.isFinite(v)) ||
+      (want === 'object' && v === null)
+    ) {
       throw new CorruptValueError(key, `field "${field}" should be a ${want}`);
     }
   }

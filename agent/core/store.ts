@@ -93,7 +93,10 @@ export class Store {
         const c = ckv ? decodeOr<Cursor>('cursor', keys.cursor(job.name), ckv.value, this.warn) : undefined;
         if (!old || timing(old) !== timing(job) || !c) {
           // Loop counts restart with a new `times`; clock jobs start from now.
-          const next: Cursor = { t: Math.max(now, c?.t ?? 0), n: old && old.kind === job.kind && old.times === job.times ? c?.n : 0 };
+          const next: Cursor = {
+            t: Math.max(now, c?.t ?? 0),
+            n: old && old.kind === job.kind && old.times === job.times ? c?.n : 0,
+          };
           compares.push([keys.cursor(job.name), ckv ? Number(ckv.mod_revision) : 0]);
           ops.push(this.ns.put(keys.cursor(job.name)).value(JSON.stringify(next)));
         }
@@ -135,7 +138,8 @@ export class Store {
     ]);
     if (!kv.kvs[0]) throw new NotFoundError(`no job named "${name}"; see \`peppercorn job ls\``);
     const spec = decode<JobSpec>('job', keys.job(name), kv.kvs[0].value);
-    const assign = a.kvs[0] && decodeOr<Assignment>('assignment', keys.assignment(name), a.kvs[0].value, this.warn);
+    const assign =
+      a.kvs[0] && decodeOr<Assignment>('assignment', keys.assignment(name), a.kvs[0].value, this.warn);
     const cursor = c.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), c.kvs[0].value, this.warn);
     return { spec, owner: assign ? assign.node : null, cursor: cursor ? cursor.t : null };
   }
@@ -161,7 +165,10 @@ export class Store {
    */
   async setPaused(name: string, paused: boolean): Promise<boolean> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const [kv, ckv] = await Promise.all([this.ns.get(keys.job(name)).exec(), this.ns.get(keys.cursor(name)).exec()]);
+      const [kv, ckv] = await Promise.all([
+        this.ns.get(keys.job(name)).exec(),
+        this.ns.get(keys.cursor(name)).exec(),
+      ]);
       if (!kv.kvs[0]) throw new NotFoundError(`no job named "${name}"`);
       const spec = decode<JobSpec>('job', keys.job(name), kv.kvs[0].value);
       if (spec.paused === paused) return false;
@@ -232,19 +239,28 @@ export class Store {
   /** Triggers not yet claimed: runs asked for that no node has started. */
   async pendingTriggers(job: string): Promise<string[]> {
     const res = await this.ns.getAll().prefix(keys.jobTriggers(job)).keys();
-    return res.map((k) => keys.triggerRef(k)).filter((r): r is RunRef => !!r).map(formatRunId);
+    return res
+      .map((k) => keys.triggerRef(k))
+      .filter((r): r is RunRef => !!r)
+      .map(formatRunId);
   }
 
   async getRun(runId: string): Promise<RunRecord | null> {
     const ref = parseRunId(runId);
-    if (!ref) throw new Error(`"${runId}" is not a run id (expected <job>.<scheduled ms>.<attempt>, as printed by \`peppercorn runs\`)`);
+    if (!ref)
+      throw new Error(
+        `"${runId}" is not a run id (expected <job>.<scheduled ms>.<attempt>, as printed by \`peppercorn runs\`)`,
+      );
     const res = await this.ns.get(keys.run(ref)).exec();
     if (!res.kvs[0]) return null;
     return decode<RunRecord>('run', keys.run(ref), res.kvs[0].value);
   }
 
   /** Output chunks shipped so far, from `fromSeq` on, and the revision they were read at. */
-  async readLogs(runId: string, fromSeq = 0): Promise<{ chunks: { seq: number; data: Buffer }[]; revision: number }> {
+  async readLogs(
+    runId: string,
+    fromSeq = 0,
+  ): Promise<{ chunks: { seq: number; data: Buffer }[]; revision: number }> {
     const res = await this.ns.getAll().prefix(keys.logs(runId)).sort('Key', 'Ascend').exec();
     const chunks = res.kvs
       .map((kv) => ({ seq: keys.logSeq(kv.key.toString()), data: kv.value }))
@@ -256,7 +272,11 @@ export class Store {
    * Follows a run's output: what is stored, then each new chunk, in order and
    * once each, until the run has an outcome. Resolves with the final record.
    */
-  async followLogs(runId: string, onChunk: (data: Buffer) => void, signal?: AbortSignal): Promise<RunRecord | null> {
+  async followLogs(
+    runId: string,
+    onChunk: (data: Buffer) => void,
+    signal?: AbortSignal,
+  ): Promise<RunRecord | null> {
     const ref = parseRunId(runId);
     if (!ref) throw new Error(`"${runId}" is not a run id`);
     let nextSeq = 0;
@@ -305,7 +325,8 @@ export class Store {
       this.ns.getAll().prefix(keys.active).exec(),
       this.ns.getAll().prefix(keys.assignments).exec(),
     ]);
-    const lead = leader.kvs[0] && decodeOr<LeaderRecord>('leader', keys.leader, leader.kvs[0].value, this.warn);
+    const lead =
+      leader.kvs[0] && decodeOr<LeaderRecord>('leader', keys.leader, leader.kvs[0].value, this.warn);
     const views = new Map<string, NodeView>();
     const put = (rec: NodeRecord, alive: boolean, epoch: number) =>
       views.set(rec.id, {
@@ -347,7 +368,11 @@ export class Store {
 export class NotFoundError extends Error {}
 
 /** How many times a job fired in (from, to]; capped so a long pause costs little. */
-function countTimes(spec: JobSpec, from: number, to: number): { first: number; last: number; count: number; capped: boolean } | undefined {
+function countTimes(
+  spec: JobSpec,
+  from: number,
+  to: number,
+): { first: number; last: number; count: number; capped: boolean } | undefined {
   let schedule;
   try {
     schedule = compileSchedule(spec);

@@ -59,7 +59,12 @@ export function planAssignments(
   for (const job of jobs) {
     const cur = current.get(job.name);
     const owner = cur && byId.get(cur.node);
-    if (owner && !owner.draining && owner.epoch === cur.epoch && matchesSelector(owner.labels, job.selector)) {
+    if (
+      owner &&
+      !owner.draining &&
+      owner.epoch === cur.epoch &&
+      matchesSelector(owner.labels, job.selector)
+    ) {
       load.set(owner.id, (load.get(owner.id) ?? 0) + 1);
     } else {
       homeless.push(job);

@@ -10,7 +10,16 @@ import type { IOperation } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { keys, parseRunId, formatRunId } from '../core/keys';
 import type { PrefixMirror } from '../core/mirror';
-import { decodeOr, type ActiveEntry, type Assignment, type NodeRecord, type RunRecord, type LeaderRecord, type TriggerRecord, decode } from '../core/records';
+import {
+  decodeOr,
+  type ActiveEntry,
+  type Assignment,
+  type NodeRecord,
+  type RunRecord,
+  type LeaderRecord,
+  type TriggerRecord,
+  decode,
+} from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import type { Membership } from '../node/membership';
 import { planAssignments, type LiveNode, type Owner } from './assign';
@@ -90,7 +99,11 @@ export class Leader {
     this.campaigning = true;
     try {
       const { ns } = this.cluster;
-      const value: LeaderRecord = { node: this.membership.id, epoch: this.membership.epoch, since: Date.now() };
+      const value: LeaderRecord = {
+        node: this.membership.id,
+        epoch: this.membership.epoch,
+        since: Date.now(),
+      };
       const res = await ns
         .if(keys.leader, 'Create', '==', 0)
         .and(keys.node(this.membership.id), 'Create', '==', this.membership.epoch)
@@ -189,7 +202,12 @@ export class Leader {
     for (const [job, owner] of plan.moves) {
       const prev = current.get(job);
       this.log(`assign ${job} → ${owner.node}${prev ? ` (was ${prev.node})` : ''}`);
-      const a: Assignment = { node: owner.node, epoch: owner.epoch, since: Date.now(), by: this.membership.id };
+      const a: Assignment = {
+        node: owner.node,
+        epoch: owner.epoch,
+        since: Date.now(),
+        by: this.membership.id,
+      };
       ops.push(ns.put(keys.assignment(job)).value(JSON.stringify(a)));
     }
     for (const [job, why] of plan.unplaced) {
@@ -240,11 +258,17 @@ export class Leader {
           run.endedAt = Date.now();
           run.reason =
             `node ${ref.node} died while this run was in flight (its outcome is unknown)` +
-            (rerun ? `; policy at-least-once: re-run as ${formatRunId(next)}` : '; policy at-most-once: not re-run');
+            (rerun
+              ? `; policy at-least-once: re-run as ${formatRunId(next)}`
+              : '; policy at-most-once: not re-run');
           ops.push(ns.put(runKey).value(JSON.stringify(run)));
           compares.push([runKey, Number(kv.mod_revision)]);
           if (rerun) {
-            const trig: TriggerRecord = { at: Date.now(), by: `leader ${this.membership.id}`, reason: `re-run of ${run.id} after its node died` };
+            const trig: TriggerRecord = {
+              at: Date.now(),
+              by: `leader ${this.membership.id}`,
+              reason: `re-run of ${run.id} after its node died`,
+            };
             ops.push(ns.put(keys.trigger(next)).value(JSON.stringify(trig)));
           }
           this.log(`run ${run.id} lost with node ${ref.node}${rerun ? '; re-running once' : ''}`);
@@ -269,7 +293,8 @@ export class Leader {
       const res = await txn.then(...ops.slice(i, i + MAX_TXN_OPS - compares.length)).commit();
       if (!res.succeeded) {
         const leader = this.mirrors.leader.entries.get(keys.leader);
-        if (!leader || leader.createRevision !== this.leaderRev) this.depose('a fenced write found another leader');
+        if (!leader || leader.createRevision !== this.leaderRev)
+          this.depose('a fenced write found another leader');
         this.again = true;
         return;
       }
@@ -285,13 +310,15 @@ export class Leader {
       const now = Date.now();
       this.history.push({ at: now, rev });
       let target = 0;
-      while (this.history.length && now - this.history[0].at >= KEEP_HISTORY_MS) target = this.history.shift()!.rev;
+      while (this.history.length && now - this.history[0].at >= KEEP_HISTORY_MS)
+        target = this.history.shift()!.rev;
       if (target > 0) {
         await this.cluster.client.kv.compact({ revision: String(target), physical: false });
         this.log(`compacted etcd history up to revision ${target}`);
       }
     } catch (err) {
-      if (!/required revision has been compacted/.test(String(err))) this.log(`compaction failed: ${(err as Error).message}`);
+      if (!/required revision has been compacted/.test(String(err)))
+        this.log(`compaction failed: ${(err as Error).message}`);
     }
   }
 }

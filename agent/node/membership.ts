@@ -147,7 +147,10 @@ export class Membership extends EventEmitter {
         this.deadline = sentAt + ttl * 1000;
       }
     } catch (err) {
-      if (String((err as Error).name).includes('LeaseInvalid') || /lease.*(not found|expired)|requested lease not found/i.test(String(err))) {
+      if (
+        String((err as Error).name).includes('LeaseInvalid') ||
+        /lease.*(not found|expired)|requested lease not found/i.test(String(err))
+      ) {
         this.expire('etcd says our lease is gone');
         return;
       }

@@ -147,7 +147,10 @@ export class Scheduler extends EventEmitter {
     if (this.pending.size) {
       for (const job of this.owned.values())
         for (const f of job.inFlight.values()) f.proc.stop('the agent is shutting down');
-      await Promise.race([Promise.all(this.pending), new Promise((r) => setTimeout(r, this.opts.killGraceMs + 2000))]);
+      await Promise.race([
+        Promise.all(this.pending),
+        new Promise((r) => setTimeout(r, this.opts.killGraceMs + 2000)),
+      ]);
     }
   }
 
@@ -228,7 +231,8 @@ export class Scheduler extends EventEmitter {
     // that two copies of a long-running task never run; one-shot runs finish.
     for (const job of this.owned.values()) {
       clearTimeout(job.timer);
-      if (job.spec.kind === 'loop') for (const f of job.inFlight.values()) f.proc.stop('this node lost its lease');
+      if (job.spec.kind === 'loop')
+        for (const f of job.inFlight.values()) f.proc.stop('this node lost its lease');
     }
     this.owned.clear();
   }
@@ -330,7 +334,10 @@ export class Scheduler extends EventEmitter {
     return this.cursorFrom(job, res.kvs[0]);
   }
 
-  private cursorFrom(job: string, kv: { value: Buffer; mod_revision: string | number } | undefined): CursorState {
+  private cursorFrom(
+    job: string,
+    kv: { value: Buffer; mod_revision: string | number } | undefined,
+  ): CursorState {
     if (!kv) return { t: Date.now(), n: 0, modRev: 0 };
     const c = decodeOr<Cursor>('cursor', keys.cursor(job), kv.value, (err) => this.log(err.message));
     // A corrupt cursor restarts from now; the claim compares its revision, so this is still safe.
@@ -363,11 +370,16 @@ export class Scheduler extends EventEmitter {
       ops.push(...this.launchOps(run));
     }
     if (run) job.inDoubt = { run, launchAt: launchAt! };
-    const res = await this.commitOrReadBack(txn.then(...ops).else(ns.get(cursorKey), ns.get(keys.assignment(job.name))), run);
+    const res = await this.commitOrReadBack(
+      txn.then(...ops).else(ns.get(cursorKey), ns.get(keys.assignment(job.name))),
+      run,
+    );
     job.inDoubt = undefined;
     if (!res.ok) {
       this.stats.claimConflicts++;
-      const fresh = res.cursorKv ? this.cursorFrom(job.name, res.cursorKv) : { t: cur.t, n: cur.n, modRev: 0 };
+      const fresh = res.cursorKv
+        ? this.cursorFrom(job.name, res.cursorKv)
+        : { t: cur.t, n: cur.n, modRev: 0 };
       if (res.assignRev !== job.assignRev) {
         job.cursor = fresh;
         this.refresh();
@@ -393,7 +405,13 @@ export class Scheduler extends EventEmitter {
     const kv = (await this.cluster.ns.get(keys.run(run)).exec()).kvs[0];
     job.inDoubt = undefined;
     const rec = kv && decodeOr<RunRecord>('run', keys.run(run), kv.value, () => undefined);
-    if (rec && rec.node === run.node && rec.epoch === run.epoch && rec.claimedAt === run.claimedAt && rec.status === 'running') {
+    if (
+      rec &&
+      rec.node === run.node &&
+      rec.epoch === run.epoch &&
+      rec.claimedAt === run.claimedAt &&
+      rec.status === 'running'
+    ) {
       this.log(`claim of ${run.id} had committed after all; launching it now`);
       this.launch(job, rec, Number(kv.mod_revision), launchAt);
     }
@@ -427,7 +445,13 @@ export class Scheduler extends EventEmitter {
    * delivered it): read the run key back and look for our own claim in it.
    */
   private async commitOrReadBack(
-    txn: { commit(): Promise<{ succeeded: boolean; header: { revision: string }; responses: Array<{ response_range?: { kvs: Array<{ value: Buffer; mod_revision: string }> } | null }> }> },
+    txn: {
+      commit(): Promise<{
+        succeeded: boolean;
+        header: { revision: string };
+        responses: Array<{ response_range?: { kvs: Array<{ value: Buffer; mod_revision: string }> } | null }>;
+      }>;
+    },
     run: RunRecord | undefined,
   ): Promise<
     | { ok: true; revision: number }
@@ -438,7 +462,11 @@ export class Scheduler extends EventEmitter {
       if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
       const cursorKv = res.responses[0]?.response_range?.kvs[0];
       const assignKv = res.responses[1]?.response_range?.kvs[0];
-      return { ok: false, cursorKv: cursorKv ?? undefined, assignRev: assignKv ? Number(assignKv.mod_revision) : -1 };
+      return {
+        ok: false,
+        cursorKv: cursorKv ?? undefined,
+        assignRev: assignKv ? Number(assignKv.mod_revision) : -1,
+      };
     } catch (err) {
       if (!run) throw err;
       const back = await this.cluster.ns.get(keys.run(run)).exec();
@@ -595,7 +623,8 @@ export class Scheduler extends EventEmitter {
         this.emit('outcome', run);
         return;
       } catch (err) {
-        if (attempt === 0) this.log(`recording the outcome of ${run.id} failed (${(err as Error).message}); retrying`);
+        if (attempt === 0)
+          this.log(`recording the outcome of ${run.id} failed (${(err as Error).message}); retrying`);
         await new Promise((r) => setTimeout(r, Math.min(500 * (attempt + 1), 5000)));
       }
     }
@@ -609,7 +638,12 @@ export class Scheduler extends EventEmitter {
     void (async () => {
       const { ns } = this.cluster;
       const prefix = keys.jobRuns(job.name);
-      const newest = await ns.getAll().prefix(prefix).sort('Key', 'Descend').limit(this.opts.keepRuns + 1).keys();
+      const newest = await ns
+        .getAll()
+        .prefix(prefix)
+        .sort('Key', 'Descend')
+        .limit(this.opts.keepRuns + 1)
+        .keys();
       let end = keys.runsFrom(job.name, Date.now() - this.opts.keepRunsMs);
       if (newest.length > this.opts.keepRuns) {
         const byCount = newest[this.opts.keepRuns] + '\0';

@@ -11,7 +11,11 @@ import { Store } from '../../agent/core/store';
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'agent', 'cli', 'main.js');
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let lastErr: unknown;
   while (Date.now() < until) {
@@ -23,7 +27,9 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     }
     await sleep(100);
   }
-  throw new Error(`timed out waiting for ${what}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`);
+  throw new Error(
+    `timed out waiting for ${what}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`,
+  );
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,14 +92,25 @@ export class TestCluster {
   }
 
   startAgent(id: string, args: string[] = []): AgentProc {
-    const a = new AgentProc(id, join(this.dir, id), join(this.dir, `${id}.log`), ['--lease-ttl', '3', ...args], this.env());
+    const a = new AgentProc(
+      id,
+      join(this.dir, id),
+      join(this.dir, `${id}.log`),
+      ['--lease-ttl', '3', ...args],
+      this.env(),
+    );
     this.agents.set(id, a);
     return a;
   }
 
   /** Runs the CLI to completion. */
   cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [CLI, ...args], { env: this.env(), input, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [CLI, ...args], {
+      env: this.env(),
+      input,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

@@ -39,7 +39,14 @@ export interface LedgerReport {
 }
 
 /** Checks every `stepMs`-aligned time in [from, to]. */
-export async function checkLedger(store: Store, job: string, file: string, from: number, to: number, stepMs = 1000): Promise<LedgerReport> {
+export async function checkLedger(
+  store: Store,
+  job: string,
+  file: string,
+  from: number,
+  to: number,
+  stepMs = 1000,
+): Promise<LedgerReport> {
   const launches = readLaunches(file);
   const seen = new Map<number, number>();
   for (const l of launches) seen.set(l.scheduledAt, (seen.get(l.scheduledAt) ?? 0) + 1);
@@ -50,7 +57,14 @@ export async function checkLedger(store: Store, job: string, file: string, from:
     if (r.status === 'skipped' && r.until !== undefined) ranges.push(r);
     else byTime.set(r.scheduledAt, r);
   }
-  const report: LedgerReport = { duplicates: [], unaccounted: [], launched: 0, skipped: 0, lost: 0, nodes: new Set() };
+  const report: LedgerReport = {
+    duplicates: [],
+    unaccounted: [],
+    launched: 0,
+    skipped: 0,
+    lost: 0,
+    nodes: new Set(),
+  };
   for (const [t, n] of seen) if (n > 1) report.duplicates.push(t);
   const start = Math.ceil(from / stepMs) * stepMs;
   for (let t = start; t <= to; t += stepMs) {

@@ -19,8 +19,9 @@ function everySecond(name: string): string {
 }
 
 async function launchesAfter(name: string, t: number, n: number, not?: string): Promise<void> {
-  await waitFor(`${n} launches of ${name} after ${new Date(t).toISOString()}${not ? ` on a node other than ${not}` : ''}`, () =>
-    readLaunches(tc.path(name + '.txt')).filter((l) => l.startedAt > t && l.node !== not).length >= n,
+  await waitFor(
+    `${n} launches of ${name} after ${new Date(t).toISOString()}${not ? ` on a node other than ${not}` : ''}`,
+    () => readLaunches(tc.path(name + '.txt')).filter((l) => l.startedAt > t && l.node !== not).length >= n,
   );
 }
 

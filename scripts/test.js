@@ -1,0 +1,35 @@
+// `npm test`: etcd present, TypeScript built, lint clean, then every test
+// (unit first, then integration with real etcd and real agent processes).
+const { spawnSync } = require('node:child_process');
+const { readdirSync, existsSync } = require('node:fs');
+const { join } = require('node:path');
+const { ensureEtcd } = require('./ensure-etcd');
+
+const root = join(__dirname, '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+function step(what, cmd, args) {
+  console.error(`\n== ${what}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root });
+  if (r.status !== 0) {
+    console.error(`${what} failed`);
+    process.exit(r.status || 1);
+  }
+}
+
+ensureEtcd();
+step('build', bin('tsc'), ['-p', 'tsconfig.json']);
+if (!process.argv.includes('--no-lint')) {
+  step('lint', bin('eslint'), ['.']);
+  step('format', bin('prettier'), ['--check', '.']);
+}
+const files = [];
+for (const dir of ['unit', 'integration']) {
+  const d = join(root, 'dist', 'test', dir);
+  if (!existsSync(d)) continue;
+  for (const f of readdirSync(d).sort()) if (f.endsWith('.test.js')) files.push(join(d, f));
+}
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+// One file at a time: the integration tests start etcd and agents, and this is a 2-core machine.
+step('tests', process.execPath, ['--test', '--test-concurrency=1', ...selected]);
