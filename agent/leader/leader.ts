@@ -87,11 +87,18 @@ export class Leader {
 
   private onLeaderChange(): void {
     if (this.stopped) return;
-    const entry = this.mirrors.leader.entries.get(keys.leader);
-    if (this.leaderRev && (!entry || entry.createRevision !== this.leaderRev)) {
+    const mirror = this.mirrors.leader;
+    const entry = mirror.entries.get(keys.leader);
+    // The mirror may not have caught up with our own campaign yet: only a view at
+    // or past our leader key's revision can tell that the key is gone.
+    if (
+      this.leaderRev &&
+      mirror.revision >= this.leaderRev &&
+      (!entry || entry.createRevision !== this.leaderRev)
+    ) {
       this.depose('the leader key changed');
     }
-    if (!entry) void this.campaign();
+    if (!entry && !this.leaderRev) void this.campaign();
   }
 
   private async campaign(): Promise<void> {
@@ -108,9 +115,18 @@ export class Leader {
         .if(keys.leader, 'Create', '==', 0)
         .and(keys.node(this.membership.id), 'Create', '==', this.membership.epoch)
         .then(ns.put(keys.leader).value(JSON.stringify(value)).lease(this.membership.leaseId))
+        .else(ns.get(keys.leader))
         .commit();
-      if (res.succeeded && !this.stopped) {
-        this.leaderRev = Number(res.header.revision);
+      let rev = res.succeeded ? Number(res.header.revision) : 0;
+      if (!res.succeeded) {
+        // A key of our own (this epoch) is ours to lead with: a retried or raced campaign.
+        const kv = res.responses[0]?.response_range?.kvs[0];
+        const held = kv && decodeOr<LeaderRecord>('leader', keys.leader, kv.value, () => undefined);
+        if (held && held.node === this.membership.id && held.epoch === this.membership.epoch)
+          rev = Number(kv.create_revision);
+      }
+      if (rev && !this.stopped) {
+        this.leaderRev = rev;
         this.log(`elected leader (revision ${this.leaderRev})`);
         this.history = [];
         await this.mirrors.active.start();
