@@ -19,7 +19,7 @@ const HELP = `peppercorn — distributed cron on etcd
 Usage: peppercorn [global options] <command> [options]
 
 Commands:
-  agent [--node-id ID] [--labels k=v,...] [--capacity N] [--data-dir DIR] [--lease-ttl SECONDS]
+  agent [--node-id ID] [--labels k=v,...] [--capacity N] [--data-dir DIR] [--lease-ttl SECONDS] [--keep-runs N]
   job apply -f FILE|-          store job specs (YAML/JSON); all or nothing
   job ls                       list jobs
   job get NAME                 show a job (YAML; --json)
@@ -277,6 +277,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     capacity: { type: 'string' },
     'data-dir': { type: 'string' },
     'lease-ttl': { type: 'string' },
+    'keep-runs': { type: 'string' },
   });
   const cfg = global.config;
   const str = (flag: string, key: string) =>
@@ -300,7 +301,15 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
   const dataDir = str('data-dir', 'dataDir') ?? join(defaultDir, nodeId);
 
   const cluster = connect({ ...global.connect, callTimeoutMs: Math.min(5000, leaseTtlSec * 1000) });
-  const agent = new Agent(cluster, { nodeId, labels: labelsOut, capacity, dataDir, leaseTtlSec });
+  const keepRuns = parseInteger(str('keep-runs', 'keepRuns') ?? '200', '--keep-runs', 1);
+  const agent = new Agent(cluster, {
+    nodeId,
+    labels: labelsOut,
+    capacity,
+    dataDir,
+    leaseTtlSec,
+    scheduler: { keepRuns },
+  });
   try {
     await agent.start();
   } catch (err) {

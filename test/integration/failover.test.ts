@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestCluster, waitFor, sleep } from '../harness/cluster';
+import { readFileSync, existsSync } from 'node:fs';
 import { ledgerCommand, checkLedger, readLaunches } from '../harness/ledger';
 
 const tc = new TestCluster();
@@ -110,3 +111,52 @@ test('etcd restart: the cluster recovers by itself', async () => {
   await assertLedger('tick-etcd', start + 1000, Date.now() - 2000);
   for (const a of tc.agents.values()) assert.ok(a.alive, `agent ${a.id} survived the etcd restart`);
 });
+
+test('runs in flight on a killed node: at-most-once marks them lost; at-least-once re-runs once elsewhere', async () => {
+  const file = tc.path('doubt.txt');
+  const cmd = `echo "$PEPPERCORN_JOB $PEPPERCORN_RUN_ID $PEPPERCORN_ATTEMPT $PEPPERCORN_NODE" >> ${file}; sleep 30`;
+  tc.apply(
+    `name: doubt-amo\nkind: once\ncommand: ${JSON.stringify(cmd)}\n---\nname: doubt-alo\nkind: once\npolicy: at-least-once\ncommand: ${JSON.stringify(cmd)}\n`,
+  );
+  // Kill the owners (one or two nodes) while both runs are in flight.
+  const amoOwner = await waitFor(
+    'doubt-amo assigned',
+    async () => (await tc.owner('doubt-amo')) ?? undefined,
+  );
+  const aloOwner = await waitFor(
+    'doubt-alo assigned',
+    async () => (await tc.owner('doubt-alo')) ?? undefined,
+  );
+  const amo = tc.cli(['job', 'run', 'doubt-amo']).stdout.trim();
+  const alo = tc.cli(['job', 'run', 'doubt-alo']).stdout.trim();
+  await waitFor('both runs started', async () => {
+    const lines = readLaunchesRaw(file);
+    return lines.some((l) => l.includes(amo)) && lines.some((l) => l.includes(alo));
+  });
+  tc.agents.get(amoOwner)!.kill9();
+  if (aloOwner !== amoOwner) tc.agents.get(aloOwner)!.kill9();
+  const lost = await waitFor('the at-most-once run marked lost', async () => {
+    const r = await tc.store.getRun(amo);
+    return r?.status === 'lost' ? r : undefined;
+  });
+  assert.match(lost.reason!, /at-most-once: not re-run/);
+  const retryId = alo.replace(/\.1$/, '.2');
+  await waitFor('the at-least-once run re-run as attempt 2 on a survivor', () =>
+    readLaunchesRaw(file).some((l) => l.startsWith(`doubt-alo ${retryId} 2 `)),
+  );
+  const first = await tc.store.getRun(alo);
+  assert.equal(first?.status, 'lost');
+  assert.match(first!.reason!, new RegExp(`re-run as ${retryId.replace(/\./g, '\\.')}`));
+  // Exactly one re-run, and the at-most-once job never ran again.
+  const lines = readLaunchesRaw(file);
+  assert.equal(lines.filter((l) => l.startsWith('doubt-alo ')).length, 2);
+  assert.equal(lines.filter((l) => l.startsWith('doubt-amo ')).length, 1);
+  await tc.store.removeJob('doubt-amo');
+  await tc.store.removeJob('doubt-alo');
+  for (const id of new Set([amoOwner, aloOwner])) tc.startAgent(id);
+  await tc.ready(['n1', 'n2', 'n3']);
+});
+
+function readLaunchesRaw(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}

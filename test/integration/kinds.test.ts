@@ -136,3 +136,39 @@ test('paused jobs do not run; resuming records the paused times as skipped', asy
   assert.match(skipped[0].reason!, /paused/);
   assert.ok(skipped[0].count! >= 2);
 });
+
+test('a job that floods output: the node keeps a capped file, etcd gets a capped copy, the record counts it all', async () => {
+  tc.apply(
+    `name: flood\nkind: once\ncommand: head -c 30000000 /dev/zero | tr '\\\\0' x; echo; echo tail-marker\n`,
+  );
+  const id = tc.cli(['job', 'run', 'flood']).stdout.trim();
+  const run = await waitFor(
+    'the flood to end',
+    async () => {
+      const r = await tc.store.getRun(id);
+      return r && r.status !== 'running' ? r : undefined;
+    },
+    60_000,
+  );
+  assert.equal(run.status, 'succeeded');
+  assert.equal(run.outputBytes, 30_000_000 + 1 + 'tail-marker\n'.length);
+  assert.ok(run.tail!.endsWith('tail-marker\n'));
+  const { chunks } = await tc.store.readLogs(id);
+  const shipped = chunks.reduce((n, c) => n + c.data.length, 0);
+  assert.ok(shipped <= (1 << 20) + 200, `shipped ${shipped} bytes into etcd`);
+  assert.match(
+    chunks[chunks.length - 1].data.toString(),
+    /output beyond \d+ bytes is in the node's log file/,
+  );
+  for (const a of tc.agents.values()) assert.ok(a.alive);
+});
+
+test('job get prints YAML that applies back unchanged', () => {
+  tc.apply(
+    `name: roundtrip\nkind: cron\nschedule: "H 3 * * 1-5"\ntimezone: America/New_York\nenv:\n  A: "1"\nselector:\n  zone: a\ntimeout: 90s\ncommand: echo hi\n`,
+  );
+  const got = tc.cli(['job', 'get', 'roundtrip']);
+  assert.equal(got.status, 0, got.stderr);
+  const again = tc.cli(['job', 'apply', '-f', '-'], got.stdout);
+  assert.equal(again.stdout.trim(), 'job/roundtrip unchanged');
+});
