@@ -143,8 +143,15 @@ export class Membership extends EventEmitter {
     try {
       const res = await withTimeout(lease.keepaliveOnce(), this.ttlSec * 1000, 'lease keepalive');
       const ttl = Number(res.TTL);
-      if (ttl > 0 && this.live) {
+      if (ttl > 0 && this.lease === lease) {
         this.deadline = sentAt + ttl * 1000;
+        if (!this.live) {
+          // etcd kept our lease (an etcd restart or a short partition): the node
+          // key and its epoch are intact, so nobody was given our jobs.
+          this.live = true;
+          this.log('lease confirmed alive again; resuming claims');
+          this.emit('resumed');
+        }
       }
     } catch (err) {
       if (
@@ -156,15 +163,21 @@ export class Membership extends EventEmitter {
       }
       this.emit('etcd-error', err);
     }
-    if (this.live && now() >= this.deadline) this.expire('no keepalive acknowledged within the lease TTL');
+    if (this.live && now() >= this.deadline) {
+      // Past the deadline etcd may have expired the lease and moved our jobs: stop
+      // acting until etcd tells us either way.
+      this.live = false;
+      this.log('no keepalive acknowledged within the lease TTL; claims suspended');
+      this.emit('suspended');
+    }
     this.scheduleKeepalive();
   }
 
   private expire(why: string): void {
-    if (!this.live) return;
+    if (!this.lease) return;
     this.live = false;
     this.log(`lease lost: ${why}; stopping all claims`);
-    this.lease?.release();
+    this.lease.release();
     this.lease = undefined;
     this.emit('lost', why);
   }

@@ -11,7 +11,7 @@
 // A claim is made a little before T, the process is spawned blocked on a pipe,
 // and released at T: the expensive part happens before the second starts.
 import { EventEmitter } from 'node:events';
-import type { IOperation } from 'etcd3';
+import type { IOperation, IKeyValue, ITxnResponse as TxnResponse } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { keys, formatRunId, type RunRef } from '../core/keys';
 import type { PrefixMirror } from '../core/mirror';
@@ -126,6 +126,11 @@ export class Scheduler extends EventEmitter {
     mirrors.assignments.on('change', refresh);
     mirrors.triggers.on('change', () => this.claimTriggers());
     membership.on('lost', () => this.onLeaseLost());
+    membership.on('suspended', () => this.stopLoops('this node cannot confirm its lease'));
+    membership.on('resumed', () => {
+      for (const job of this.owned.values()) this.pump(job);
+      this.claimTriggers();
+    });
   }
 
   start(): void {
@@ -229,12 +234,14 @@ export class Scheduler extends EventEmitter {
   private onLeaseLost(): void {
     // Our jobs may already belong to another node. Supervised loops are stopped so
     // that two copies of a long-running task never run; one-shot runs finish.
-    for (const job of this.owned.values()) {
-      clearTimeout(job.timer);
-      if (job.spec.kind === 'loop')
-        for (const f of job.inFlight.values()) f.proc.stop('this node lost its lease');
-    }
+    this.stopLoops('this node lost its lease');
+    for (const job of this.owned.values()) clearTimeout(job.timer);
     this.owned.clear();
+  }
+
+  private stopLoops(reason: string): void {
+    for (const job of this.owned.values())
+      if (job.spec.kind === 'loop') for (const f of job.inFlight.values()) f.proc.stop(reason);
   }
 
   // ---- the per-job loop --------------------------------------------------------
@@ -370,26 +377,28 @@ export class Scheduler extends EventEmitter {
       ops.push(...this.launchOps(run));
     }
     if (run) job.inDoubt = { run, launchAt: launchAt! };
-    const res = await this.commitOrReadBack(
-      txn.then(...ops).else(ns.get(cursorKey), ns.get(keys.assignment(job.name))),
-      run,
-    );
+    // On failure, the else branch tells which condition broke, in the same round trip.
+    const why = [ns.get(cursorKey), ns.get(keys.assignment(job.name)), ns.get(keys.node(me.id))];
+    if (run) why.push(ns.get(keys.run(run)));
+    const res = await this.commitOrReadBack(txn.then(...ops).else(...why), run);
     job.inDoubt = undefined;
     if (!res.ok) {
       this.stats.claimConflicts++;
-      const fresh = res.cursorKv
-        ? this.cursorFrom(job.name, res.cursorKv)
-        : { t: cur.t, n: cur.n, modRev: 0 };
-      if (res.assignRev !== job.assignRev) {
-        job.cursor = fresh;
+      const [cursorKv, assignKv, nodeKv, runKv] = res.found;
+      if (!nodeKv || Number(nodeKv.create_revision) !== me.epoch) {
+        job.cursor = undefined; // our lease is gone; membership will tell everyone
+      } else if (!assignKv || Number(assignKv.mod_revision) !== job.assignRev) {
+        job.cursor = undefined;
         this.refresh();
-      } else if (fresh.modRev === cur.modRev && run) {
+      } else if (cursorKv ? Number(cursorKv.mod_revision) !== cur.modRev : cur.modRev !== 0) {
+        job.cursor = this.cursorFrom(job.name, cursorKv);
+      } else if (run && runKv) {
         // Nothing moved but the run key exists (e.g. a manual run at that very
         // millisecond): that record accounts for the time; do not launch it again.
         this.log(`run ${run.id} already exists; not launching that time again`);
         job.cursor = { ...cur, t: next.t, n: next.n ?? cur.n };
       } else {
-        job.cursor = fresh;
+        job.cursor = undefined;
       }
       return false;
     }
@@ -445,28 +454,13 @@ export class Scheduler extends EventEmitter {
    * delivered it): read the run key back and look for our own claim in it.
    */
   private async commitOrReadBack(
-    txn: {
-      commit(): Promise<{
-        succeeded: boolean;
-        header: { revision: string };
-        responses: Array<{ response_range?: { kvs: Array<{ value: Buffer; mod_revision: string }> } | null }>;
-      }>;
-    },
+    txn: { commit(): Promise<TxnResponse> },
     run: RunRecord | undefined,
-  ): Promise<
-    | { ok: true; revision: number }
-    | { ok: false; cursorKv: { value: Buffer; mod_revision: string } | null | undefined; assignRev?: number }
-  > {
+  ): Promise<{ ok: true; revision: number } | { ok: false; found: (IKeyValue | undefined)[] }> {
     try {
       const res = await txn.commit();
       if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
-      const cursorKv = res.responses[0]?.response_range?.kvs[0];
-      const assignKv = res.responses[1]?.response_range?.kvs[0];
-      return {
-        ok: false,
-        cursorKv: cursorKv ?? undefined,
-        assignRev: assignKv ? Number(assignKv.mod_revision) : -1,
-      };
+      return { ok: false, found: res.responses.map((r) => r.response_range?.kvs[0] ?? undefined) };
     } catch (err) {
       if (!run) throw err;
       const back = await this.cluster.ns.get(keys.run(run)).exec();
