@@ -1,0 +1,57 @@
+// Job placement: sticky while the owner lives, spread by load, selectors and capacity respected.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { planAssignments, type LiveNode, type Owner } from '../../agent/leader/assign';
+
+const node = (id: string, epoch: number, labels: Record<string, string> = {}, capacity = 0): LiveNode => ({
+  id,
+  epoch,
+  labels,
+  capacity,
+});
+const jobs = (n: number, selector: Record<string, string> = {}) =>
+  Array.from({ length: n }, (_, i) => ({ name: `job-${String(i).padStart(2, '0')}`, selector }));
+
+test('new jobs spread evenly over the nodes', () => {
+  const plan = planAssignments(jobs(9), [node('a', 1), node('b', 2), node('c', 3)], new Map());
+  const count = new Map<string, number>();
+  for (const o of plan.moves.values()) count.set(o.node, (count.get(o.node) ?? 0) + 1);
+  assert.deepEqual([...count.values()], [3, 3, 3]);
+  assert.equal(plan.unplaced.size, 0);
+});
+
+test('a job stays on its live owner; a dead owner’s jobs move to the least loaded', () => {
+  const current = new Map<string, Owner>([
+    ['job-00', { node: 'a', epoch: 1 }],
+    ['job-01', { node: 'b', epoch: 2 }],
+    ['job-02', { node: 'gone', epoch: 7 }],
+  ]);
+  const plan = planAssignments(jobs(3), [node('a', 1), node('b', 2), node('c', 3)], current);
+  assert.deepEqual([...plan.moves], [['job-02', { node: 'c', epoch: 3 }]]);
+});
+
+test('a restarted node (new epoch) does not keep its old assignments', () => {
+  const plan = planAssignments(jobs(1), [node('a', 9)], new Map([['job-00', { node: 'a', epoch: 1 }]]));
+  assert.deepEqual([...plan.moves], [['job-00', { node: 'a', epoch: 9 }]]);
+});
+
+test('selectors and capacity are respected, and unplaceable jobs say why', () => {
+  const nodes = [node('a', 1, { zone: 'eu' }, 1), node('b', 2, { zone: 'us' })];
+  const plan = planAssignments(
+    [...jobs(2, { zone: 'eu' }), { name: 'mars', selector: { zone: 'mars' } }],
+    nodes,
+    new Map(),
+  );
+  assert.deepEqual(plan.moves.get('job-00'), { node: 'a', epoch: 1 });
+  assert.match(plan.unplaced.get('job-01')!, /at capacity/);
+  assert.match(plan.unplaced.get('mars')!, /no live node has the labels/);
+});
+
+test('a draining node owns nothing', () => {
+  const nodes = [{ ...node('a', 1), draining: true }, node('b', 2)];
+  const plan = planAssignments(jobs(2), nodes, new Map([['job-00', { node: 'a', epoch: 1 }]]));
+  assert.deepEqual(
+    [...plan.moves.values()].map((o) => o.node),
+    ['b', 'b'],
+  );
+});
