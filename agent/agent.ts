@@ -19,6 +19,8 @@ export interface AgentOptions {
   dataDir: string;
   leaseTtlSec: number;
   scheduler?: Partial<Omit<SchedulerOptions, 'dataDir'>>;
+  /** etcd history kept before the leader compacts it. */
+  historyWindowMs?: number;
   /** How long a shutdown waits for runs in flight before stopping them. */
   drainTimeoutMs?: number;
   log?: (msg: string) => void;
@@ -66,6 +68,7 @@ export class Agent {
       this.membership,
       { jobs, nodes, assignments, leader, active },
       this.log,
+      opts.historyWindowMs,
     );
     this.scheduler = new Scheduler(
       cluster,

@@ -8,6 +8,7 @@ import { Store, NotFoundError } from '../core/store';
 import { parseJobFile, jobsToYaml } from '../core/job/files';
 import { crontabToJobs } from '../core/job/crontab';
 import { nextTimes } from '../core/job/schedule';
+import { parseDuration } from '../core/job/duration';
 import { CorruptValueError } from '../core/records';
 import { Agent } from '../agent';
 import { DuplicateNodeError } from '../node/membership';
@@ -19,7 +20,8 @@ const HELP = `peppercorn — distributed cron on etcd
 Usage: peppercorn [global options] <command> [options]
 
 Commands:
-  agent [--node-id ID] [--labels k=v,...] [--capacity N] [--data-dir DIR] [--lease-ttl SECONDS] [--keep-runs N]
+  agent [--node-id ID] [--labels k=v,...] [--capacity N] [--data-dir DIR] [--lease-ttl SECONDS]
+        [--keep-runs N] [--history-window 5m]
   job apply -f FILE|-          store job specs (YAML/JSON); all or nothing
   job ls                       list jobs
   job get NAME                 show a job (YAML; --json)
@@ -278,6 +280,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     'data-dir': { type: 'string' },
     'lease-ttl': { type: 'string' },
     'keep-runs': { type: 'string' },
+    'history-window': { type: 'string' },
   });
   const cfg = global.config;
   const str = (flag: string, key: string) =>
@@ -302,12 +305,22 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
 
   const cluster = connect({ ...global.connect, callTimeoutMs: Math.min(5000, leaseTtlSec * 1000) });
   const keepRuns = parseInteger(str('keep-runs', 'keepRuns') ?? '200', '--keep-runs', 1);
+  const historyText = str('history-window', 'historyWindow');
+  let historyWindowMs: number | undefined;
+  if (historyText !== undefined) {
+    try {
+      historyWindowMs = parseDuration(historyText);
+    } catch (err) {
+      throw new UsageError(`--history-window: ${(err as Error).message}`);
+    }
+  }
   const agent = new Agent(cluster, {
     nodeId,
     labels: labelsOut,
     capacity,
     dataDir,
     leaseTtlSec,
+    historyWindowMs,
     scheduler: { keepRuns },
   });
   try {

@@ -25,8 +25,8 @@ import type { Membership } from '../node/membership';
 import { planAssignments, type LiveNode, type Owner } from './assign';
 
 const MAX_TXN_OPS = 100; // etcd allows 128 per transaction
-const COMPACT_EVERY_MS = 60_000;
-const KEEP_HISTORY_MS = 5 * 60_000;
+/** etcd history kept for watchers that fall behind; older revisions are compacted. */
+export const DEFAULT_HISTORY_WINDOW_MS = 5 * 60_000;
 
 export interface LeaderMirrors {
   jobs: PrefixMirror;
@@ -52,6 +52,7 @@ export class Leader {
     private readonly membership: Membership,
     private readonly mirrors: LeaderMirrors,
     private readonly log: (msg: string) => void,
+    private readonly historyWindowMs = DEFAULT_HISTORY_WINDOW_MS,
   ) {
     const kick = () => this.kick();
     mirrors.leader.on('change', () => this.onLeaderChange());
@@ -130,7 +131,8 @@ export class Leader {
         this.log(`elected leader (revision ${this.leaderRev})`);
         this.history = [];
         await this.mirrors.active.start();
-        this.compactTimer = setInterval(() => void this.compact(), COMPACT_EVERY_MS);
+        const every = Math.max(500, Math.min(60_000, this.historyWindowMs / 2));
+        this.compactTimer = setInterval(() => void this.compact(), every);
         this.kick();
       }
     } catch (err) {
@@ -326,7 +328,7 @@ export class Leader {
       const now = Date.now();
       this.history.push({ at: now, rev });
       let target = 0;
-      while (this.history.length && now - this.history[0].at >= KEEP_HISTORY_MS)
+      while (this.history.length && now - this.history[0].at >= this.historyWindowMs)
         target = this.history.shift()!.rev;
       if (target > 0) {
         await this.cluster.client.kv.compact({ revision: String(target), physical: false });

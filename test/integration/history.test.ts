@@ -6,7 +6,7 @@ import { TestCluster, waitFor } from '../harness/cluster';
 const tc = new TestCluster();
 before(async () => {
   await tc.start();
-  tc.startAgent('h1', ['--keep-runs', '5']);
+  tc.startAgent('h1', ['--keep-runs', '5', '--history-window', '2s']);
   await tc.ready(['h1']);
 });
 after(() => tc.stop());
@@ -26,4 +26,20 @@ test('run history is bounded by --keep-runs', async () => {
   });
   assert.ok(kept.length >= 5, `only ${kept.length} runs kept`);
   assert.ok(kept[kept.length - 1].scheduledAt >= applied + 4000, 'the oldest runs are the ones removed');
+});
+
+test('the leader compacts etcd history older than --history-window', async () => {
+  const before = await tc.cluster.ns.get('probe').exec();
+  const oldRev = Number(before.header.revision);
+  // Reading at an old revision works until the leader compacts past it.
+  await tc.cluster.ns.get('probe').revision(oldRev).exec();
+  await waitFor('etcd to report the old revision compacted', async () => {
+    try {
+      await tc.cluster.ns.get('probe').revision(oldRev).exec();
+      return false;
+    } catch (err) {
+      return /compacted/.test(String(err));
+    }
+  });
+  assert.match(tc.agents.get('h1')!.log(), /compacted etcd history up to revision \d+/);
 });
