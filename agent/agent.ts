@@ -10,6 +10,8 @@ import { Membership } from './node/membership';
 import { Leader } from './leader/leader';
 import { Scheduler, DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler/scheduler';
 import { pruneLogs } from './runner/logfiles';
+import { raiseAgentPriority } from './runner/priority';
+import { clearStaleStartLines } from './runner/start-line';
 import { VERSION } from './version';
 
 export interface AgentOptions {
@@ -19,6 +21,8 @@ export interface AgentOptions {
   dataDir: string;
   leaseTtlSec: number;
   scheduler?: Partial<Omit<SchedulerOptions, 'dataDir'>>;
+  /** Niceness the agent takes above its jobs (needs root); 0 disables. */
+  priorityBoost?: number;
   /** etcd history kept before the leader compacts it. */
   historyWindowMs?: number;
   /** How long a shutdown waits for runs in flight before stopping them. */
@@ -82,6 +86,9 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    const boost = raiseAgentPriority(this.opts.priorityBoost ?? 10);
+    if (boost) this.log(`agent niceness ${boost.from} → ${boost.to}; jobs run at ${boost.from}`);
+    clearStaleStartLines(this.opts.dataDir);
     await this.membership.join();
     this.log(
       `joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`,

@@ -21,7 +21,7 @@ Usage: peppercorn [global options] <command> [options]
 
 Commands:
   agent [--node-id ID] [--labels k=v,...] [--capacity N] [--data-dir DIR] [--lease-ttl SECONDS]
-        [--keep-runs N] [--history-window 5m]
+        [--keep-runs N] [--history-window 5m] [--priority-boost 10]
   job apply -f FILE|-          store job specs (YAML/JSON); all or nothing
   job ls                       list jobs
   job get NAME                 show a job (YAML; --json)
@@ -281,6 +281,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     'lease-ttl': { type: 'string' },
     'keep-runs': { type: 'string' },
     'history-window': { type: 'string' },
+    'priority-boost': { type: 'string' },
   });
   const cfg = global.config;
   const str = (flag: string, key: string) =>
@@ -321,6 +322,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     dataDir,
     leaseTtlSec,
     historyWindowMs,
+    priorityBoost: parseInteger(str('priority-boost', 'priorityBoost') ?? '10', '--priority-boost', 0),
     scheduler: { keepRuns },
   });
   try {

@@ -3,6 +3,8 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { GATE_FD, openGate, spawnGate } from './gate';
+import { restoreJobPriority } from './priority';
+import type { StartLine, LineMember } from './start-line';
 import { describeSpawnError } from './errors';
 import { CappedLogWriter } from './logwriter';
 import { signalGroup } from './procgroup';
@@ -26,6 +28,8 @@ export interface RunSpec {
   logFileCapBytes: number;
   onOutput?: (chunk: Buffer) => void;
   tailBytes: number;
+  /** Release together with the other runs on this line (one write for all); see start-line.ts. */
+  startLine?: StartLine;
 }
 
 export type RunExit = 'succeeded' | 'failed' | 'timeout' | 'killed';
@@ -59,7 +63,7 @@ const DRAIN_AFTER_EXIT_MS = 200;
 
 const active = new Set<Run>();
 
-class Run implements PreparedRun {
+class Run implements PreparedRun, LineMember {
   readonly done: Promise<RunOutcome>;
   private resolveDone!: (o: RunOutcome) => void;
   private child: ChildProcess | undefined;
@@ -80,6 +84,8 @@ class Run implements PreparedRun {
   private timeoutTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private paused = false;
+  /** The shared start line this run waits on, until it fires. */
+  private line: StartLine | undefined;
 
   constructor(private readonly spec: RunSpec) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -95,6 +101,11 @@ class Run implements PreparedRun {
   release(): void {
     if (this.releaseRequested || this.ending || this.finished) return;
     this.releaseRequested = true;
+    if (this.line) {
+      // Started by the line's single write; everything else waits until after it.
+      this.line.release(this);
+      return;
+    }
     // Before the spawn (user lookup still pending) the gate opens as soon as the process exists.
     if (this.child?.pid !== undefined && !this.exited) this.openGateNow();
   }
@@ -139,14 +150,27 @@ class Run implements PreparedRun {
       ? { ...process.env, HOME: acct.home, USER: acct.name, LOGNAME: acct.name, ...spec.env }
       : { ...process.env, ...spec.env };
     let child: ChildProcess;
+    // A spawn that comes after its line fired (a slow user lookup) uses a private pipe.
+    const line = spec.startLine && !spec.startLine.fired ? spec.startLine : undefined;
     try {
-      child = spawnGate(spec.command, { env, cwd: spec.workdir, uid: acct?.uid, gid: acct?.gid });
+      child = spawnGate(spec.command, {
+        env,
+        cwd: spec.workdir,
+        uid: acct?.uid,
+        gid: acct?.gid,
+        line: line && { fd: line.fd, goFile: line.goFile },
+      });
     } catch (err) {
       // Node throws synchronously for some failures (e.g. ENOTDIR cwd, invalid env values).
       this.spawnFailed(err, undefined);
       return;
     }
     this.child = child;
+    if (line && child.pid !== undefined) {
+      this.line = line;
+      line.join(this);
+    }
+    restoreJobPriority(child.pid);
     child.on('error', (err) => {
       // After a successful spawn, 'error' only reports failed kill/send calls; nothing to do.
       if (child.pid === undefined) this.spawnFailed(err, child);
@@ -162,12 +186,25 @@ class Run implements PreparedRun {
   private openGateNow(): void {
     const child = this.child;
     if (!child || this.started) return;
-    this.started = true;
-    this.startedAt = Date.now();
-    this.openLog();
+    this.markStarted();
     openGate(child);
+  }
+
+  private markStarted(at = Date.now()): void {
+    this.started = true;
+    this.startedAt = at;
     const t = this.spec.timeoutMs;
     if (t !== undefined && t > 0) this.timeoutTimer = setTimeout(() => this.onTimeout(), t);
+  }
+
+  lineFired(at: number): void {
+    this.line = undefined;
+    if (!this.started && !this.ending && !this.finished) this.markStarted(at);
+  }
+
+  lineMissed(): void {
+    this.line = undefined;
+    this.abortBeforeStart('its start line fired before it was released; the command never ran');
   }
 
   private onTimeout(): void {
@@ -186,6 +223,8 @@ class Run implements PreparedRun {
 
   private abortBeforeStart(error: string): void {
     if (this.finished || this.started || this.ending) return;
+    this.line?.leave(this);
+    this.line = undefined;
     this.ending = { status: 'killed', error };
     const child = this.child;
     if (child?.pid !== undefined && !this.exited) {
@@ -223,7 +262,8 @@ class Run implements PreparedRun {
   }
 
   private openLog(): CappedLogWriter {
-    // Opened lazily so runs cancelled before start leave no empty files behind.
+    // Opened on the first output: a run that prints nothing costs no file operations, and a run
+    // cancelled before start leaves no empty file behind.
     if (!this.log) this.log = new CappedLogWriter(this.spec.logFile, this.spec.logFileCapBytes);
     return this.log;
   }
@@ -231,6 +271,9 @@ class Run implements PreparedRun {
   private onExit(code: number | null, sig: NodeJS.Signals | null): void {
     if (this.exited) return;
     this.exited = true;
+    // A gate that died while waiting must not be counted when its line fires.
+    this.line?.leave(this);
+    this.line = undefined;
     this.endedAt = Date.now();
     this.exitCode = code;
     this.signal = sig;

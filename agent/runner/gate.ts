@@ -1,15 +1,25 @@
 // The start gate: a shell that is spawned early and blocks on fd 3 until the runner releases it, then
-// execs the command in the same pid (and so the same process group). If the agent dies first, fd 3
+// runs the command in the same pid (and so the same process group). If the agent dies first, fd 3
 // reads EOF and the shell exits without ever running the command.
+// The command is `eval`ed by the waiting shell rather than exec'ed in a new one: at a busy second
+// boundary every saved exec is CPU that a hundred commands starting together do not queue for.
+// The positional parameters are cleared first, so the command sees what `sh -c` would give it.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export const GATE_FD = 3;
 
-// `read` fails on EOF (agent gone, or cancelled) -> exit without running "$1".
-const GATE_SCRIPT = 'read -r _pc_go <&3 || exit 125; exec 3<&-; exec /bin/sh -c "$1"';
+// Private pipe: a line read means go; EOF (agent gone, or cancelled) means exit without running.
+// Start line ($2 set): every waiting run reads EOF at once when the agent closes the line, and the
+// go file, made just before, tells a release from an agent that died.
+const GATE_SCRIPT =
+  'read -r _pc_go <&3; _pc_read=$?; exec 3<&-; ' +
+  'if [ -n "$2" ]; then [ -e "$2" ] || exit 125; else [ "$_pc_read" = 0 ] || exit 125; fi; ' +
+  'unset _pc_go _pc_read; _pc_cmd=$1; shift $#; eval "$_pc_cmd"';
 
 export interface GateOptions {
   env: NodeJS.ProcessEnv;
+  /** A shared start line (see start-line.ts); a private pipe otherwise. */
+  line?: { fd: number; goFile: string };
   cwd?: string;
   uid?: number;
   gid?: number;
@@ -17,13 +27,15 @@ export interface GateOptions {
 
 /** Spawns the waiting shell. Throws for the errors Node reports synchronously (e.g. ENOTDIR cwd). */
 export function spawnGate(command: string, opts: GateOptions): ChildProcess {
-  return spawn('/bin/sh', ['-c', GATE_SCRIPT, 'peppercorn-run', command], {
+  const args = ['-c', GATE_SCRIPT, 'peppercorn-run', command];
+  if (opts.line) args.push(opts.line.goFile);
+  return spawn('/bin/sh', args, {
     env: opts.env,
     cwd: opts.cwd,
     uid: opts.uid,
     gid: opts.gid,
     detached: true, // own session and process group, so the whole run can be signalled at once
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', opts.line?.fd ?? 'pipe'],
     windowsHide: true,
   });
 }

@@ -34,6 +34,7 @@ import { runLogPath } from '../runner/logfiles';
 import type { Membership } from '../node/membership';
 import { planDue } from './due';
 import { LogLeases } from './ship';
+import { ReleaseClock } from './release-clock';
 
 export interface SchedulerOptions {
   dataDir: string;
@@ -108,6 +109,7 @@ export class Scheduler extends EventEmitter {
   private claimingTriggers = new Set<string>();
   private stopped = false;
   private logLeases: LogLeases;
+  private releases: ReleaseClock;
   /** Every run this node still has to finish or record. */
   private pending = new Set<Promise<void>>();
   readonly stats = { claims: 0, launches: 0, skippedRanges: 0, claimConflicts: 0, etcdErrors: 0 };
@@ -121,6 +123,7 @@ export class Scheduler extends EventEmitter {
   ) {
     super();
     this.logLeases = new LogLeases(cluster, opts.logKeepSec);
+    this.releases = new ReleaseClock(opts.dataDir, log);
     const refresh = () => this.refresh();
     mirrors.jobs.on('change', refresh);
     mirrors.assignments.on('change', refresh);
@@ -544,6 +547,7 @@ export class Scheduler extends EventEmitter {
       logFileCapBytes: this.opts.logFileCapBytes,
       onOutput: (chunk) => batcher.push(chunk),
       tailBytes: this.opts.tailBytes,
+      startLine: this.releases.line(releaseAt),
     });
     const flight: InFlight = { run, claimRev, proc };
     job.inFlight.set(run.id, flight);
@@ -557,9 +561,7 @@ export class Scheduler extends EventEmitter {
       proc.release();
       this.stats.launches++;
     };
-    const wait = releaseAt - Date.now();
-    if (wait > 0) setTimeout(release, wait);
-    else release();
+    this.releases.at(releaseAt, release);
     const done = proc.done
       .then(async (outcome) => {
         await batcher.close().catch(() => undefined);

@@ -33,10 +33,19 @@ interface Options {
   warmup: number;
   failoverRounds: number;
   json: string | undefined;
+  /** Extra agent options, e.g. "--priority-boost 0", to compare settings. */
+  agentArgs: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { jobs: [100, 500], seconds: 20, warmup: 5, failoverRounds: 3, json: undefined };
+  const o: Options = {
+    jobs: [100, 500],
+    seconds: 20,
+    warmup: 5,
+    failoverRounds: 3,
+    json: undefined,
+    agentArgs: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -57,9 +66,10 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--warmup') o.warmup = num(val(), 0);
     else if (a === '--failover-rounds') o.failoverRounds = num(val(), 0);
     else if (a === '--json') o.json = val();
+    else if (a === '--agent-args') o.agentArgs = val().split(' ').filter(Boolean);
     else if (a === '-h' || a === '--help') {
       process.stdout.write(
-        'usage: node dist/test/bench/cluster.bench.js [--jobs 100,500] [--seconds 20] [--warmup 5] [--failover-rounds 3] [--json FILE]\n',
+        'usage: node dist/test/bench/cluster.bench.js [--jobs 100,500] [--seconds 20] [--warmup 5] [--failover-rounds 3] [--json FILE] [--agent-args "..."]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument "${a}"`);
@@ -537,7 +547,7 @@ interface FailoverResult {
   launched: number;
 }
 
-async function runFailover(c: TestCluster, rounds: number): Promise<FailoverResult> {
+async function runFailover(c: TestCluster, rounds: number, agentArgs: string[]): Promise<FailoverResult> {
   const name = 'bench-failover';
   const file = c.path('failover.txt');
   c.apply(jobYaml(name, file));
@@ -585,7 +595,7 @@ async function runFailover(c: TestCluster, rounds: number): Promise<FailoverResu
         `${fmt(round.lastToFirstS, 2)} s after the last launch on ${owner}`,
     );
     assertHealthy(c, [owner]);
-    c.startAgent(owner);
+    c.startAgent(owner, agentArgs);
     await c.ready(NODES);
     await sleep(2000);
   }
@@ -745,7 +755,7 @@ async function main(): Promise<void> {
   const c = tc;
   progress(`starting etcd and agents ${NODES.join(', ')}`);
   await c.start();
-  for (const id of NODES) c.startAgent(id);
+  for (const id of NODES) c.startAgent(id, opts.agentArgs);
   await c.ready(NODES);
   progress(`cluster ready (etcd ${c.etcd.endpoint}, dirs ${c.dir} ${c.etcd.dir})`);
 
@@ -753,7 +763,7 @@ async function main(): Promise<void> {
   const gb = await gateBaseline(c.dir);
   const loads: LoadResult[] = [];
   for (const n of opts.jobs) loads.push(await runLoad(c, n, opts));
-  const fo = opts.failoverRounds > 0 ? await runFailover(c, opts.failoverRounds) : undefined;
+  const fo = opts.failoverRounds > 0 ? await runFailover(c, opts.failoverRounds, opts.agentArgs) : undefined;
   assertHealthy(c);
 
   const text = report(loads, fo, gb, loadavg);

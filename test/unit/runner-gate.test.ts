@@ -139,3 +139,27 @@ test('cancel after release acts as stop', async () => {
   assert.equal(o.status, 'killed');
   assert.ok(o.startedAt > 0);
 });
+
+test('the command sees what `sh -c` would give it: no positional parameters, no gate variables', async () => {
+  const run = prepareRun(spec('echo "[$#][$1][${_pc_go-unset}]"; exit 4'));
+  run.release();
+  const o = await run.done;
+  assert.equal(o.tail, '[0][][unset]\n');
+  assert.equal(o.exitCode, 4);
+});
+
+test('a run gets the niceness the agent had before raising its own priority', async (t) => {
+  const { raiseAgentPriority } = await import('../../agent/runner/priority');
+  const { getPriority } = await import('node:os');
+  const before = getPriority();
+  const raised = raiseAgentPriority(5);
+  if (!raised) {
+    // Not root: nothing was changed, and a run inherits our niceness.
+    t.diagnostic('not permitted to raise priority here; checking inheritance only');
+  }
+  const run = prepareRun(spec('nice'));
+  run.release();
+  const o = await run.done;
+  assert.equal(o.tail.trim(), String(before));
+  if (raised) assert.equal(getPriority(), raised.to);
+});
