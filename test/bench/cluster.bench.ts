@@ -22,7 +22,8 @@ import type { ChildProcess } from 'node:child_process';
 import { TestCluster, waitFor, sleep } from '../harness/cluster';
 import { checkLedger } from '../harness/ledger';
 import { keys } from '../../agent/core/keys';
-import { spawnGate, openGate } from '../../agent/runner/gate';
+import { prepareRun } from '../../agent/runner/exec';
+import { StartLine } from '../../agent/runner/start-line';
 import { cpuTimes, memory, machineCpu, percentile, type CpuTimes } from './proc';
 
 const NODES = ['n1', 'n2', 'n3'];
@@ -485,45 +486,52 @@ async function runLoad(c: TestCluster, n: number, opts: Options): Promise<LoadRe
 
 // ---- the cost of a launch without any agent ---------------------------------------------
 
-interface GateBaseline {
-  runs: number;
-  /** Synchronous main-thread time of one spawnGate() call (ms). */
-  spawnSyncMs: { mean: number; p99: number };
-  /** openGate() to the command's own clock, with the same command shape as the jobs (ms). */
-  releaseToClockMs: { p50: number; p99: number; max: number };
+interface LaunchFloor {
+  jobs: number;
+  rounds: number;
+  /** Release instant to each command's own clock (ms). */
+  delayMs: { p50: number; p99: number; max: number };
 }
 
 /**
- * The part of the launch delay that is the command's own start-up, measured from
- * this (otherwise idle) process with the runner's gate: spawn the waiting shell,
- * open the gate at a known time, read the command's clock.
+ * The machine's floor for starting N commands at the same instant, with no etcd
+ * and no agent running: N gated runs prepared by the runner (the same command
+ * as the jobs) on one start line, released together. The cluster cannot beat
+ * this; the difference between the two is what the agents and etcd cost.
  */
-async function gateBaseline(dir: string, runs = 60): Promise<GateBaseline> {
-  const file = join(dir, 'gate-baseline.txt');
-  const spawnMs: number[] = [];
-  const openedAt: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const child = spawnGate(`echo "$(date +%s%N)" >> ${file}`, { env: process.env });
-    spawnMs.push(performance.now() - t0);
-    child.stdout?.resume();
-    child.stderr?.resume();
-    const exited = new Promise((r) => child.once('exit', r));
-    await sleep(100);
-    openedAt.push(performance.timeOrigin + performance.now());
-    openGate(child);
-    await exited;
+async function launchFloor(dir: string, jobs: number, rounds = 5): Promise<LaunchFloor> {
+  const delays: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const file = join(dir, `floor-${jobs}-${r}.txt`);
+    const line = new StartLine(dir);
+    const runs = Array.from({ length: jobs }, (_, i) =>
+      prepareRun({
+        runId: `floor-${i}`,
+        command: benchCommand(file),
+        env: { PEPPERCORN_SCHEDULED_AT: 'x', PEPPERCORN_RUN_ID: 'x', PEPPERCORN_NODE: 'x' },
+        killGraceMs: 1000,
+        logFile: join(dir, 'floor.log'),
+        logFileCapBytes: 1 << 20,
+        tailBytes: 0,
+        startLine: line,
+      }),
+    );
+    await sleep(800);
+    const releasedAt = Date.now();
+    for (const run of runs) run.release();
+    line.fire();
+    await Promise.all(runs.map((run) => run.done));
+    for (const l of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+      const ns = BigInt(l.split(' ').pop()!);
+      delays.push(Number(ns / 1000n) / 1000 - releasedAt);
+    }
+    await sleep(300);
   }
-  const clocks = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => Number(BigInt(l) / 1000n) / 1000);
-  const d = clocks.map((c, i) => c - openedAt[i]).sort((x, y) => x - y);
-  spawnMs.sort((x, y) => x - y);
+  delays.sort((x, y) => x - y);
   return {
-    runs,
-    spawnSyncMs: { mean: spawnMs.reduce((x, y) => x + y, 0) / runs, p99: percentile(spawnMs, 99) },
-    releaseToClockMs: { p50: percentile(d, 50), p99: percentile(d, 99), max: d[d.length - 1] },
+    jobs,
+    rounds,
+    delayMs: { p50: percentile(delays, 50), p99: percentile(delays, 99), max: delays[delays.length - 1] },
   };
 }
 
@@ -630,7 +638,7 @@ function table(rows: string[][]): string {
 function report(
   loads: LoadResult[],
   fo: FailoverResult | undefined,
-  gb: GateBaseline | undefined,
+  floors: LaunchFloor[],
   loadavg: string,
 ): string {
   const lines: string[] = [];
@@ -707,16 +715,16 @@ function report(
       ]),
     );
   }
-  if (gb) {
+  if (floors.length) {
     lines.push('');
     lines.push(
-      `Launch cost without an agent (${gb.runs} gated spawns from the idle benchmark process, same command shape):`,
+      'The floor: N commands released at one instant with no etcd and no agent running (same command):',
     );
-    lines.push(
-      `  spawnGate() main-thread time: mean ${fmt(gb.spawnSyncMs.mean, 2)} ms, p99 ${fmt(gb.spawnSyncMs.p99, 2)} ms; ` +
-        `gate opened -> command's clock: p50 ${fmt(gb.releaseToClockMs.p50, 2)} ms, p99 ${fmt(gb.releaseToClockMs.p99, 2)} ms, ` +
-        `max ${fmt(gb.releaseToClockMs.max, 2)} ms`,
-    );
+    for (const f of floors)
+      lines.push(
+        `  ${f.jobs} at once (${f.rounds} rounds): release -> command's clock p50 ${fmt(f.delayMs.p50, 1)} ms, ` +
+          `p99 ${fmt(f.delayMs.p99, 1)} ms, max ${fmt(f.delayMs.max, 1)} ms`,
+      );
   }
   if (fo) {
     lines.push('');
@@ -753,26 +761,24 @@ async function main(): Promise<void> {
   const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   tc = new TestCluster();
   const c = tc;
+  progress('measuring the floor: commands released together, no etcd, no agent');
+  const floors: LaunchFloor[] = [];
+  for (const n of opts.jobs) floors.push(await launchFloor(c.dir, n));
   progress(`starting etcd and agents ${NODES.join(', ')}`);
   await c.start();
   for (const id of NODES) c.startAgent(id, opts.agentArgs);
   await c.ready(NODES);
   progress(`cluster ready (etcd ${c.etcd.endpoint}, dirs ${c.dir} ${c.etcd.dir})`);
 
-  progress('measuring the gate baseline (a launch without an agent)');
-  const gb = await gateBaseline(c.dir);
   const loads: LoadResult[] = [];
   for (const n of opts.jobs) loads.push(await runLoad(c, n, opts));
   const fo = opts.failoverRounds > 0 ? await runFailover(c, opts.failoverRounds, opts.agentArgs) : undefined;
   assertHealthy(c);
 
-  const text = report(loads, fo, gb, loadavg);
+  const text = report(loads, fo, floors, loadavg);
   process.stdout.write(text);
   if (opts.json)
-    writeFileSync(
-      opts.json,
-      JSON.stringify({ loadavg, gateBaseline: gb, loads, failover: fo }, null, 2) + '\n',
-    );
+    writeFileSync(opts.json, JSON.stringify({ loadavg, floors, loads, failover: fo }, null, 2) + '\n');
   progress('stopping the cluster');
   await c.stop();
   tc = undefined;

@@ -1,25 +1,11 @@
 import { test } from 'node:test';
+import { runnerFixture } from './runner-fixture';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runNow, type RunSpec } from '../../agent/runner/exec';
+import { runNow } from '../../agent/runner/exec';
 
-const dir = mkdtempSync(join(tmpdir(), 'pc-runner-exec-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-
-function spec(command: string, extra: Partial<RunSpec> = {}): RunSpec {
-  return {
-    runId: 'r1',
-    command,
-    env: {},
-    killGraceMs: 300,
-    logFile: join(dir, 'logs', 'job', `${Math.random().toString(36).slice(2)}.log`),
-    logFileCapBytes: 1024 * 1024,
-    tailBytes: 4096,
-    ...extra,
-  };
-}
+const { dir, spec } = runnerFixture('exec');
 
 const isRoot = process.getuid?.() === 0;
 

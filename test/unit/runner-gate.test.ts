@@ -1,28 +1,14 @@
 import { test } from 'node:test';
+import { runnerFixture } from './runner-fixture';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { prepareRun, type RunSpec } from '../../agent/runner/exec';
+import { prepareRun } from '../../agent/runner/exec';
 import { processRunning } from '../../agent/runner/procgroup';
 
-const dir = mkdtempSync(join(tmpdir(), 'pc-runner-gate-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-
-function spec(command: string, extra: Partial<RunSpec> = {}): RunSpec {
-  return {
-    runId: 'r1',
-    command,
-    env: {},
-    killGraceMs: 300,
-    logFile: join(dir, 'logs', 'job', `${Math.random().toString(36).slice(2)}.log`),
-    logFileCapBytes: 1024 * 1024,
-    tailBytes: 4096,
-    ...extra,
-  };
-}
+const { dir, spec } = runnerFixture('gate');
 
 test('the command waits for release, then runs in the same pid', async () => {
   const marker = join(dir, 'ran-1');

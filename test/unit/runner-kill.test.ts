@@ -1,27 +1,13 @@
 import { test } from 'node:test';
+import { runnerFixture } from './runner-fixture';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runNow, type RunSpec } from '../../agent/runner/exec';
+import { runNow } from '../../agent/runner/exec';
 import { processRunning } from '../../agent/runner/procgroup';
 
-const dir = mkdtempSync(join(tmpdir(), 'pc-runner-kill-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-
-function spec(command: string, extra: Partial<RunSpec> = {}): RunSpec {
-  return {
-    runId: 'r1',
-    command,
-    env: {},
-    killGraceMs: 300,
-    logFile: join(dir, 'logs', 'job', `${Math.random().toString(36).slice(2)}.log`),
-    logFileCapBytes: 1024 * 1024,
-    tailBytes: 4096,
-    ...extra,
-  };
-}
+const { dir, spec } = runnerFixture('kill');
 
 async function gone(pid: number): Promise<boolean> {
   // SIGKILL delivery is asynchronous; allow a moment before the process is dead (or a zombie of init).

@@ -1,31 +1,18 @@
 // Start lines: one write releases every run due at the same instant; a run not
 // released never runs; if the agent dies, no waiting run ever starts.
 import { test } from 'node:test';
+import { runnerFixture } from './runner-fixture';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { prepareRun, type RunSpec } from '../../agent/runner/exec';
+import { prepareRun } from '../../agent/runner/exec';
 import { StartLine } from '../../agent/runner/start-line';
 import { processRunning } from '../../agent/runner/procgroup';
 
-const dir = mkdtempSync(join(tmpdir(), 'pc-start-line-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-
-function spec(command: string, line: StartLine): RunSpec {
-  return {
-    runId: 'r',
-    command,
-    env: {},
-    killGraceMs: 300,
-    logFile: join(dir, 'logs', `${Math.random().toString(36).slice(2)}.log`),
-    logFileCapBytes: 1 << 20,
-    tailBytes: 1024,
-    startLine: line,
-  };
-}
+const { dir, spec: baseSpec } = runnerFixture('start-line');
+const spec = (command: string, line: StartLine) => baseSpec(command, { startLine: line });
 
 test('one fire starts every released run, each exactly once; an unreleased one never runs', async () => {
   const line = new StartLine(dir);
