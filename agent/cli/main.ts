@@ -21,7 +21,7 @@ Usage: peppercorn [global options] <command> [options]
 
 Commands:
   agent [--node-id ID] [--labels k=v,...] [--capacity N] [--data-dir DIR] [--lease-ttl SECONDS]
-        [--keep-runs N] [--history-window 5m] [--priority-boost 10]
+        [--keep-runs N] [--history-window 5m] [--priority-boost 10] [--misfire-threshold 60s]
   job apply -f FILE|-          store job specs (YAML/JSON); all or nothing
   job ls                       list jobs
   job get NAME                 show a job (YAML; --json)
@@ -282,6 +282,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     'keep-runs': { type: 'string' },
     'history-window': { type: 'string' },
     'priority-boost': { type: 'string' },
+    'misfire-threshold': { type: 'string' },
   });
   const cfg = global.config;
   const str = (flag: string, key: string) =>
@@ -306,15 +307,17 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
 
   const cluster = connect({ ...global.connect, callTimeoutMs: Math.min(5000, leaseTtlSec * 1000) });
   const keepRuns = parseInteger(str('keep-runs', 'keepRuns') ?? '200', '--keep-runs', 1);
-  const historyText = str('history-window', 'historyWindow');
-  let historyWindowMs: number | undefined;
-  if (historyText !== undefined) {
+  const durationFlag = (flag: string, key: string): number | undefined => {
+    const text = str(flag, key);
+    if (text === undefined) return undefined;
     try {
-      historyWindowMs = parseDuration(historyText);
+      return parseDuration(text);
     } catch (err) {
-      throw new UsageError(`--history-window: ${(err as Error).message}`);
+      throw new UsageError(`--${flag}: ${(err as Error).message}`);
     }
-  }
+  };
+  const historyWindowMs = durationFlag('history-window', 'historyWindow');
+  const lateLimitMs = durationFlag('misfire-threshold', 'misfireThreshold');
   const agent = new Agent(cluster, {
     nodeId,
     labels: labelsOut,
@@ -323,7 +326,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     leaseTtlSec,
     historyWindowMs,
     priorityBoost: parseInteger(str('priority-boost', 'priorityBoost') ?? '10', '--priority-boost', 0),
-    scheduler: { keepRuns },
+    scheduler: { keepRuns, ...(lateLimitMs !== undefined ? { lateLimitMs } : {}) },
   });
   try {
     await agent.start();

@@ -76,6 +76,8 @@ export interface TriggerRecord {
   at: number;
   by: string;
   reason: string;
+  /** Not to be started before this time (retry backoff). */
+  notBefore?: number;
 }
 
 export class CorruptValueError extends Error {

@@ -27,6 +27,7 @@ import {
 } from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import { jobTimeoutMs, loopDelayMs } from '../core/job/spec';
+import { misfireOf, overlapOf, retryDelayMs } from '../core/job/policies';
 import { compileSchedule, type Schedule } from '../core/job/schedule';
 import { prepareRun, type PreparedRun, type RunOutcome } from '../runner/exec';
 import { OutputBatcher } from '../runner/output';
@@ -92,6 +93,10 @@ interface OwnedJob {
   lastEndedAt: number;
   outcomesSincePrune: number;
   failures: number;
+  /** A firing waits for the run in flight to end (overlap: queue). */
+  queued: boolean;
+  /** A catch-up launch waits for the run in flight to end. */
+  resumeOnEnd: boolean;
   /** A claim whose commit we could not confirm; settled before the next claim. */
   inDoubt: { run: RunRecord; launchAt: number } | undefined;
 }
@@ -107,6 +112,7 @@ type Log = (msg: string) => void;
 export class Scheduler extends EventEmitter {
   private owned = new Map<string, OwnedJob>();
   private claimingTriggers = new Set<string>();
+  private triggerTimers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
   private logLeases: LogLeases;
   private releases: ReleaseClock;
@@ -144,6 +150,7 @@ export class Scheduler extends EventEmitter {
   /** Stops claiming. Runs in flight go on; `drain()` waits for them. */
   stop(): void {
     this.stopped = true;
+    for (const t of this.triggerTimers.values()) clearTimeout(t);
     for (const job of this.owned.values()) clearTimeout(job.timer);
   }
 
@@ -219,6 +226,8 @@ export class Scheduler extends EventEmitter {
           outcomesSincePrune: 0,
           failures: 0,
           inDoubt: undefined,
+          queued: false,
+          resumeOnEnd: false,
         };
         this.owned.set(name, job);
         this.log(`job ${name} assigned to this node`);
@@ -291,13 +300,49 @@ export class Scheduler extends EventEmitter {
     const now = Date.now();
     if (job.spec.kind === 'loop') return this.advanceLoop(job, now);
     if (!job.schedule) return undefined;
-    const step = planDue(job.schedule, job.cursor.t, now, this.opts);
+    const step = planDue(job.schedule, job.cursor.t, now, {
+      ...this.opts,
+      misfire: misfireOf(job.spec),
+      queued: job.queued,
+    });
     if (step.kind === 'done') return undefined;
     if (step.kind === 'wait') return step.until - now;
-    const ops: IOperation[] = [];
+    const skips = step.skip ? [step.skip] : [];
+    let launch = step.launch;
+    const overlap = overlapOf(job.spec);
+    const busy = [...job.inFlight.values()];
+    if (launch !== undefined && busy.length && overlap !== 'allow') {
+      // Decide at the time itself, not when claiming ahead: the run in flight may end first.
+      if (launch > now) return launch - now;
+      if (
+        misfireOf(job.spec).policy === 'all' &&
+        step.cursor === launch &&
+        launch < now - this.opts.lateLimitMs
+      ) {
+        // Catching up missed times: one after another, not skipped for overlapping each other.
+        job.resumeOnEnd = true;
+        return undefined;
+      }
+      if (overlap === 'queue') {
+        job.queued = true;
+        return undefined; // the run's end pumps this job again
+      }
+      if (overlap === 'skip') {
+        const others = busy.map((f) => f.run.id).join(', ');
+        skips.push({
+          first: launch,
+          last: launch,
+          count: 1,
+          reason: `the previous run ${others} was still running (overlap: skip)`,
+        });
+        launch = undefined;
+      } else {
+        const next = formatRunId({ job: job.name, scheduledAt: launch, attempt: 1 });
+        for (const f of busy) f.proc.stop(`replaced by ${next} (overlap: replace)`);
+      }
+    }
     const { ns } = this.cluster;
-    if (step.skip) {
-      const s = step.skip;
+    const ops: IOperation[] = skips.map((s) => {
       const ref: RunRef = { job: job.name, scheduledAt: s.first, attempt: 1 };
       const rec: RunRecord = {
         id: formatRunId(ref),
@@ -312,18 +357,20 @@ export class Scheduler extends EventEmitter {
         until: s.last,
         count: s.count,
         reason:
-          `${s.count ?? 'more than 10000'} scheduled time(s) from ${iso(s.first)} to ${iso(s.last)} were not launched: ` +
-          `no node claimed them in time (the job's node failed or was stopped, no node was eligible, or the job was paused); ` +
-          `times later than ${this.opts.lateLimitMs / 1000}s are not launched late` +
-          (step.launch ? `, and the latest missed time was launched instead` : ''),
+          s.count === 1
+            ? `not launched: ${s.reason}`
+            : `${s.count ?? 'more than 10000'} times from ${iso(s.first)} to ${iso(s.last)} not launched: ${s.reason}`,
       };
-      ops.push(ns.put(keys.run(ref)).value(JSON.stringify(rec)));
-    }
+      return ns.put(keys.run(ref)).value(JSON.stringify(rec));
+    });
     const cursor: Cursor = { t: step.cursor };
-    const ok = await this.claim(job, cursor, ops, step.launch, 'schedule');
-    if (ok && step.skip) {
-      this.stats.skippedRanges++;
-      this.log(`job ${job.name}: recorded ${step.skip.count ?? 'many'} missed time(s) as skipped`);
+    const ok = await this.claim(job, cursor, ops, launch, 'schedule');
+    if (ok) {
+      job.queued = false;
+      for (const s of skips) {
+        this.stats.skippedRanges++;
+        this.log(`job ${job.name}: ${s.count ?? 'many'} time(s) recorded as skipped: ${s.reason}`);
+      }
     }
     return 0;
   }
@@ -487,6 +534,21 @@ export class Scheduler extends EventEmitter {
       if (!ref || this.claimingTriggers.has(e.key)) continue;
       const job = this.owned.get(ref.job);
       if (!job) continue;
+      const trig = decodeOr<TriggerRecord>('trigger', e.key, e.value, () => undefined);
+      const wait = (trig?.notBefore ?? 0) - Date.now();
+      if (wait > 0) {
+        // A retry waiting for its backoff: look again when it is due.
+        if (!this.triggerTimers.has(e.key)) {
+          this.triggerTimers.set(
+            e.key,
+            setTimeout(() => {
+              this.triggerTimers.delete(e.key);
+              this.claimTriggers();
+            }, wait),
+          );
+        }
+        continue;
+      }
       this.claimingTriggers.add(e.key);
       void this.claimTrigger(job, ref, e.key, e.value)
         .catch((err) => this.log(`trigger ${e.key}: ${(err as Error).message}`))
@@ -567,7 +629,10 @@ export class Scheduler extends EventEmitter {
         await batcher.close().catch(() => undefined);
         job.inFlight.delete(run.id);
         job.lastEndedAt = Date.now();
-        if (job.spec.kind === 'loop') this.pump(job);
+        if (job.spec.kind === 'loop' || job.queued || job.resumeOnEnd) {
+          job.resumeOnEnd = false;
+          this.pump(job);
+        }
         await this.recordOutcome(job, flight, outcome);
       })
       .catch((err) => this.log(`run ${run.id}: ${(err as Error).message}`));
@@ -582,9 +647,29 @@ export class Scheduler extends EventEmitter {
       run.reason = 'claimed, but this node lost its lease before the launch time, so it was not started';
     } else {
       run.status = outcome.status === 'killed' ? 'failed' : outcome.status;
-      if (outcome.status === 'killed') run.reason = 'stopped by the agent (shutdown or lease loss)';
     }
     if (outcome.error) run.reason = run.reason ? `${run.reason}; ${outcome.error}` : outcome.error;
+    // Retries: each attempt is its own run (same scheduled time, attempt + 1), asked for in the
+    // same write as this outcome, so a retry is never lost nor asked for twice. A run the agent
+    // stopped itself (replaced, shutdown) is not retried.
+    const retries = job.spec.retries?.count ?? 0;
+    let retryOp: IOperation | undefined;
+    if (
+      (run.status === 'failed' || run.status === 'timeout') &&
+      outcome.status !== 'killed' &&
+      run.attempt <= retries
+    ) {
+      const next: RunRef = { job: run.job, scheduledAt: run.scheduledAt, attempt: run.attempt + 1 };
+      const notBefore = outcome.endedAt + retryDelayMs(job.spec, run.attempt);
+      const trig: TriggerRecord = {
+        at: Date.now(),
+        by: `node ${run.node}`,
+        reason: `retry ${run.attempt} of ${retries} after the ${run.status} run ${run.id}`,
+        notBefore,
+      };
+      retryOp = this.cluster.ns.put(keys.trigger(next)).value(JSON.stringify(trig));
+      run.reason = `${run.reason ? run.reason + '; ' : ''}retrying as ${formatRunId(next)} at ${iso(notBefore)}`;
+    }
     if (outcome.startedAt) run.startedAt = outcome.startedAt;
     run.endedAt = outcome.endedAt;
     run.exitCode = outcome.exitCode;
@@ -598,7 +683,11 @@ export class Scheduler extends EventEmitter {
       try {
         const res = await ns
           .if(runKey, 'Mod', '==', flight.claimRev)
-          .then(ns.put(runKey).value(JSON.stringify(run)), ns.delete().key(keys.activeRun(run.node, run.id)))
+          .then(
+            ns.put(runKey).value(JSON.stringify(run)),
+            ns.delete().key(keys.activeRun(run.node, run.id)),
+            ...(retryOp ? [retryOp] : []),
+          )
           .else(ns.get(runKey))
           .commit();
         if (!res.succeeded) {

@@ -119,7 +119,8 @@ test('unknown fields are errors with the nearest known field suggested', () => {
     'unknown field "Paused"; did you mean "paused"?',
   );
   assert.equal(onlyError({ ...base, tz: 'UTC' }).message, 'unknown field "tz"; did you mean "timezone"?');
-  assert.equal(onlyError({ ...base, retries: 3 }).message, 'unknown field "retries"');
+  assert.equal(onlyError({ ...base, retrys: 3 }).message, 'unknown field "retrys"; did you mean "retries"?');
+  assert.equal(onlyError({ ...base, bogus: 3 }).message, 'unknown field "bogus"');
 });
 
 test('all errors are reported at once, each naming its field', () => {

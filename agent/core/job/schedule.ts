@@ -3,6 +3,7 @@
 import { CronExpressionParser, type CronExpression } from 'cron-parser';
 import { formatDuration, parseDuration } from './duration';
 import { fnv1a32 } from './hash';
+import { jitterOffsetMs } from './policies';
 import type { JobSpec } from './spec';
 
 export interface Schedule {
@@ -11,7 +12,7 @@ export interface Schedule {
   describe(): string;
 }
 
-export type ScheduleSource = Pick<JobSpec, 'name' | 'kind' | 'schedule' | 'timezone' | 'at'>;
+export type ScheduleSource = Pick<JobSpec, 'name' | 'kind' | 'schedule' | 'timezone' | 'at' | 'jitter'>;
 
 // Mapped ourselves so only the classic Vixie macros are accepted (cron-parser knows extra ones).
 const MACROS: Record<string, string> = {
@@ -233,9 +234,20 @@ function onceSchedule(at: string | undefined): Schedule {
 /** Compiles a job's timing; throws an Error with a readable message if it cannot. */
 export function compileSchedule(job: ScheduleSource): Schedule {
   switch (job.kind) {
-    case 'cron':
+    case 'cron': {
       if (typeof job.schedule !== 'string') throw new Error('a cron job needs a schedule, e.g. "0 2 * * *"');
-      return cronSchedule(job.schedule, job.timezone ?? 'UTC', job.name);
+      const base = cronSchedule(job.schedule, job.timezone ?? 'UTC', job.name);
+      const offset = jitterOffsetMs(job);
+      if (!offset) return base;
+      // Every firing moves by the same stable offset: the job keeps its rhythm, the fleet spreads out.
+      return {
+        next: (afterMs) => {
+          const t = base.next(afterMs - offset);
+          return t === null ? null : t + offset;
+        },
+        describe: () => `${base.describe()} + ${formatDuration(offset)} jitter`,
+      };
+    }
     case 'once':
       return onceSchedule(job.at);
     case 'loop':

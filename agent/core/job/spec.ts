@@ -2,11 +2,12 @@
 import { parseDuration } from './duration';
 import { checkCronExpression, checkIsoInstant, checkTimeZone } from './schedule';
 import { nearest } from './suggest';
+import { validatePolicies, type PolicyFields } from './policies';
 
 export type JobKind = 'cron' | 'loop' | 'once';
 export type RunPolicy = 'at-most-once' | 'at-least-once';
 
-export interface JobSpec {
+export interface JobSpec extends PolicyFields {
   name: string;
   kind: JobKind;
   schedule?: string;
@@ -48,6 +49,10 @@ export const JOB_FIELDS = [
   'timeout',
   'selector',
   'policy',
+  'retries',
+  'overlap',
+  'misfire',
+  'jitter',
   'paused',
   'description',
 ] as const satisfies ReadonlyArray<keyof JobSpec>;
@@ -311,6 +316,7 @@ export function validateJob(input: unknown): ValidationResult {
   }
 
   const description = stringField('description', input.description);
+  const policies = validatePolicies(input, kind, fail);
 
   if (errors.length > 0) return { ok: false, errors };
   const job = compact({
@@ -328,6 +334,7 @@ export function validateJob(input: unknown): ValidationResult {
     timeout,
     selector,
     policy,
+    ...policies,
     paused,
     description,
   });
