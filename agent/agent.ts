@@ -67,10 +67,11 @@ export class Agent {
     const leader = mirror(keys.leader);
     const triggers = mirror(keys.triggers);
     const active = mirror(keys.active);
+    const cordons = mirror(keys.cordons);
     this.leader = new Leader(
       cluster,
       this.membership,
-      { jobs, nodes, assignments, leader, active },
+      { jobs, nodes, assignments, leader, active, cordons },
       this.log,
       opts.historyWindowMs,
     );
@@ -94,8 +95,8 @@ export class Agent {
       `joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`,
     );
     // The active/ mirror is the leader's alone; it starts when elected.
-    const [jobs, assignments, nodes, leader, triggers] = this.mirrors;
-    await Promise.all([jobs, assignments, nodes, leader, triggers].map((m) => m.start()));
+    const [jobs, assignments, nodes, leader, triggers, , cordons] = this.mirrors;
+    await Promise.all([jobs, assignments, nodes, leader, triggers, cordons].map((m) => m.start()));
     this.leader.start();
     this.scheduler.start();
     this.pruneTimer = setInterval(() => void this.pruneLogs(), 10 * 60_000);

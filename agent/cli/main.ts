@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { connect, describeEtcdError, type Cluster } from '../core/etcd';
-import { Store, NotFoundError } from '../core/store';
+import { Store, NotFoundError, setCordon } from '../core/store';
 import { parseJobFile, jobsToYaml } from '../core/job/files';
 import { crontabToJobs } from '../core/job/crontab';
 import { nextTimes } from '../core/job/schedule';
@@ -32,6 +32,7 @@ Commands:
   runs JOB [--limit N]         run history, newest first
   logs RUN_ID [--follow]       a run's output
   nodes                        nodes, leader, running runs
+  node cordon|uncordon|drain NODE   stop new jobs / move jobs away as they go idle
   import-crontab FILE          crontab → job specs (YAML on stdout)
 
 Global options (and environment):
@@ -64,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
         return await logsCommand(store, args);
       case 'nodes':
         return await nodesCommand(store, global);
+      case 'node':
+        return await nodeCommand(store, args);
       default:
         throw new UsageError(`unknown command "${cmd}"; see \`peppercorn help\``);
     }
@@ -251,7 +254,13 @@ async function nodesCommand(store: Store, global: GlobalOptions): Promise<number
       ['NODE', 'ALIVE', 'LEADER', 'JOBS', 'RUNNING', 'LABELS', 'HOST'],
       nodes.map((n) => [
         n.id,
-        n.alive ? (n.draining ? 'draining' : 'yes') : 'no',
+        n.alive
+          ? n.draining
+            ? 'shutting down'
+            : n.cordon
+              ? `yes (${n.cordon === 'drain' ? 'draining' : 'cordoned'})`
+              : 'yes'
+          : 'no',
         n.leader ? 'yes' : '',
         String(n.jobs),
         String(n.running),
@@ -260,6 +269,26 @@ async function nodesCommand(store: Store, global: GlobalOptions): Promise<number
       ]),
     ),
   );
+  return 0;
+}
+
+async function nodeCommand(store: Store, args: string[]): Promise<number> {
+  const [sub, node] = args;
+  const modes: Record<string, 'cordon' | 'drain' | null> = {
+    cordon: 'cordon',
+    drain: 'drain',
+    uncordon: null,
+  };
+  if (!(sub in modes))
+    throw new UsageError(`unknown node command "${sub ?? ''}"; use cordon, uncordon or drain`);
+  if (!node) throw new UsageError(`peppercorn node ${sub} needs a node id (see \`peppercorn nodes\`)`);
+  await setCordon(store, node, modes[sub], `${process.env.USER ?? 'cli'}@${hostname()}`);
+  const what = {
+    cordon: 'cordoned: it keeps its jobs and takes no new ones',
+    drain: 'draining: its jobs move to other nodes as their runs finish',
+    uncordon: 'uncordoned: it takes jobs again',
+  }[sub as 'cordon' | 'drain' | 'uncordon'];
+  process.stdout.write(`node/${node} ${what}\n`);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 //   assign/<job>                  which node (and epoch) owns the job   leader, fenced
 //   nodes/<node>                  live node, bound to its lease         the node itself
 //   members/<node>                every node ever seen (survives death) the node itself
+//   cordons/<node>                cordon or drain asked by an operator  CLI/console
 //   leader                        the leader, bound to its node lease   campaign
 //   runs/<job>/<time>.<attempt>   run record                            claim, outcome
 //   active/<node>/<run id>        runs in flight on a node              claim, outcome
@@ -73,6 +74,10 @@ export const keys = {
 
   members: 'members/',
   member: (id: string) => `members/${id}`,
+
+  cordons: 'cordons/',
+  cordon: (node: string) => `cordons/${node}`,
+  cordonNode: (key: string) => key.slice('cordons/'.length),
 
   leader: 'leader',
 

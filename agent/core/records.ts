@@ -72,6 +72,13 @@ export interface ActiveEntry {
   since: number;
 }
 
+/** An operator's order for a node: no new jobs (cordon), or move its jobs away as they go idle (drain). */
+export interface CordonRecord {
+  mode: 'cordon' | 'drain';
+  by: string;
+  at: number;
+}
+
 export interface TriggerRecord {
   at: number;
   by: string;
@@ -99,6 +106,7 @@ const shapes = {
   run: { id: 'string', job: 'string', status: 'string', scheduledAt: 'number', attempt: 'number' },
   active: { job: 'string', epoch: 'number' },
   trigger: { at: 'number', by: 'string' },
+  cordon: { mode: 'string', at: 'number' },
   job: { name: 'string', kind: 'string', command: 'string' },
 } satisfies Record<string, Shape>;
 

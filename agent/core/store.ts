@@ -14,6 +14,7 @@ import {
   type NodeRecord,
   type RunRecord,
   type TriggerRecord,
+  type CordonRecord,
 } from './records';
 import type { JobSpec } from './job/spec';
 import { canonicalJob } from './job/spec';
@@ -33,6 +34,8 @@ export interface NodeView {
   jobs: number;
   startedAt: number;
   draining: boolean;
+  /** An operator's cordon or drain, if any. */
+  cordon?: 'cordon' | 'drain' | null;
 }
 
 export interface JobView {
@@ -318,13 +321,19 @@ export class Store {
   // ---- nodes -------------------------------------------------------------------
 
   async listNodes(): Promise<NodeView[]> {
-    const [members, live, leader, active, assigns] = await Promise.all([
+    const [members, live, leader, active, assigns, cordons] = await Promise.all([
       this.ns.getAll().prefix(keys.members).exec(),
       this.ns.getAll().prefix(keys.nodes).exec(),
       this.ns.get(keys.leader).exec(),
       this.ns.getAll().prefix(keys.active).exec(),
       this.ns.getAll().prefix(keys.assignments).exec(),
+      this.ns.getAll().prefix(keys.cordons).exec(),
     ]);
+    const cordonOf = new Map<string, CordonRecord['mode']>();
+    for (const kv of cordons.kvs) {
+      const c = decodeOr<CordonRecord>('cordon', kv.key.toString(), kv.value, this.warn);
+      if (c) cordonOf.set(keys.cordonNode(kv.key.toString()), c.mode);
+    }
     const lead =
       leader.kvs[0] && decodeOr<LeaderRecord>('leader', keys.leader, leader.kvs[0].value, this.warn);
     const views = new Map<string, NodeView>();
@@ -341,6 +350,7 @@ export class Store {
         jobs: 0,
         startedAt: rec.startedAt,
         draining: !!rec.draining,
+        cordon: cordonOf.get(rec.id) ?? null,
       });
     for (const kv of members.kvs) {
       const rec = decodeOr<NodeRecord>('node', kv.key.toString(), kv.value, this.warn);
@@ -366,6 +376,25 @@ export class Store {
 }
 
 export class NotFoundError extends Error {}
+
+/** Cordon (no new jobs), drain (no new jobs, and its jobs move away as each goes idle), or neither. */
+export async function setCordon(
+  store: Store,
+  node: string,
+  mode: CordonRecord['mode'] | null,
+  by: string,
+): Promise<void> {
+  const nodes = await store.listNodes();
+  if (!nodes.some((n) => n.id === node)) {
+    throw new NotFoundError(`no node named "${node}"; see \`peppercorn nodes\``);
+  }
+  const { ns } = store.cluster;
+  if (mode === null) await ns.delete().key(keys.cordon(node)).exec();
+  else {
+    const rec: CordonRecord = { mode, by, at: Date.now() };
+    await ns.put(keys.cordon(node)).value(JSON.stringify(rec)).exec();
+  }
+}
 
 /** How many times a job fired in (from, to]; capped so a long pause costs little. */
 function countTimes(

@@ -1,9 +1,13 @@
 // Which node owns which job: a pure function of the jobs, the live nodes and the
 // current assignments, so the leader's decisions are easy to test and to explain.
-// A job stays where it is while its owner lives (same epoch) and still matches
-// its selector; only then is it moved. New placements go to the eligible node
-// with the lowest load relative to its capacity, ties broken by a stable hash so
-// equal clusters spread jobs the same way.
+// - A job stays where it is while its owner lives (same epoch), still matches its
+//   selector and is not being drained away.
+// - New placements go to the eligible node with the lowest load relative to its
+//   capacity, ties broken by a stable hash so equal clusters spread jobs alike.
+// - Cordoned nodes take no new jobs; drained nodes give theirs up as each goes
+//   idle; a node shutting down gives them up at once.
+// - When nodes join, idle jobs move from the most to the least loaded node, a few
+//   per pass. A job is never moved in the middle of a run (except at shutdown).
 
 export interface JobPlacement {
   name: string;
@@ -18,6 +22,8 @@ export interface LiveNode {
   capacity: number;
   /** Shutting down: owns nothing, so its jobs move before it leaves. */
   draining?: boolean;
+  /** An operator's cordon (no new jobs) or drain (and move its jobs away when idle). */
+  cordon?: 'cordon' | 'drain';
 }
 
 export interface Owner {
@@ -32,6 +38,9 @@ export interface AssignmentPlan {
   unplaced: Map<string, string>;
 }
 
+/** Rebalancing moves at most this many jobs per pass, so a join does not reshuffle everything at once. */
+const REBALANCE_PER_PASS = 20;
+
 export function matchesSelector(labels: Record<string, string>, selector: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
@@ -45,13 +54,19 @@ function stableHash(s: string): number {
   return h >>> 0;
 }
 
+const takesNewJobs = (n: LiveNode) => !n.draining && !n.cordon;
+const score = (n: LiveNode, load: number) => (n.capacity > 0 ? load / n.capacity : load / 1000);
+
 export function planAssignments(
   jobs: JobPlacement[],
   nodes: LiveNode[],
   current: Map<string, Owner>,
+  /** Jobs with a run in flight on their owner. */
+  busy: Set<string> = new Set(),
 ): AssignmentPlan {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const load = new Map(nodes.map((n) => [n.id, 0]));
+  const owned = new Map<string, JobPlacement[]>(nodes.map((n) => [n.id, []]));
   const moves = new Map<string, Owner>();
   const unplaced = new Map<string, string>();
   const homeless: JobPlacement[] = [];
@@ -59,42 +74,49 @@ export function planAssignments(
   for (const job of jobs) {
     const cur = current.get(job.name);
     const owner = cur && byId.get(cur.node);
-    if (
+    const stays =
       owner &&
-      !owner.draining &&
       owner.epoch === cur.epoch &&
-      matchesSelector(owner.labels, job.selector)
-    ) {
+      !owner.draining &&
+      matchesSelector(owner.labels, job.selector) &&
+      (owner.cordon !== 'drain' || busy.has(job.name));
+    if (stays) {
       load.set(owner.id, (load.get(owner.id) ?? 0) + 1);
+      owned.get(owner.id)!.push(job);
     } else {
       homeless.push(job);
     }
   }
 
-  // Place in name order so the plan does not depend on etcd's listing order.
-  homeless.sort((a, b) => (a.name < b.name ? -1 : 1));
-  for (const job of homeless) {
+  const bestFor = (job: JobPlacement): { node?: LiveNode; sawEligible: boolean } => {
     let best: LiveNode | undefined;
     let bestScore = Infinity;
     let bestTie = 0;
     let sawEligible = false;
     for (const n of nodes) {
-      if (n.draining) continue;
-      if (!matchesSelector(n.labels, job.selector)) continue;
+      if (!takesNewJobs(n) || !matchesSelector(n.labels, job.selector)) continue;
       sawEligible = true;
       const l = load.get(n.id) ?? 0;
       if (n.capacity > 0 && l >= n.capacity) continue;
-      const score = n.capacity > 0 ? l / n.capacity : l / 1000;
+      const sc = score(n, l);
       const tie = stableHash(`${job.name}/${n.id}`);
-      if (score < bestScore || (score === bestScore && tie < bestTie)) {
+      if (sc < bestScore || (sc === bestScore && tie < bestTie)) {
         best = n;
-        bestScore = score;
+        bestScore = sc;
         bestTie = tie;
       }
     }
-    if (best) {
-      load.set(best.id, (load.get(best.id) ?? 0) + 1);
-      moves.set(job.name, { node: best.id, epoch: best.epoch });
+    return { node: best, sawEligible };
+  };
+
+  // Place in name order so the plan does not depend on etcd's listing order.
+  homeless.sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const job of homeless) {
+    const { node, sawEligible } = bestFor(job);
+    if (node) {
+      load.set(node.id, (load.get(node.id) ?? 0) + 1);
+      owned.get(node.id)!.push(job);
+      moves.set(job.name, { node: node.id, epoch: node.epoch });
     } else {
       unplaced.set(
         job.name,
@@ -102,9 +124,42 @@ export function planAssignments(
           ? 'every node matching its selector is at capacity'
           : nodes.length === 0
             ? 'no live node'
-            : `no live node has the labels ${JSON.stringify(job.selector)}`,
+            : `no live node that takes new jobs has the labels ${JSON.stringify(job.selector)}`,
       );
     }
+  }
+
+  // Rebalance: move idle jobs from the most loaded node to one where they would
+  // leave the cluster more even.
+  for (let moved = 0; moved < REBALANCE_PER_PASS; moved++) {
+    const open = nodes.filter(takesNewJobs);
+    if (open.length < 2) break;
+    open.sort((a, b) => score(b, load.get(b.id)!) - score(a, load.get(a.id)!) || (a.id < b.id ? -1 : 1));
+    const from = open[0];
+    let done = false;
+    for (const to of open.slice(1).reverse()) {
+      const lf = load.get(from.id)!;
+      const lt = load.get(to.id)!;
+      // Only a move that makes the pair more even, not one that swaps who is heavier.
+      if (score(from, lf - 1) < score(to, lt + 1) || (to.capacity > 0 && lt >= to.capacity)) continue;
+      const candidates = owned
+        .get(from.id)!
+        .filter((j) => !busy.has(j.name) && !moves.has(j.name) && matchesSelector(to.labels, j.selector))
+        .sort((a, b) => (a.name < b.name ? -1 : 1));
+      const job = candidates[candidates.length - 1];
+      if (!job) continue;
+      owned.set(
+        from.id,
+        owned.get(from.id)!.filter((j) => j !== job),
+      );
+      owned.get(to.id)!.push(job);
+      load.set(from.id, lf - 1);
+      load.set(to.id, lt + 1);
+      moves.set(job.name, { node: to.id, epoch: to.epoch });
+      done = true;
+      break;
+    }
+    if (!done) break;
   }
   return { moves, unplaced };
 }

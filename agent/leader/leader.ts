@@ -17,6 +17,7 @@ import {
   type NodeRecord,
   type RunRecord,
   type LeaderRecord,
+  type CordonRecord,
   type TriggerRecord,
   decode,
 } from '../core/records';
@@ -34,6 +35,7 @@ export interface LeaderMirrors {
   assignments: PrefixMirror;
   leader: PrefixMirror;
   active: PrefixMirror;
+  cordons: PrefixMirror;
 }
 
 export class Leader {
@@ -56,7 +58,8 @@ export class Leader {
   ) {
     const kick = () => this.kick();
     mirrors.leader.on('change', () => this.onLeaderChange());
-    for (const m of [mirrors.jobs, mirrors.nodes, mirrors.assignments, mirrors.active]) m.on('change', kick);
+    for (const m of [mirrors.jobs, mirrors.nodes, mirrors.assignments, mirrors.active, mirrors.cordons])
+      m.on('change', kick);
     membership.on('lost', () => this.depose('our lease was lost'));
   }
 
@@ -181,6 +184,11 @@ export class Leader {
   }
 
   private liveNodes(): Map<string, LiveNode> {
+    const cordons = new Map<string, CordonRecord['mode']>();
+    for (const e of this.mirrors.cordons.entries.values()) {
+      const c = decodeOr<CordonRecord>('cordon', e.key, e.value, (err) => this.log(err.message));
+      if (c) cordons.set(keys.cordonNode(e.key), c.mode);
+    }
     const nodes = new Map<string, LiveNode>();
     for (const e of this.mirrors.nodes.entries.values()) {
       const rec = decodeOr<NodeRecord>('node', e.key, e.value, (err) => this.log(err.message));
@@ -191,6 +199,7 @@ export class Leader {
         labels: rec.labels,
         capacity: rec.capacity,
         draining: rec.draining,
+        cordon: cordons.get(rec.id),
       });
     }
     return nodes;
@@ -209,10 +218,20 @@ export class Leader {
       if (a) current.set(keys.assignmentJob(e.key), { node: a.node, epoch: a.epoch });
     }
     const nodes = this.liveNodes();
+    // Jobs with a run in flight on their owner: not moved by a drain or a rebalance.
+    const busy = new Set<string>();
+    for (const e of this.mirrors.active.entries.values()) {
+      const ref = keys.activeParse(e.key);
+      const entry = decodeOr<ActiveEntry>('active', e.key, e.value, () => undefined);
+      const owner = entry && current.get(entry.job);
+      if (ref && entry && owner && owner.node === ref.node && owner.epoch === entry.epoch)
+        busy.add(entry.job);
+    }
     const plan = planAssignments(
       jobs.map((j) => ({ name: j.name, selector: j.selector ?? {} })),
       [...nodes.values()],
       current,
+      busy,
     );
     const { ns } = this.cluster;
     const ops: IOperation[] = [];

@@ -44,7 +44,7 @@ test('selectors and capacity are respected, and unplaceable jobs say why', () =>
   );
   assert.deepEqual(plan.moves.get('job-00'), { node: 'a', epoch: 1 });
   assert.match(plan.unplaced.get('job-01')!, /at capacity/);
-  assert.match(plan.unplaced.get('mars')!, /no live node has the labels/);
+  assert.match(plan.unplaced.get('mars')!, /no live node that takes new jobs has the labels/);
 });
 
 test('a draining node owns nothing', () => {
@@ -54,4 +54,45 @@ test('a draining node owns nothing', () => {
     [...plan.moves.values()].map((o) => o.node),
     ['b', 'b'],
   );
+});
+
+test('cordoned nodes take no new jobs but keep theirs; drained nodes give up idle jobs only', () => {
+  const nodes: LiveNode[] = [
+    { ...node('a', 1), cordon: 'cordon' },
+    { ...node('b', 2), cordon: 'drain' },
+    node('c', 3),
+  ];
+  const current = new Map<string, Owner>([
+    ['job-00', { node: 'a', epoch: 1 }],
+    ['job-01', { node: 'b', epoch: 2 }],
+    ['job-02', { node: 'b', epoch: 2 }],
+  ]);
+  const plan = planAssignments(jobs(4), nodes, current, new Set(['job-02']));
+  assert.deepEqual([...plan.moves].sort(), [
+    ['job-01', { node: 'c', epoch: 3 }],
+    ['job-03', { node: 'c', epoch: 3 }],
+  ]);
+});
+
+test('a joining node gets idle jobs from the busiest node, never a job in the middle of a run', () => {
+  const current = new Map<string, Owner>(jobs(6).map((j) => [j.name, { node: 'a', epoch: 1 }]));
+  const plan = planAssignments(
+    jobs(6),
+    [node('a', 1), node('b', 2), node('c', 3)],
+    current,
+    new Set(['job-05', 'job-04']),
+  );
+  const after = new Map<string, string>([...current].map(([k, v]) => [k, v.node]));
+  for (const [k, v] of plan.moves) after.set(k, v.node);
+  const count: Record<string, number> = {};
+  for (const n of after.values()) count[n] = (count[n] ?? 0) + 1;
+  assert.deepEqual(count, { a: 2, b: 2, c: 2 });
+  assert.ok(!plan.moves.has('job-05') && !plan.moves.has('job-04'), 'busy jobs stay');
+  // A second pass with the result changes nothing: the plan is stable.
+  const again = planAssignments(
+    jobs(6),
+    [node('a', 1), node('b', 2), node('c', 3)],
+    new Map([...after].map(([k, n]) => [k, { node: n, epoch: { a: 1, b: 2, c: 3 }[n as 'a' | 'b' | 'c'] }])),
+  );
+  assert.equal(again.moves.size, 0);
 });
