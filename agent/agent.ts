@@ -12,6 +12,7 @@ import { Scheduler, DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './s
 import { pruneLogs } from './runner/logfiles';
 import { raiseAgentPriority } from './runner/priority';
 import { clearStaleStartLines } from './runner/start-line';
+import { startReaper } from './runner/reaper';
 import { VERSION } from './version';
 
 export interface AgentOptions {
@@ -68,6 +69,7 @@ export class Agent {
     const triggers = mirror(keys.triggers);
     const active = mirror(keys.active);
     const cordons = mirror(keys.cordons);
+    const semaphores = mirror(keys.semaphores);
     this.leader = new Leader(
       cluster,
       this.membership,
@@ -78,7 +80,7 @@ export class Agent {
     this.scheduler = new Scheduler(
       cluster,
       this.membership,
-      { jobs, assignments, triggers },
+      { jobs, assignments, triggers, semaphores },
       { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler, dataDir: opts.dataDir },
       this.log,
     );
@@ -90,13 +92,16 @@ export class Agent {
     const boost = raiseAgentPriority(this.opts.priorityBoost ?? 10);
     if (boost) this.log(`agent niceness ${boost.from} → ${boost.to}; jobs run at ${boost.from}`);
     clearStaleStartLines(this.opts.dataDir);
+    startReaper();
     await this.membership.join();
     this.log(
       `joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`,
     );
     // The active/ mirror is the leader's alone; it starts when elected.
-    const [jobs, assignments, nodes, leader, triggers, , cordons] = this.mirrors;
-    await Promise.all([jobs, assignments, nodes, leader, triggers, cordons].map((m) => m.start()));
+    const [jobs, assignments, nodes, leader, triggers, , cordons, semaphores] = this.mirrors;
+    await Promise.all(
+      [jobs, assignments, nodes, leader, triggers, cordons, semaphores].map((m) => m.start()),
+    );
     this.leader.start();
     this.scheduler.start();
     this.pruneTimer = setInterval(() => void this.pruneLogs(), 10 * 60_000);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { connect, describeEtcdError, type Cluster } from '../core/etcd';
-import { Store, NotFoundError, setCordon } from '../core/store';
+import { Store, NotFoundError, SpecConflictError, setCordon } from '../core/store';
 import { parseJobFile, jobsToYaml } from '../core/job/files';
 import { crontabToJobs } from '../core/job/crontab';
 import { nextTimes } from '../core/job/schedule';
@@ -112,7 +112,14 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
         process.stderr.write('nothing was stored\n');
         return 2;
       }
-      const results = await store.applyJobs(parsed.jobs);
+      let results;
+      try {
+        results = await store.applyJobs(parsed.jobs);
+      } catch (err) {
+        if (!(err instanceof SpecConflictError)) throw err;
+        process.stderr.write(`${err.message}\nnothing was stored\n`);
+        return 2;
+      }
       print(global, results, () => results.map((r) => `job/${r.name} ${r.result}`).join('\n'));
       return 0;
     }

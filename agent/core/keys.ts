@@ -13,6 +13,7 @@
 //   active/<node>/<run id>        runs in flight on a node              claim, outcome
 //   triggers/<job>/<time>.<attempt>  a run asked for by hand or by a retry
 //   logs/<run id>/<seq>           output chunks, bound to a shared lease
+//   sem/<semaphore>/<slot>        a slot held by a run, bound to its node's lease
 //
 // A run id is `<job>.<scheduled ms>.<attempt>`: job names cannot contain dots, so
 // it parses back, and the same scheduled time always gets the same id, which a
@@ -106,6 +107,10 @@ export const keys = {
     const m = /^triggers\/([^/]+)\/(\d+)\.(\d+)$/.exec(key);
     return m ? { job: m[1], scheduledAt: Number(m[2]), attempt: Number(m[3]) } : null;
   },
+
+  semaphores: 'sem/',
+  semaphore: (name: string) => `sem/${name}/`,
+  semaphoreSlot: (name: string, slot: number) => `sem/${name}/${slot}`,
 
   logs: (runId: string) => `logs/${runId}/`,
   logChunk: (runId: string, seq: number) => `logs/${runId}/${pad(seq, SEQ_WIDTH)}`,

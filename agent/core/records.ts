@@ -64,6 +64,8 @@ export interface RunRecord {
   count?: number;
   tail?: string;
   outputBytes?: number;
+  /** Semaphore slots this run holds (concurrency, mutex, resources). */
+  holds?: string[];
 }
 
 export interface ActiveEntry {

@@ -65,6 +65,7 @@ export class Store {
    * times before it existed); a changed schedule takes effect from now too.
    */
   async applyJobs(jobs: JobSpec[]): Promise<{ name: string; result: ApplyResult }[]> {
+    await this.checkSharedResources(jobs);
     const out: { name: string; result: ApplyResult }[] = [];
     for (let i = 0; i < jobs.length; i += TXN_JOBS) {
       out.push(...(await this.applyBatch(jobs.slice(i, i + TXN_JOBS))));
@@ -113,6 +114,25 @@ export class Store {
       if (res.succeeded) return results;
     }
     throw new Error('the jobs kept changing while applying (another writer?); try again');
+  }
+
+  /** Jobs naming the same resource must agree on its size, or the semaphore would be ambiguous. */
+  private async checkSharedResources(incoming: JobSpec[]): Promise<void> {
+    const replaced = new Set(incoming.map((j) => j.name));
+    const stored = (await this.listJobs()).map((v) => v.spec).filter((j) => !replaced.has(j.name));
+    const sizes = new Map<string, { size: number; job: string }>();
+    const problems: string[] = [];
+    for (const job of [...stored, ...incoming]) {
+      for (const [name, size] of Object.entries(job.resources ?? {})) {
+        const seen = sizes.get(name);
+        if (!seen) sizes.set(name, { size, job: job.name });
+        else if (seen.size !== size)
+          problems.push(
+            `job "${job.name}": resources.${name}: size ${size} differs from ${seen.size} in job "${seen.job}"; every job naming a resource must give it the same size`,
+          );
+      }
+    }
+    if (problems.length) throw new SpecConflictError(problems.join('\n'));
   }
 
   async listJobs(): Promise<JobView[]> {
@@ -376,6 +396,9 @@ export class Store {
 }
 
 export class NotFoundError extends Error {}
+
+/** Specs that are valid one by one but not together with the stored jobs. */
+export class SpecConflictError extends Error {}
 
 /** Cordon (no new jobs), drain (no new jobs, and its jobs move away as each goes idle), or neither. */
 export async function setCordon(

@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { GATE_FD, openGate, spawnGate } from './gate';
 import { restoreJobPriority } from './priority';
+import { reaperAdd, reaperRemove } from './reaper';
 import type { StartLine, LineMember } from './start-line';
 import { describeSpawnError } from './errors';
 import { CappedLogWriter } from './logwriter';
@@ -171,6 +172,7 @@ class Run implements PreparedRun, LineMember {
       line.join(this);
     }
     restoreJobPriority(child.pid);
+    reaperAdd(child.pid);
     child.on('error', (err) => {
       // After a successful spawn, 'error' only reports failed kill/send calls; nothing to do.
       if (child.pid === undefined) this.spawnFailed(err, child);
@@ -283,6 +285,7 @@ class Run implements PreparedRun, LineMember {
     // Children never outlive the run: kill whatever is left in the group right away. Done here in the
     // exit handler, before the pid could be reused by another spawn.
     signalGroup(child.pid, 'SIGKILL');
+    reaperRemove(child.pid);
     (child.stdio[GATE_FD] as Readable | null)?.destroy();
     void this.drainThenFinish(child);
   }

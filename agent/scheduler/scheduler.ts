@@ -27,7 +27,7 @@ import {
 } from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import { jobTimeoutMs, loopDelayMs } from '../core/job/spec';
-import { misfireOf, overlapOf, retryDelayMs } from '../core/job/policies';
+import { misfireOf, overlapOf, retryDelayMs, semaphoresOf } from '../core/job/policies';
 import { compileSchedule, type Schedule } from '../core/job/schedule';
 import { prepareRun, type PreparedRun, type RunOutcome } from '../runner/exec';
 import { OutputBatcher } from '../runner/output';
@@ -70,6 +70,7 @@ export interface SchedulerMirrors {
   jobs: PrefixMirror;
   assignments: PrefixMirror;
   triggers: PrefixMirror;
+  semaphores: PrefixMirror;
 }
 
 interface CursorState {
@@ -97,6 +98,8 @@ interface OwnedJob {
   queued: boolean;
   /** A catch-up launch waits for the run in flight to end. */
   resumeOnEnd: boolean;
+  /** The semaphore whose slots were all taken at the last claim, if any. */
+  waitingFor: string | undefined;
   /** A claim whose commit we could not confirm; settled before the next claim. */
   inDoubt: { run: RunRecord; launchAt: number } | undefined;
 }
@@ -134,6 +137,11 @@ export class Scheduler extends EventEmitter {
     mirrors.jobs.on('change', refresh);
     mirrors.assignments.on('change', refresh);
     mirrors.triggers.on('change', () => this.claimTriggers());
+    mirrors.semaphores.on('change', () => {
+      // A slot may have freed: jobs and runs waiting for one try again.
+      for (const job of this.owned.values()) if (job.waitingFor) this.pump(job);
+      this.claimTriggers();
+    });
     membership.on('lost', () => this.onLeaseLost());
     membership.on('suspended', () => this.stopLoops('this node cannot confirm its lease'));
     membership.on('resumed', () => {
@@ -228,6 +236,7 @@ export class Scheduler extends EventEmitter {
           inDoubt: undefined,
           queued: false,
           resumeOnEnd: false,
+          waitingFor: undefined,
         };
         this.owned.set(name, job);
         this.log(`job ${name} assigned to this node`);
@@ -251,9 +260,15 @@ export class Scheduler extends EventEmitter {
     this.owned.clear();
   }
 
+  /**
+   * Runs that must not go on once our lease may be gone: supervised loops (they
+   * would run twice) and runs holding semaphore slots (etcd frees the slots with
+   * the lease, and another node may take them).
+   */
   private stopLoops(reason: string): void {
     for (const job of this.owned.values())
-      if (job.spec.kind === 'loop') for (const f of job.inFlight.values()) f.proc.stop(reason);
+      for (const f of job.inFlight.values())
+        if (job.spec.kind === 'loop' || f.run.holds?.length) f.proc.stop(reason);
   }
 
   // ---- the per-job loop --------------------------------------------------------
@@ -364,13 +379,17 @@ export class Scheduler extends EventEmitter {
       return ns.put(keys.run(ref)).value(JSON.stringify(rec));
     });
     const cursor: Cursor = { t: step.cursor };
-    const ok = await this.claim(job, cursor, ops, launch, 'schedule');
-    if (ok) {
-      job.queued = false;
-      for (const s of skips) {
-        this.stats.skippedRanges++;
-        this.log(`job ${job.name}: ${s.count ?? 'many'} time(s) recorded as skipped: ${s.reason}`);
-      }
+    const result = await this.claim(job, cursor, ops, launch, 'schedule');
+    if (result === 'busy') {
+      // A semaphore is full: wait for a slot to free (the semaphore mirror pumps us),
+      // and for times that wait past the misfire threshold, the misfire rules apply.
+      return undefined;
+    }
+    if (result === 'conflict') return 50; // re-read and try again, without spinning
+    job.queued = false;
+    for (const s of skips) {
+      this.stats.skippedRanges++;
+      this.log(`job ${job.name}: ${s.count ?? 'many'} time(s) recorded as skipped: ${s.reason}`);
     }
     return 0;
   }
@@ -382,8 +401,8 @@ export class Scheduler extends EventEmitter {
     if (job.inFlight.size > 0) return undefined; // the run's end pumps again
     const at = Math.max(now, job.lastEndedAt ? job.lastEndedAt + loopDelayMs(job.spec) : now, cursor.t + 1);
     if (at > now) return at - now;
-    await this.claim(job, { t: at, n: cursor.n + 1 }, [], at, 'loop');
-    return undefined;
+    const result = await this.claim(job, { t: at, n: cursor.n + 1 }, [], at, 'loop');
+    return result === 'conflict' ? 50 : undefined;
   }
 
   private async readCursor(job: string): Promise<CursorState> {
@@ -409,11 +428,13 @@ export class Scheduler extends EventEmitter {
     extraOps: IOperation[],
     launchAt: number | undefined,
     cause: RunCause,
-  ): Promise<boolean> {
+  ): Promise<'claimed' | 'conflict' | 'busy'> {
     const { ns } = this.cluster;
     const me = this.membership;
     const cursorKey = keys.cursor(job.name);
     const cur = job.cursor!;
+    const slots = launchAt === undefined ? [] : this.freeSlots(job);
+    if (!slots) return 'busy';
     let txn = ns
       .if(keys.assignment(job.name), 'Mod', '==', job.assignRev)
       .and(keys.node(me.id), 'Create', '==', me.epoch)
@@ -423,7 +444,9 @@ export class Scheduler extends EventEmitter {
     if (launchAt !== undefined) {
       const ref: RunRef = { job: job.name, scheduledAt: launchAt, attempt: 1 };
       run = this.newRun(ref, cause);
+      if (slots.length) run.holds = slots;
       txn = txn.and(keys.run(ref), 'Create', '==', 0);
+      for (const slot of slots) txn = txn.and(slot, 'Create', '==', 0);
       ops.push(...this.launchOps(run));
     }
     if (run) job.inDoubt = { run, launchAt: launchAt! };
@@ -448,14 +471,36 @@ export class Scheduler extends EventEmitter {
         this.log(`run ${run.id} already exists; not launching that time again`);
         job.cursor = { ...cur, t: next.t, n: next.n ?? cur.n };
       } else {
-        job.cursor = undefined;
+        job.cursor = undefined; // most likely a semaphore slot taken meanwhile
       }
-      return false;
+      return 'conflict';
     }
     job.cursor = { t: next.t, n: next.n ?? cur.n, modRev: res.revision };
     this.stats.claims++;
     if (run) this.launch(job, run, res.revision, launchAt!);
-    return true;
+    return 'claimed';
+  }
+
+  /**
+   * One free slot of each semaphore the job needs (concurrency, mutex, resources),
+   * as seen in our mirror; the claim checks each is still free. null if one is full.
+   */
+  private freeSlots(job: OwnedJob): string[] | null {
+    const slots: string[] = [];
+    for (const sem of semaphoresOf(job.spec)) {
+      let free: string | undefined;
+      for (let i = 0; i < sem.size && !free; i++) {
+        const key = keys.semaphoreSlot(sem.name, i);
+        if (!this.mirrors.semaphores.entries.has(key)) free = key;
+      }
+      if (!free) {
+        job.waitingFor = sem.name;
+        return null;
+      }
+      slots.push(free);
+    }
+    job.waitingFor = undefined;
+    return slots;
   }
 
   /** After an unconfirmed claim: launch it if it did commit, so no claimed time stays unrun. */
@@ -493,9 +538,17 @@ export class Scheduler extends EventEmitter {
   private launchOps(run: RunRecord): IOperation[] {
     const { ns } = this.cluster;
     const active: ActiveEntry = { job: run.job, epoch: run.epoch, since: run.claimedAt };
+    // Slots are bound to our lease: if this node dies, they are freed when etcd expires it.
+    const slots = (run.holds ?? []).map((slot) =>
+      ns
+        .put(slot)
+        .value(JSON.stringify({ run: run.id, node: run.node }))
+        .lease(this.membership.leaseId),
+    );
     return [
       ns.put(keys.run(run)).value(JSON.stringify(run)),
       ns.put(keys.activeRun(run.node, run.id)).value(JSON.stringify(active)),
+      ...slots,
     ];
   }
 
@@ -562,12 +615,16 @@ export class Scheduler extends EventEmitter {
     const trig = decodeOr<TriggerRecord>('trigger', key, value, (err) => this.log(err.message));
     const run = this.newRun(ref, ref.attempt > 1 ? 'retry' : 'manual');
     if (trig) run.reason = trig.reason;
-    const txn = ns
+    const slots = this.freeSlots(job);
+    if (!slots) return; // claimed when a slot frees (the semaphore mirror calls claimTriggers)
+    if (slots.length) run.holds = slots;
+    let txn = ns
       .if(keys.assignment(job.name), 'Mod', '==', job.assignRev)
       .and(keys.node(me.id), 'Create', '==', me.epoch)
       .and(key, 'Version', '>', 0)
-      .and(keys.run(ref), 'Create', '==', 0)
-      .then(ns.delete().key(key), ...this.launchOps(run));
+      .and(keys.run(ref), 'Create', '==', 0);
+    for (const slot of slots) txn = txn.and(slot, 'Create', '==', 0);
+    txn = txn.then(ns.delete().key(key), ...this.launchOps(run));
     const res = await this.commitOrReadBack(txn, run);
     if (!res.ok) {
       // The run exists already (a retry of an old trigger): drop the trigger so it cannot fire again.
@@ -686,6 +743,7 @@ export class Scheduler extends EventEmitter {
           .then(
             ns.put(runKey).value(JSON.stringify(run)),
             ns.delete().key(keys.activeRun(run.node, run.id)),
+            ...(run.holds ?? []).map((slot) => ns.delete().key(slot)),
             ...(retryOp ? [retryOp] : []),
           )
           .else(ns.get(runKey))

@@ -28,9 +28,42 @@ export interface PolicyFields {
   overlap?: Overlap;
   misfire?: Misfire;
   jitter?: string;
+  /** At most this many runs of the job in flight, cluster-wide. */
+  concurrency?: number;
+  /** Jobs sharing a mutex never run at the same time anywhere in the cluster. */
+  mutex?: string;
+  /** Named semaphores shared by jobs: name → its size (every job naming it must agree). */
+  resources?: Record<string, number>;
 }
 
-export const POLICY_FIELDS = ['retries', 'overlap', 'misfire', 'jitter'] as const;
+export const POLICY_FIELDS = [
+  'retries',
+  'overlap',
+  'misfire',
+  'jitter',
+  'concurrency',
+  'mutex',
+  'resources',
+] as const;
+
+/** A counting semaphore in etcd: `size` slots, each a key bound to the holder's lease. */
+export interface Semaphore {
+  name: string;
+  size: number;
+}
+
+const SEM_NAME_RE = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+
+/** The semaphores a run of this job must hold; one namespace per kind, so names never clash. */
+export function semaphoresOf(job: PolicyFields & { name: string }): Semaphore[] {
+  const out: Semaphore[] = [];
+  if (job.concurrency !== undefined) out.push({ name: `job.${job.name}`, size: job.concurrency });
+  if (job.mutex !== undefined) out.push({ name: `mutex.${job.mutex}`, size: 1 });
+  for (const [name, size] of Object.entries(job.resources ?? {}))
+    out.push({ name: `resource.${name}`, size });
+  // A fixed order: two jobs taking the same semaphores take them in the same order.
+  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
 
 const OVERLAPS: readonly Overlap[] = ['skip', 'queue', 'replace', 'allow'];
 const MISFIRES: readonly MisfirePolicy[] = ['skip', 'once', 'all'];
@@ -127,6 +160,38 @@ export function validatePolicies(
       }
       out.misfire = mis;
     } else fail('misfire', 'use skip, once or all, or { policy: all, maxCatchUp: 10, deadline: 1h }');
+  }
+  if (input.concurrency !== undefined) {
+    const c = input.concurrency;
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 1 || c > 1000)
+      fail('concurrency', `must be a whole number from 1 to 1000, got ${JSON.stringify(c)}`);
+    else out.concurrency = c;
+  }
+  if (input.mutex !== undefined) {
+    if (typeof input.mutex !== 'string' || !SEM_NAME_RE.test(input.mutex))
+      fail(
+        'mutex',
+        `must be a name of lower-case letters, digits, ".", "_" or "-", got ${JSON.stringify(input.mutex)}`,
+      );
+    else out.mutex = input.mutex;
+  }
+  if (input.resources !== undefined) {
+    const r = input.resources;
+    if (!isMap(r)) fail('resources', 'use a map of semaphore name to its size, e.g. { db-primary: 2 }');
+    else {
+      const res: Record<string, number> = {};
+      for (const [name, size] of Object.entries(r)) {
+        if (!SEM_NAME_RE.test(name))
+          fail(`resources.${name}`, 'a name of lower-case letters, digits, ".", "_" or "-"');
+        else if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 1000)
+          fail(
+            `resources.${name}`,
+            `the semaphore's size must be a whole number from 1 to 1000, got ${JSON.stringify(size)}`,
+          );
+        else res[name] = size;
+      }
+      out.resources = res;
+    }
   }
   if (input.jitter !== undefined) {
     if (kind !== undefined && kind !== 'cron') fail('jitter', `only for cron jobs; this job is kind ${kind}`);

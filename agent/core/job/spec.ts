@@ -53,6 +53,9 @@ export const JOB_FIELDS = [
   'overlap',
   'misfire',
   'jitter',
+  'concurrency',
+  'mutex',
+  'resources',
   'paused',
   'description',
 ] as const satisfies ReadonlyArray<keyof JobSpec>;
