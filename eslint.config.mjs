@@ -11,6 +11,45 @@ export default tseslint.config(
     },
   },
   {
+    // Process boundaries: the renderer is a web page (no Node, no Electron), and the
+    // services run in plain Node (never Electron); only electron/main and the preload may.
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['electron', 'fs', 'path', 'child_process', 'os', 'crypto', 'net', 'http'].map((name) => ({
+            name,
+            message: 'the renderer runs in a browser sandbox: use the contract',
+          })),
+          patterns: [
+            { group: ['node:*'], message: 'the renderer runs in a browser sandbox: use the contract' },
+            {
+              group: ['**/agent/**', '**/electron/services/**', '**/electron/main/**'],
+              message: 'the renderer reaches data only through the contract (electron/common)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['electron/services/**/*.ts', 'electron/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'services run in Node alone; only electron/main and electron/preload import electron',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/**/*.js', 'bin/**'],
     languageOptions: {
       globals: {

@@ -1,9 +1,10 @@
 // `npm test`: etcd present, TypeScript built, lint clean, then every test
-// (unit first, then integration with real etcd and real agent processes).
+// (unit first, then integration with real etcd and real agent processes, then the console's UI).
 const { spawnSync } = require('node:child_process');
 const { readdirSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { ensureEtcd } = require('./ensure-etcd');
+const { ensureChromium } = require('./ensure-chromium');
 
 const root = join(__dirname, '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -18,13 +19,18 @@ function step(what, cmd, args) {
 }
 
 ensureEtcd();
+ensureChromium();
 step('build', bin('tsc'), ['-p', 'tsconfig.json']);
+step('typecheck renderer', bin('tsc'), ['-p', 'renderer/tsconfig.json']);
+step('typecheck electron', bin('tsc'), ['-p', 'electron/tsconfig.json']);
+step('bundle renderer and electron', process.execPath, [join(__dirname, 'build-renderer.js')]);
 if (!process.argv.includes('--no-lint')) {
   step('lint', bin('eslint'), ['.']);
   step('format', bin('prettier'), ['--check', '.']);
 }
 const files = [];
-for (const dir of ['unit', 'integration']) {
+// ui: the web console in headless Chromium against real etcd and agents.
+for (const dir of ['unit', 'integration', 'ui']) {
   const d = join(root, 'dist', 'test', dir);
   if (!existsSync(d)) continue;
   for (const f of readdirSync(d).sort()) if (f.endsWith('.test.js')) files.push(join(d, f));

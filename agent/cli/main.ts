@@ -34,6 +34,7 @@ Commands:
   nodes                        nodes, leader, running runs
   node cordon|uncordon|drain NODE   stop new jobs / move jobs away as they go idle
   import-crontab FILE          crontab → job specs (YAML on stdout)
+  console [--port N] [--no-open]   the console in a browser (127.0.0.1, token in the URL)
 
 Global options (and environment):
   --etcd URLS        comma-separated endpoints (PEPPERCORN_ETCD, default http://127.0.0.1:2379)
@@ -53,6 +54,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'import-crontab') return importCrontab(args);
   if (cmd === 'agent') return runAgent(global, args);
+  if (cmd === 'console') {
+    // Loaded only here: agents and other commands do not pay for the web server.
+    const { runConsoleCommand } = await import('../../electron/services/console-command');
+    return runConsoleCommand(args, global.connect);
+  }
   const cluster = connect(global.connect);
   const store = new Store(cluster);
   try {

@@ -1,0 +1,145 @@
+import { useEffect, useState } from 'react';
+import type { JobDetail, RunInfo } from '../../electron/common/contract';
+import { fmtDuration, fmtTime, go, StatusBadge, useClient, useCluster } from '../state';
+
+export function JobDetailView({ name }: { name: string }) {
+  const client = useClient();
+  const { snapshot } = useCluster();
+  const [detail, setDetail] = useState<JobDetail | null>(null);
+  const [runs, setRuns] = useState<RunInfo[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const row = snapshot?.jobs.find((j) => j.name === name);
+  const running = snapshot?.running.filter((r) => r.job === name) ?? [];
+  // Re-read when this job's row or its running runs change (the watch is shared; this is one read).
+  const changeKey = JSON.stringify([row, running.map((r) => r.runId)]);
+
+  useEffect(() => {
+    let live = true;
+    client.call('jobs.get', name).then(
+      (d) => live && (setDetail(d), setError(null)),
+      (e: Error) => live && setError(e.message),
+    );
+    client.call('runs.list', name, 100).then(
+      (r) => live && setRuns(r),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, name, changeKey]);
+
+  if (error) return <div className="banner error">{error}</div>;
+  if (!detail) return <p className="muted">Loading {name}…</p>;
+  const s = detail.spec;
+  return (
+    <div className="detail">
+      <div className="toolbar">
+        <h1>{s.name}</h1>
+        <button onClick={() => go('edit', s.name)}>Edit</button>
+        <button
+          onClick={() =>
+            client.call('jobs.trigger', s.name).then(
+              (id) => go('logs', id),
+              (e: Error) => setNote(e.message),
+            )
+          }
+          data-testid="detail-run"
+        >
+          Run now and follow
+        </button>
+      </div>
+      {note && <div className="banner error">{note}</div>}
+      <dl className="facts">
+        <dt>kind</dt>
+        <dd>{s.kind}</dd>
+        <dt>schedule</dt>
+        <dd className="mono">{row?.schedule ?? s.schedule}</dd>
+        <dt>time zone</dt>
+        <dd>{s.timezone}</dd>
+        <dt>command</dt>
+        <dd className="mono">{s.command}</dd>
+        <dt>owner</dt>
+        <dd>{detail.owner ?? 'unassigned'}</dd>
+        <dt>next run</dt>
+        <dd>{s.paused ? 'paused' : fmtTime(row?.next)}</dd>
+        <dt>cursor</dt>
+        <dd>{fmtTime(detail.cursor)}</dd>
+      </dl>
+      <h2>Durations and outcomes</h2>
+      <RunChart runs={runs} />
+      <h2>Run history</h2>
+      <table className="grid" data-testid="runs-table">
+        <thead>
+          <tr>
+            <th>outcome</th>
+            <th>run</th>
+            <th>node</th>
+            <th>cause</th>
+            <th>scheduled</th>
+            <th>started</th>
+            <th>duration</th>
+            <th>exit</th>
+            <th>reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((r) => (
+            <tr key={r.id}>
+              <td>
+                <StatusBadge status={r.status} />
+              </td>
+              <td>
+                <a href={`#/logs/${encodeURIComponent(r.id)}`}>{r.id}</a>
+              </td>
+              <td>{r.node || '—'}</td>
+              <td>{r.cause}</td>
+              <td>{fmtTime(r.scheduledAt)}</td>
+              <td>{fmtTime(r.startedAt)}</td>
+              <td>{r.startedAt && r.endedAt ? fmtDuration(r.endedAt - r.startedAt) : '—'}</td>
+              <td>{r.signal ?? r.exitCode ?? ''}</td>
+              <td className="muted">{r.reason}</td>
+            </tr>
+          ))}
+          {runs.length === 0 && (
+            <tr>
+              <td colSpan={9} className="muted">
+                No runs yet.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** One bar per run, oldest left: height is the duration, colour the outcome. */
+function RunChart({ runs }: { runs: RunInfo[] }) {
+  const done = runs
+    .filter((r) => r.startedAt && r.endedAt)
+    .slice(0, 60)
+    .reverse();
+  if (done.length === 0) return <p className="muted">No finished runs to chart.</p>;
+  const max = Math.max(...done.map((r) => r.endedAt! - r.startedAt!), 1);
+  const w = 10;
+  return (
+    <svg className="chart" width={done.length * (w + 2)} height={80} role="img" aria-label="run durations">
+      {done.map((r, i) => {
+        const h = Math.max(2, ((r.endedAt! - r.startedAt!) / max) * 76);
+        return (
+          <rect
+            key={r.id}
+            x={i * (w + 2)}
+            y={80 - h}
+            width={w}
+            height={h}
+            className={`bar status-${r.status}`}
+          >
+            <title>{`${r.id}: ${r.status}, ${fmtDuration(r.endedAt! - r.startedAt!)}`}</title>
+          </rect>
+        );
+      })}
+    </svg>
+  );
+}
