@@ -112,6 +112,10 @@ interface InFlight {
 
 type Log = (msg: string) => void;
 
+/**
+ * Events: 'launched' (run: RunRecord, delayMs: number) when a run is released;
+ * 'outcome' (run: RunRecord) when its outcome is recorded. For metrics and tests.
+ */
 export class Scheduler extends EventEmitter {
   private owned = new Map<string, OwnedJob>();
   private claimingTriggers = new Set<string>();
@@ -679,6 +683,7 @@ export class Scheduler extends EventEmitter {
       }
       proc.release();
       this.stats.launches++;
+      this.emit('launched', run, Date.now() - run.scheduledAt);
     };
     this.releases.at(releaseAt, release);
     const done = proc.done
