@@ -70,6 +70,7 @@ export class Agent {
     const active = mirror(keys.active);
     const cordons = mirror(keys.cordons);
     const semaphores = mirror(keys.semaphores);
+    const deps = mirror(keys.deps);
     this.leader = new Leader(
       cluster,
       this.membership,
@@ -80,7 +81,7 @@ export class Agent {
     this.scheduler = new Scheduler(
       cluster,
       this.membership,
-      { jobs, assignments, triggers, semaphores },
+      { jobs, assignments, triggers, semaphores, deps },
       { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler, dataDir: opts.dataDir },
       this.log,
     );
@@ -98,10 +99,7 @@ export class Agent {
       `joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`,
     );
     // The active/ mirror is the leader's alone; it starts when elected.
-    const [jobs, assignments, nodes, leader, triggers, , cordons, semaphores] = this.mirrors;
-    await Promise.all(
-      [jobs, assignments, nodes, leader, triggers, cordons, semaphores].map((m) => m.start()),
-    );
+    await Promise.all(this.mirrors.filter((m) => m.prefix !== keys.active).map((m) => m.start()));
     this.leader.start();
     this.scheduler.start();
     this.pruneTimer = setInterval(() => void this.pruneLogs(), 10 * 60_000);

@@ -7,6 +7,7 @@ import { connect, describeEtcdError, type Cluster } from '../core/etcd';
 import { Store, NotFoundError, SpecConflictError, setCordon } from '../core/store';
 import { parseJobFile, jobsToYaml } from '../core/job/files';
 import { crontabToJobs } from '../core/job/crontab';
+import { renderGraph } from '../core/job/deps';
 import { nextTimes } from '../core/job/schedule';
 import { parseDuration } from '../core/job/duration';
 import { CorruptValueError } from '../core/records';
@@ -29,6 +30,7 @@ Commands:
   job pause NAME | job resume NAME
   job run NAME                 run now; prints the run id
   job next NAME [-n 5]         next firing times
+  job graph [NAME]             the dependency graph (jobs with after:)
   runs JOB [--limit N]         run history, newest first
   logs RUN_ID [--follow]       a run's output
   nodes                        nodes, leader, running runs
@@ -204,9 +206,20 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
       );
       return 0;
     }
+    case 'graph': {
+      const jobs = (await store.listJobs()).map((j) => j.spec);
+      if (name && !jobs.some((j) => j.name === name)) throw new NotFoundError(`no job named "${name}"`);
+      const text = renderGraph(jobs, name);
+      print(
+        global,
+        jobs.filter((j) => j.after?.length).map((j) => ({ name: j.name, after: j.after })),
+        () => text || 'no dependencies between jobs (use `after:` in a job spec)',
+      );
+      return 0;
+    }
     default:
       throw new UsageError(
-        `unknown job command "${sub ?? ''}"; use apply, ls, get, rm, pause, resume, run or next`,
+        `unknown job command "${sub ?? ''}"; use apply, ls, get, rm, pause, resume, run, next or graph`,
       );
   }
 }

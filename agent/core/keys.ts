@@ -14,6 +14,7 @@
 //   triggers/<job>/<time>.<attempt>  a run asked for by hand or by a retry
 //   logs/<run id>/<seq>           output chunks, bound to a shared lease
 //   sem/<semaphore>/<slot>        a slot held by a run, bound to its node's lease
+//   deps/<child>/<parent>         the parent's latest completed run, for its children
 //
 // A run id is `<job>.<scheduled ms>.<attempt>`: job names cannot contain dots, so
 // it parses back, and the same scheduled time always gets the same id, which a
@@ -106,6 +107,14 @@ export const keys = {
   triggerRef: (key: string): RunRef | null => {
     const m = /^triggers\/([^/]+)\/(\d+)\.(\d+)$/.exec(key);
     return m ? { job: m[1], scheduledAt: Number(m[2]), attempt: Number(m[3]) } : null;
+  },
+
+  deps: 'deps/',
+  depsOf: (child: string) => `deps/${child}/`,
+  dep: (child: string, parent: string) => `deps/${child}/${parent}`,
+  depParse: (key: string): { child: string; parent: string } | null => {
+    const m = /^deps\/([^/]+)\/([^/]+)$/.exec(key);
+    return m ? { child: m[1], parent: m[2] } : null;
   },
 
   semaphores: 'sem/',

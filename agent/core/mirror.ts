@@ -50,6 +50,7 @@ export class PrefixMirror extends EventEmitter {
 
   /** Resolves after the first successful list; keeps retrying until then. */
   start(): Promise<void> {
+    if (this.resyncTimer) return this.sync(); // started before (a leader elected again)
     return new Promise((resolve) => {
       this.once('synced', resolve);
       void this.sync();

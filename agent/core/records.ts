@@ -35,12 +35,21 @@ export interface Cursor {
   t: number;
   /** Loop jobs: iterations claimed so far. */
   n?: number;
+  /** Jobs with `after`: the parent runs already used to release a run (parent → run id). */
+  consumed?: Record<string, string>;
+}
+
+/** A parent's latest completed run, written with its outcome for each child job. */
+export interface DepRecord {
+  run: string;
+  status: RunStatus;
+  endedAt: number;
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timeout' | 'lost' | 'skipped';
 export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timeout', 'lost', 'skipped'];
 
-export type RunCause = 'schedule' | 'manual' | 'retry' | 'loop';
+export type RunCause = 'schedule' | 'manual' | 'retry' | 'loop' | 'dependency';
 
 export interface RunRecord {
   id: string;
@@ -66,6 +75,8 @@ export interface RunRecord {
   outputBytes?: number;
   /** Semaphore slots this run holds (concurrency, mutex, resources). */
   holds?: string[];
+  /** For runs released by their parents: the parent runs that released it. */
+  releasedBy?: string[];
 }
 
 export interface ActiveEntry {
@@ -109,6 +120,7 @@ const shapes = {
   active: { job: 'string', epoch: 'number' },
   trigger: { at: 'number', by: 'string' },
   cordon: { mode: 'string', at: 'number' },
+  dep: { run: 'string', status: 'string', endedAt: 'number' },
   job: { name: 'string', kind: 'string', command: 'string' },
 } satisfies Record<string, Shape>;
 

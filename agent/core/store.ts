@@ -19,6 +19,7 @@ import {
 import type { JobSpec } from './job/spec';
 import { canonicalJob } from './job/spec';
 import { compileSchedule } from './job/schedule';
+import { findCycle } from './job/deps';
 
 export type ApplyResult = 'created' | 'updated' | 'unchanged';
 
@@ -132,6 +133,18 @@ export class Store {
           );
       }
     }
+    // Dependencies: every parent must exist (here or already stored), and no cycles.
+    const all = [...stored, ...incoming];
+    const names = new Set(all.map((j) => j.name));
+    for (const job of incoming)
+      for (const d of job.after ?? [])
+        if (!names.has(d.job))
+          problems.push(
+            `job "${job.name}": after: no job named "${d.job}"; apply it first, or in the same file`,
+          );
+    const cycle = findCycle(all);
+    if (cycle)
+      problems.push(`dependency cycle: ${cycle.join(' → ')}; a job cannot (indirectly) run after itself`);
     if (problems.length) throw new SpecConflictError(problems.join('\n'));
   }
 

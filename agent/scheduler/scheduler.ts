@@ -24,10 +24,12 @@ import {
   type RunCause,
   type RunRecord,
   type TriggerRecord,
+  type DepRecord,
 } from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import { jobTimeoutMs, loopDelayMs } from '../core/job/spec';
 import { misfireOf, overlapOf, retryDelayMs, semaphoresOf } from '../core/job/policies';
+import { conditionMet } from '../core/job/deps';
 import { compileSchedule, type Schedule } from '../core/job/schedule';
 import { prepareRun, type PreparedRun, type RunOutcome } from '../runner/exec';
 import { OutputBatcher } from '../runner/output';
@@ -71,11 +73,13 @@ export interface SchedulerMirrors {
   assignments: PrefixMirror;
   triggers: PrefixMirror;
   semaphores: PrefixMirror;
+  deps: PrefixMirror;
 }
 
 interface CursorState {
   t: number;
   n: number;
+  consumed?: Record<string, string>;
   /** Mod revision of cursors/<job>; 0 when the key does not exist. */
   modRev: number;
 }
@@ -141,6 +145,10 @@ export class Scheduler extends EventEmitter {
     mirrors.jobs.on('change', refresh);
     mirrors.assignments.on('change', refresh);
     mirrors.triggers.on('change', () => this.claimTriggers());
+    mirrors.deps.on('change', () => {
+      // A parent completed a run: its children on this node may be released.
+      for (const job of this.owned.values()) if (job.spec.after?.length) this.pump(job);
+    });
     mirrors.semaphores.on('change', () => {
       // A slot may have freed: jobs and runs waiting for one try again.
       for (const job of this.owned.values()) if (job.waitingFor) this.pump(job);
@@ -318,6 +326,7 @@ export class Scheduler extends EventEmitter {
     if (job.inDoubt) await this.settleInDoubt(job);
     const now = Date.now();
     if (job.spec.kind === 'loop') return this.advanceLoop(job, now);
+    if (job.spec.after?.length) return this.advanceDependent(job, now);
     if (!job.schedule) return undefined;
     const step = planDue(job.schedule, job.cursor.t, now, {
       ...this.opts,
@@ -409,6 +418,45 @@ export class Scheduler extends EventEmitter {
     return result === 'conflict' ? 50 : undefined;
   }
 
+  /**
+   * A job with `after` runs once each time every parent has completed a newer run
+   * that meets its condition. The claim compares the parents' entries and our
+   * cursor (which records the parent runs already used), so each set of parent
+   * runs releases exactly one run, whichever node claims it.
+   */
+  private async advanceDependent(job: OwnedJob, now: number): Promise<number | undefined> {
+    const cur = job.cursor!;
+    const consumed = cur.consumed ?? {};
+    const releases: { parent: string; run: string; status: string; modRev: number; condition: string }[] = [];
+    for (const d of job.spec.after ?? []) {
+      const e = this.mirrors.deps.entries.get(keys.dep(job.name, d.job));
+      if (!e) return undefined;
+      const rec = decodeOr<DepRecord>('dep', e.key, e.value, (err) => this.log(err.message));
+      if (!rec || rec.run === consumed[d.job] || !conditionMet(d.condition, rec.status)) return undefined;
+      releases.push({
+        parent: d.job,
+        run: rec.run,
+        status: rec.status,
+        modRev: e.modRevision,
+        condition: d.condition,
+      });
+    }
+    let at = Math.max(now, cur.t + 1);
+    if (at % 1000 === 0) at += 1; // whole seconds belong to schedules
+    const next: Cursor = {
+      t: at,
+      consumed: { ...consumed, ...Object.fromEntries(releases.map((r) => [r.parent, r.run])) },
+    };
+    const result = await this.claim(job, next, [], at, 'dependency', {
+      compares: releases.map((r) => [keys.dep(job.name, r.parent), r.modRev]),
+      decorate: (run) => {
+        run.releasedBy = releases.map((r) => r.run);
+        run.reason = `released by ${releases.map((r) => `${r.run} (${r.status}, condition ${r.condition})`).join(' and ')}`;
+      },
+    });
+    return result === 'conflict' ? 50 : undefined;
+  }
+
   private async readCursor(job: string): Promise<CursorState> {
     const res = await this.cluster.ns.get(keys.cursor(job)).exec();
     return this.cursorFrom(job, res.kvs[0]);
@@ -421,7 +469,7 @@ export class Scheduler extends EventEmitter {
     if (!kv) return { t: Date.now(), n: 0, modRev: 0 };
     const c = decodeOr<Cursor>('cursor', keys.cursor(job), kv.value, (err) => this.log(err.message));
     // A corrupt cursor restarts from now; the claim compares its revision, so this is still safe.
-    return { t: c?.t ?? Date.now(), n: c?.n ?? 0, modRev: Number(kv.mod_revision) };
+    return { t: c?.t ?? Date.now(), n: c?.n ?? 0, consumed: c?.consumed, modRev: Number(kv.mod_revision) };
   }
 
   // ---- claims ------------------------------------------------------------------
@@ -432,6 +480,7 @@ export class Scheduler extends EventEmitter {
     extraOps: IOperation[],
     launchAt: number | undefined,
     cause: RunCause,
+    extra: { compares?: [string, number][]; decorate?: (run: RunRecord) => void } = {},
   ): Promise<'claimed' | 'conflict' | 'busy'> {
     const { ns } = this.cluster;
     const me = this.membership;
@@ -449,10 +498,12 @@ export class Scheduler extends EventEmitter {
       const ref: RunRef = { job: job.name, scheduledAt: launchAt, attempt: 1 };
       run = this.newRun(ref, cause);
       if (slots.length) run.holds = slots;
+      extra.decorate?.(run);
       txn = txn.and(keys.run(ref), 'Create', '==', 0);
       for (const slot of slots) txn = txn.and(slot, 'Create', '==', 0);
       ops.push(...this.launchOps(run));
     }
+    for (const [key, rev] of extra.compares ?? []) txn = txn.and(key, 'Mod', '==', rev);
     if (run) job.inDoubt = { run, launchAt: launchAt! };
     // On failure, the else branch tells which condition broke, in the same round trip.
     const why = [ns.get(cursorKey), ns.get(keys.assignment(job.name)), ns.get(keys.node(me.id))];
@@ -479,7 +530,12 @@ export class Scheduler extends EventEmitter {
       }
       return 'conflict';
     }
-    job.cursor = { t: next.t, n: next.n ?? cur.n, modRev: res.revision };
+    job.cursor = {
+      t: next.t,
+      n: next.n ?? cur.n,
+      consumed: next.consumed ?? cur.consumed,
+      modRev: res.revision,
+    };
     this.stats.claims++;
     if (run) this.launch(job, run, res.revision, launchAt!);
     return 'claimed';
@@ -740,6 +796,17 @@ export class Scheduler extends EventEmitter {
     run.outputBytes = outcome.outputBytes;
     const { ns } = this.cluster;
     const runKey = keys.run(run);
+    // Children (jobs with `after` naming this job) learn of a completed run in the same
+    // write; a failed attempt that will be retried is not yet complete.
+    const childOps: IOperation[] = [];
+    if (!retryOp && (run.status === 'succeeded' || run.status === 'failed' || run.status === 'timeout')) {
+      const dep: DepRecord = { run: run.id, status: run.status, endedAt: run.endedAt ?? Date.now() };
+      for (const e of this.mirrors.jobs.entries.values()) {
+        const child = decodeOr<JobSpec>('job', e.key, e.value, () => undefined);
+        if (child?.after?.some((d) => d.job === run.job))
+          childOps.push(ns.put(keys.dep(child.name, run.job)).value(JSON.stringify(dep)));
+      }
+    }
     // Retry for a long while: etcd may be restarting; the outcome is the operator's only record.
     for (let attempt = 0; attempt < 120; attempt++) {
       try {
@@ -750,6 +817,7 @@ export class Scheduler extends EventEmitter {
             ns.delete().key(keys.activeRun(run.node, run.id)),
             ...(run.holds ?? []).map((slot) => ns.delete().key(slot)),
             ...(retryOp ? [retryOp] : []),
+            ...childOps,
           )
           .else(ns.get(runKey))
           .commit();

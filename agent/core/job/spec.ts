@@ -3,11 +3,14 @@ import { parseDuration } from './duration';
 import { checkCronExpression, checkIsoInstant, checkTimeZone } from './schedule';
 import { nearest } from './suggest';
 import { validatePolicies, type PolicyFields } from './policies';
+import { validateAfter, type Dependency } from './deps';
 
 export type JobKind = 'cron' | 'loop' | 'once';
 export type RunPolicy = 'at-most-once' | 'at-least-once';
 
 export interface JobSpec extends PolicyFields {
+  /** Run after these jobs complete (kind once without at); see deps.ts. */
+  after?: Dependency[];
   name: string;
   kind: JobKind;
   schedule?: string;
@@ -40,6 +43,7 @@ export const JOB_FIELDS = [
   'schedule',
   'timezone',
   'at',
+  'after',
   'times',
   'delay',
   'command',
@@ -108,7 +112,8 @@ export function validateJob(input: unknown): ValidationResult {
   }
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
-  const known = new Set<string>(JOB_FIELDS);
+  // `condition` is shorthand input for every parent in `after`; the stored form has it per parent.
+  const known = new Set<string>([...JOB_FIELDS, 'condition']);
 
   for (const key of Object.keys(input)) {
     if (known.has(key)) continue;
@@ -320,6 +325,7 @@ export function validateJob(input: unknown): ValidationResult {
 
   const description = stringField('description', input.description);
   const policies = validatePolicies(input, kind, fail);
+  const after = validateAfter(input, kind, name, fail);
 
   if (errors.length > 0) return { ok: false, errors };
   const job = compact({
@@ -328,6 +334,7 @@ export function validateJob(input: unknown): ValidationResult {
     schedule,
     timezone,
     at,
+    after,
     times,
     delay,
     command: command as string,
