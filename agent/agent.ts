@@ -13,6 +13,7 @@ import { pruneLogs } from './runner/logfiles';
 import { raiseAgentPriority } from './runner/priority';
 import { clearStaleStartLines } from './runner/start-line';
 import { startReaper } from './runner/reaper';
+import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 
 export interface AgentOptions {
@@ -22,6 +23,8 @@ export interface AgentOptions {
   dataDir: string;
   leaseTtlSec: number;
   scheduler?: Partial<Omit<SchedulerOptions, 'dataDir'>>;
+  /** Serve Prometheus metrics (and /healthz) here; off when absent. */
+  metrics?: { port: number; host: string };
   /** Niceness the agent takes above its jobs (needs root); 0 disables. */
   priorityBoost?: number;
   /** etcd history kept before the leader compacts it. */
@@ -37,6 +40,7 @@ export class Agent {
   readonly scheduler: Scheduler;
   private mirrors: PrefixMirror[] = [];
   private pruneTimer: NodeJS.Timeout | undefined;
+  private metricsServer: MetricsServer | undefined;
   private stopping = false;
   private readonly log: (msg: string) => void;
   private readonly record: NodeRecord;
@@ -94,7 +98,15 @@ export class Agent {
     if (boost) this.log(`agent niceness ${boost.from} → ${boost.to}; jobs run at ${boost.from}`);
     clearStaleStartLines(this.opts.dataDir);
     startReaper();
-    await this.membership.join();
+    // Before joining: a port clash must fail before the node registers.
+    if (this.opts.metrics)
+      this.metricsServer = await startMetrics(this, { ...this.opts.metrics, log: this.log });
+    try {
+      await this.membership.join();
+    } catch (err) {
+      await this.metricsServer?.close();
+      throw err;
+    }
     this.log(
       `joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`,
     );
@@ -155,6 +167,7 @@ export class Agent {
     this.scheduler.stop();
     await this.scheduler.drain(drainMs);
     await this.membership.leave();
+    await this.metricsServer?.close();
     this.leader.stop();
     clearInterval(this.pruneTimer);
     for (const m of this.mirrors) m.close();

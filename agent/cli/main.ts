@@ -23,6 +23,7 @@ Usage: peppercorn [global options] <command> [options]
 Commands:
   agent [--node-id ID] [--labels k=v,...] [--capacity N] [--data-dir DIR] [--lease-ttl SECONDS]
         [--keep-runs N] [--history-window 5m] [--priority-boost 10] [--misfire-threshold 60s]
+        [--metrics-port N [--metrics-host 127.0.0.1]]
   job apply -f FILE|-          store job specs (YAML/JSON); all or nothing
   job ls                       list jobs
   job get NAME                 show a job (YAML; --json)
@@ -338,6 +339,8 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     'history-window': { type: 'string' },
     'priority-boost': { type: 'string' },
     'misfire-threshold': { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string' },
   });
   const cfg = global.config;
   const str = (flag: string, key: string) =>
@@ -372,6 +375,8 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     }
   };
   const historyWindowMs = durationFlag('history-window', 'historyWindow');
+  const metricsText = str('metrics-port', 'metricsPort');
+  const metricsPort = metricsText === undefined ? undefined : parseInteger(metricsText, '--metrics-port', 0);
   const lateLimitMs = durationFlag('misfire-threshold', 'misfireThreshold');
   const agent = new Agent(cluster, {
     nodeId,
@@ -380,6 +385,10 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     dataDir,
     leaseTtlSec,
     historyWindowMs,
+    metrics:
+      metricsPort === undefined
+        ? undefined
+        : { port: metricsPort, host: str('metrics-host', 'metricsHost') ?? '127.0.0.1' },
     priorityBoost: parseInteger(str('priority-boost', 'priorityBoost') ?? '10', '--priority-boost', 0),
     scheduler: { keepRuns, ...(lateLimitMs !== undefined ? { lateLimitMs } : {}) },
   });
@@ -411,7 +420,12 @@ function fail(err: unknown): number {
     process.stderr.write(`peppercorn: ${err.message}\n`);
     return 2;
   }
-  if (err instanceof NotFoundError || err instanceof DuplicateNodeError || err instanceof CorruptValueError) {
+  if (
+    err instanceof NotFoundError ||
+    err instanceof DuplicateNodeError ||
+    err instanceof CorruptValueError ||
+    (err instanceof Error && err.message.startsWith('cannot serve metrics'))
+  ) {
     process.stderr.write(`peppercorn: ${err.message}\n`);
     return 1;
   }

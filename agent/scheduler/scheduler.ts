@@ -118,7 +118,8 @@ type Log = (msg: string) => void;
 
 /**
  * Events: 'launched' (run: RunRecord, delayMs: number) when a run is released;
- * 'outcome' (run: RunRecord) when its outcome is recorded. For metrics and tests.
+ * 'outcome' (run: RunRecord) when its outcome is recorded; 'skipped' (job, count) when
+ * scheduled times are recorded as not launched. For metrics and tests.
  */
 export class Scheduler extends EventEmitter {
   private owned = new Map<string, OwnedJob>();
@@ -401,6 +402,7 @@ export class Scheduler extends EventEmitter {
     if (result === 'conflict') return 50; // re-read and try again, without spinning
     job.queued = false;
     for (const s of skips) {
+      this.emit('skipped', job.name, s.count ?? 1);
       this.stats.skippedRanges++;
       this.log(`job ${job.name}: ${s.count ?? 'many'} time(s) recorded as skipped: ${s.reason}`);
     }

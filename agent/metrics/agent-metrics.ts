@@ -1,0 +1,242 @@
+// An agent's Prometheus endpoint: GET /metrics (text format 0.0.4) and GET /healthz
+// ("ok" while this node's lease is live, 503 otherwise). Counts come from the
+// scheduler's 'launched' and 'outcome' events and, at scrape time, from its stats;
+// gauges are read at scrape time from the agent's parts.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EventEmitter } from 'node:events';
+import type { Agent } from '../agent';
+import type { RunRecord } from '../core/records';
+import { VERSION } from '../version';
+import { Registry, CONTENT_TYPE } from './registry';
+
+/** What the metrics read from an agent; `Agent` satisfies it (checked below). */
+export interface MetricsAgent {
+  membership: Pick<EventEmitter, 'on' | 'off'> & { readonly id: string; isLive(): boolean };
+  leader: { readonly isLeader: boolean };
+  scheduler: Pick<EventEmitter, 'on' | 'off'> & {
+    readonly stats: {
+      readonly claims: number;
+      readonly launches: number;
+      readonly skippedRanges: number;
+      readonly claimConflicts: number;
+      readonly etcdErrors: number;
+    };
+    runningCount(): number;
+    ownedJobs(): string[];
+  };
+}
+// Compile-time check that the real Agent fits; costs nothing at run time.
+export const agentFitsMetrics: (a: Agent) => MetricsAgent = (a) => a;
+
+export interface MetricsOptions {
+  port: number;
+  host: string;
+  log: (msg: string) => void;
+  /** Series cap per metric (default 10,000). */
+  maxSeries?: number;
+}
+
+export interface MetricsServer {
+  /** The port actually listened on (the free one chosen when asked for 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+export const LAUNCH_DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const RUN_DURATION_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 86400];
+
+/** Builds the agent's metrics and subscribes them to its events; `detach` unsubscribes. */
+export function agentMetrics(
+  agent: MetricsAgent,
+  opts: { maxSeries?: number } = {},
+): { registry: Registry; detach(): void } {
+  const r = new Registry({ maxSeries: opts.maxSeries });
+  const { scheduler, membership, leader } = agent;
+  const p = 'peppercorn_';
+
+  r.gauge({
+    name: `${p}node_info`,
+    help: 'This agent: its node id and version.',
+    labelNames: ['node', 'version'],
+  }).set(1, { node: membership.id, version: VERSION });
+  const launches = r.counter({
+    name: `${p}launches_total`,
+    help: 'Runs released (started) by this node.',
+    labelNames: ['job'],
+  });
+  const outcomes = r.counter({
+    name: `${p}outcomes_total`,
+    help: 'Final run records written by this node, by status.',
+    labelNames: ['job', 'status'],
+  });
+  const launchDelay = r.histogram({
+    name: `${p}launch_delay_seconds`,
+    help: 'Time from a run’s scheduled time to its release.',
+    buckets: LAUNCH_DELAY_BUCKETS,
+  });
+  const runDuration = r.histogram({
+    name: `${p}run_duration_seconds`,
+    help: 'Run duration, from start to end, of runs this node recorded.',
+    labelNames: ['job'],
+    buckets: RUN_DURATION_BUCKETS,
+  });
+  const skippedTimes = r.counter({
+    name: `${p}skipped_times_total`,
+    help: 'Scheduled times recorded as skipped (not launched), from skipped outcome records.',
+    labelNames: ['job'],
+  });
+  const stat = (name: string, help: string, key: keyof MetricsAgent['scheduler']['stats']) =>
+    r.counter({ name: `${p}${name}`, help, collect: () => scheduler.stats[key] });
+  stat('claims_total', 'Runs claimed in etcd by this node.', 'claims');
+  stat('claim_conflicts_total', 'Claims lost to a concurrent change (retried).', 'claimConflicts');
+  stat('skipped_ranges_total', 'Skipped-time records written by this node.', 'skippedRanges');
+  stat('etcd_errors_total', 'etcd calls of the scheduler that failed.', 'etcdErrors');
+  r.gauge({
+    name: `${p}runs_in_flight`,
+    help: 'Runs of this node not yet finished.',
+    collect: () => scheduler.runningCount(),
+  });
+  r.gauge({
+    name: `${p}jobs_owned`,
+    help: 'Jobs assigned to this node.',
+    collect: () => scheduler.ownedJobs().length,
+  });
+  r.gauge({
+    name: `${p}leader`,
+    help: '1 while this node is the cluster leader.',
+    collect: () => (leader.isLeader ? 1 : 0),
+  });
+  r.gauge({
+    name: `${p}lease_live`,
+    help: '1 while etcd certainly holds this node’s lease.',
+    collect: () => (membership.isLive() ? 1 : 0),
+  });
+  const leaseEvents = r.counter({
+    name: `${p}lease_events_total`,
+    help: 'Lease state changes of this node: suspended, resumed, lost.',
+    labelNames: ['event'],
+  });
+  for (const event of ['suspended', 'resumed', 'lost']) leaseEvents.inc({ event }, 0);
+
+  const onLaunched = (run: RunRecord, delayMs: number) => {
+    launches.inc({ job: run.job });
+    if (Number.isFinite(delayMs)) launchDelay.observe(Math.max(0, delayMs) / 1000);
+  };
+  const onOutcome = (run: RunRecord) => {
+    outcomes.inc({ job: run.job, status: run.status });
+    if (run.status === 'skipped') {
+      // A skipped record covers `count` times (absent: more than the scheduler counts).
+      skippedTimes.inc({ job: run.job }, run.count ?? 1);
+    } else if (run.startedAt && run.endedAt && run.endedAt >= run.startedAt) {
+      runDuration.observe((run.endedAt - run.startedAt) / 1000, { job: run.job });
+    }
+  };
+  // Times the scheduler recorded as not launched (misfire, overlap), as it records them.
+  const onSkipped = (job: string, count: number) => skippedTimes.inc({ job }, count);
+  const onLease = (event: string) => () => leaseEvents.inc({ event });
+  const lease = {
+    suspended: onLease('suspended'),
+    resumed: onLease('resumed'),
+    lost: onLease('lost'),
+  };
+  scheduler.on('launched', onLaunched);
+  scheduler.on('outcome', onOutcome);
+  scheduler.on('skipped', onSkipped);
+  for (const [e, fn] of Object.entries(lease)) membership.on(e, fn);
+  return {
+    registry: r,
+    detach() {
+      scheduler.off('launched', onLaunched);
+      scheduler.off('outcome', onOutcome);
+      scheduler.off('skipped', onSkipped);
+      for (const [e, fn] of Object.entries(lease)) membership.off(e, fn);
+    },
+  };
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `cannot serve metrics on ${hostPort(host, port)}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new Error(`${where}: address in use; choose another --metrics-port`);
+    case 'EACCES':
+      return new Error(
+        `${where}: permission denied (ports below 1024 need root); choose another --metrics-port`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new Error(`${where}: no such address on this machine; choose another --metrics-host`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new Error(`${where}: unknown host; choose another --metrics-host`);
+    default:
+      return new Error(`${where}: ${err.message}`);
+  }
+}
+
+/**
+ * Serves the agent's metrics over HTTP until `close()`. Resolves once listening;
+ * rejects with a readable message when it cannot listen (e.g. port in use).
+ */
+export async function startMetrics(agent: MetricsAgent, opts: MetricsOptions): Promise<MetricsServer> {
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535)
+    throw new Error(`cannot serve metrics on port ${opts.port}: --metrics-port must be 0 to 65535`);
+  const { registry, detach } = agentMetrics(agent, { maxSeries: opts.maxSeries });
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const reply = (status: number, body: string, type = 'text/plain; charset=utf-8', extra = {}) => {
+      res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (path !== '/metrics' && path !== '/healthz')
+      return reply(404, 'not found: try /metrics or /healthz\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return reply(405, 'method not allowed\n', undefined, { Allow: 'GET, HEAD' });
+    if (path === '/healthz') {
+      return agent.membership.isLive() ? reply(200, 'ok\n') : reply(503, 'lease not live\n');
+    }
+    let body: string;
+    try {
+      body = registry.render();
+    } catch (err) {
+      opts.log(`metrics: rendering failed: ${(err as Error).message}`);
+      return reply(500, `rendering metrics failed: ${(err as Error).message}\n`);
+    }
+    reply(200, body, CONTENT_TYPE);
+  };
+  const server = createServer(handle);
+  // Scrapes are small: a stuck client must not hold a socket for long.
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
+
+  return new Promise<MetricsServer>((resolve, reject) => {
+    const onListenError = (err: NodeJS.ErrnoException) => {
+      detach();
+      reject(listenError(err, opts.host, opts.port));
+    };
+    server.once('error', onListenError);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', onListenError);
+      server.on('error', (err) => opts.log(`metrics server: ${err.message}`));
+      const port = (server.address() as AddressInfo).port;
+      opts.log(`serving metrics on http://${hostPort(opts.host, port)}/metrics`);
+      let closing: Promise<void> | undefined;
+      resolve({
+        port,
+        close() {
+          closing ??= new Promise<void>((done) => {
+            detach();
+            server.close(() => done());
+            server.closeAllConnections();
+          });
+          return closing;
+        },
+      });
+    });
+  });
+}
