@@ -74,7 +74,7 @@ export class Agent {
     const active = mirror(keys.active);
     const cordons = mirror(keys.cordons);
     const semaphores = mirror(keys.semaphores);
-    const deps = mirror(keys.deps);
+    const completions = mirror(keys.completions);
     this.leader = new Leader(
       cluster,
       this.membership,
@@ -85,7 +85,7 @@ export class Agent {
     this.scheduler = new Scheduler(
       cluster,
       this.membership,
-      { jobs, assignments, triggers, semaphores, deps },
+      { jobs, assignments, triggers, semaphores, completions },
       { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler, dataDir: opts.dataDir },
       this.log,
     );

@@ -14,7 +14,7 @@
 //   triggers/<job>/<time>.<attempt>  a run asked for by hand or by a retry
 //   logs/<run id>/<seq>           output chunks, bound to a shared lease
 //   sem/<semaphore>/<slot>        a slot held by a run, bound to its node's lease
-//   deps/<child>/<parent>         the parent's latest completed run, for its children
+//   completions/<job>             a job's latest completed run, for the jobs that run after it
 //
 // A run id is `<job>.<scheduled ms>.<attempt>`: job names cannot contain dots, so
 // it parses back, and the same scheduled time always gets the same id, which a
@@ -109,13 +109,8 @@ export const keys = {
     return m ? { job: m[1], scheduledAt: Number(m[2]), attempt: Number(m[3]) } : null;
   },
 
-  deps: 'deps/',
-  depsOf: (child: string) => `deps/${child}/`,
-  dep: (child: string, parent: string) => `deps/${child}/${parent}`,
-  depParse: (key: string): { child: string; parent: string } | null => {
-    const m = /^deps\/([^/]+)\/([^/]+)$/.exec(key);
-    return m ? { child: m[1], parent: m[2] } : null;
-  },
+  completions: 'completions/',
+  completion: (job: string) => `completions/${job}`,
 
   semaphores: 'sem/',
   semaphore: (name: string) => `sem/${name}/`,

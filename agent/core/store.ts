@@ -190,6 +190,7 @@ export class Store {
         this.ns.delete().key(keys.assignment(name)),
         this.ns.delete().prefix(keys.jobRuns(name)),
         this.ns.delete().prefix(keys.jobTriggers(name)),
+        this.ns.delete().key(keys.completion(name)),
       )
       .commit();
     if (!res.succeeded) throw new NotFoundError(`no job named "${name}"`);

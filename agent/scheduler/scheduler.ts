@@ -73,7 +73,7 @@ export interface SchedulerMirrors {
   assignments: PrefixMirror;
   triggers: PrefixMirror;
   semaphores: PrefixMirror;
-  deps: PrefixMirror;
+  completions: PrefixMirror;
 }
 
 interface CursorState {
@@ -146,7 +146,7 @@ export class Scheduler extends EventEmitter {
     mirrors.jobs.on('change', refresh);
     mirrors.assignments.on('change', refresh);
     mirrors.triggers.on('change', () => this.claimTriggers());
-    mirrors.deps.on('change', () => {
+    mirrors.completions.on('change', () => {
       // A parent completed a run: its children on this node may be released.
       for (const job of this.owned.values()) if (job.spec.after?.length) this.pump(job);
     });
@@ -422,7 +422,7 @@ export class Scheduler extends EventEmitter {
 
   /**
    * A job with `after` runs once each time every parent has completed a newer run
-   * that meets its condition. The claim compares the parents' entries and our
+   * that meets its condition. The claim compares the parents' completion keys and our
    * cursor (which records the parent runs already used), so each set of parent
    * runs releases exactly one run, whichever node claims it.
    */
@@ -431,7 +431,7 @@ export class Scheduler extends EventEmitter {
     const consumed = cur.consumed ?? {};
     const releases: { parent: string; run: string; status: string; modRev: number; condition: string }[] = [];
     for (const d of job.spec.after ?? []) {
-      const e = this.mirrors.deps.entries.get(keys.dep(job.name, d.job));
+      const e = this.mirrors.completions.entries.get(keys.completion(d.job));
       if (!e) return undefined;
       const rec = decodeOr<DepRecord>('dep', e.key, e.value, (err) => this.log(err.message));
       if (!rec || rec.run === consumed[d.job] || !conditionMet(d.condition, rec.status)) return undefined;
@@ -450,7 +450,7 @@ export class Scheduler extends EventEmitter {
       consumed: { ...consumed, ...Object.fromEntries(releases.map((r) => [r.parent, r.run])) },
     };
     const result = await this.claim(job, next, [], at, 'dependency', {
-      compares: releases.map((r) => [keys.dep(job.name, r.parent), r.modRev]),
+      compares: releases.map((r) => [keys.completion(r.parent), r.modRev]),
       decorate: (run) => {
         run.releasedBy = releases.map((r) => r.run);
         run.reason = `released by ${releases.map((r) => `${r.run} (${r.status}, condition ${r.condition})`).join(' and ')}`;
@@ -798,16 +798,15 @@ export class Scheduler extends EventEmitter {
     run.outputBytes = outcome.outputBytes;
     const { ns } = this.cluster;
     const runKey = keys.run(run);
-    // Children (jobs with `after` naming this job) learn of a completed run in the same
-    // write; a failed attempt that will be retried is not yet complete.
+    // Jobs that run after this one learn of a completed run through one key, written with
+    // the outcome (a failed attempt that will be retried is not complete yet).
     const childOps: IOperation[] = [];
     if (!retryOp && (run.status === 'succeeded' || run.status === 'failed' || run.status === 'timeout')) {
-      const dep: DepRecord = { run: run.id, status: run.status, endedAt: run.endedAt ?? Date.now() };
-      for (const e of this.mirrors.jobs.entries.values()) {
-        const child = decodeOr<JobSpec>('job', e.key, e.value, () => undefined);
-        if (child?.after?.some((d) => d.job === run.job))
-          childOps.push(ns.put(keys.dep(child.name, run.job)).value(JSON.stringify(dep)));
-      }
+      const hasChildren = [...this.mirrors.jobs.entries.values()].some((e) =>
+        decodeOr<JobSpec>('job', e.key, e.value, () => undefined)?.after?.some((d) => d.job === run.job),
+      );
+      const done: DepRecord = { run: run.id, status: run.status, endedAt: run.endedAt ?? Date.now() };
+      if (hasChildren) childOps.push(ns.put(keys.completion(run.job)).value(JSON.stringify(done)));
     }
     // Retry for a long while: etcd may be restarting; the outcome is the operator's only record.
     for (let attempt = 0; attempt < 120; attempt++) {
