@@ -45,6 +45,7 @@ In another terminal:
   npx peppercorn runs heartbeat        # run history
   npx peppercorn job run deploy-hook   # trigger; prints a run id
   npx peppercorn logs <run id> --follow
+  npx peppercorn console               # the console in your browser
 
 Agent logs and data: ${tc.dir}
 Try killing an agent: kill -9 ${tc.agents.get('node-a').pid}   (node-a) — its jobs move to the others.
