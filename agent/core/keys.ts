@@ -20,6 +20,8 @@
 // it parses back, and the same scheduled time always gets the same id, which a
 // job can use as an idempotency key.
 
+import { JOB_NAME_RE } from './job/shape';
+
 export const DEFAULT_PREFIX = '/peppercorn/';
 
 /** Zero-padded so that keys sort in time order (good until the year 2286). */
@@ -43,10 +45,14 @@ export function formatRunId(ref: RunRef): string {
   return `${ref.job}.${ref.scheduledAt}.${ref.attempt}`;
 }
 
+const RUN_ID_RE = new RegExp(
+  `^(?<job>${JOB_NAME_RE.source.slice(1, -1)})\\.(?<time>\\d{1,13})\\.(?<attempt>\\d{1,4})$`,
+);
+
 export function parseRunId(id: string): RunRef | null {
-  const m = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.(\d{1,13})\.(\d{1,4})$/.exec(id);
-  if (!m) return null;
-  return { job: m[1], scheduledAt: Number(m[2]), attempt: Number(m[3]) };
+  const g = RUN_ID_RE.exec(id)?.groups;
+  if (!g) return null;
+  return { job: g.job, scheduledAt: Number(g.time), attempt: Number(g.attempt) };
 }
 
 function pad(n: number, width: number): string {

@@ -11,14 +11,12 @@ import {
   type ActiveEntry,
   type Assignment,
   type Cursor,
-  type LeaderRecord,
-  type NodeRecord,
   type RunRecord,
   type RunStatus,
 } from './records';
 import type { JobSpec } from './job/spec';
 import { compileSchedule } from './job/schedule';
-import type { NodeView } from './store';
+import { nodeViews, type NodeView } from './node-views';
 
 export interface LiveJob {
   spec: JobSpec;
@@ -49,7 +47,7 @@ const FAILED: readonly RunStatus[] = ['failed', 'timeout', 'lost'];
 
 export class ClusterLive extends EventEmitter {
   private readonly mirrors: Record<
-    'nodes' | 'members' | 'leader' | 'jobs' | 'assign' | 'active' | 'cursors' | 'runs',
+    'nodes' | 'members' | 'leader' | 'cordons' | 'jobs' | 'assign' | 'active' | 'cursors' | 'runs',
     PrefixMirror
   >;
   private readonly nextCache = new Map<string, { rev: number; cursor: number; next: number | null }>();
@@ -68,6 +66,7 @@ export class ClusterLive extends EventEmitter {
       nodes: m(keys.nodes),
       members: m(keys.members),
       leader: m(keys.leader),
+      cordons: m(keys.cordons),
       jobs: m(keys.jobs),
       assign: m(keys.assignments),
       active: m(keys.active),
@@ -114,49 +113,31 @@ export class ClusterLive extends EventEmitter {
     const warn = (e: Error) => warnings.push(e.message);
     const dec = <T>(kind: Parameters<typeof decodeOr>[0], e: Entry) =>
       decodeOr<T>(kind, e.key, e.value, warn);
-    const { nodes, members, leader, jobs, assign, active, cursors, runs } = this.mirrors;
+    const { nodes, members, leader, cordons, jobs, assign, active, cursors, runs } = this.mirrors;
 
-    const leadEntry = leader.entries.get(keys.leader);
-    const lead = leadEntry && dec<LeaderRecord>('leader', leadEntry);
-    const views = new Map<string, NodeView>();
-    const put = (rec: NodeRecord, alive: boolean, epoch: number) =>
-      views.set(rec.id, {
-        id: rec.id,
-        alive,
-        leader: alive && !!lead && lead.node === rec.id && lead.epoch === epoch,
-        epoch,
-        hostname: rec.hostname,
-        labels: rec.labels,
-        capacity: rec.capacity,
-        running: 0,
-        jobs: 0,
-        startedAt: rec.startedAt,
-        draining: !!rec.draining,
-      });
-    for (const e of members.entries.values()) {
-      const rec = dec<NodeRecord>('node', e);
-      if (rec) put(rec, false, 0);
-    }
-    for (const e of nodes.entries.values()) {
-      const rec = dec<NodeRecord>('node', e);
-      if (rec) put(rec, true, e.createRevision);
-    }
+    const views = nodeViews(
+      {
+        members: members.entries.values(),
+        nodes: nodes.entries.values(),
+        leader: leader.entries.get(keys.leader),
+        active: active.entries.values(),
+        assignments: assign.entries.values(),
+        cordons: cordons.entries.values(),
+      },
+      warn,
+    );
     const running: LiveRun[] = [];
     for (const e of active.entries.values()) {
       const ref = keys.activeParse(e.key);
       const entry = dec<ActiveEntry>('active', e);
-      const v = ref && views.get(ref.node);
       if (ref && entry)
         running.push({ runId: ref.runId, job: entry.job, node: ref.node, since: entry.since });
-      if (v && entry && entry.epoch === v.epoch) v.running++;
     }
     const owners = new Map<string, string>();
     for (const e of assign.entries.values()) {
       const a = dec<Assignment>('assignment', e);
       if (!a) continue;
       owners.set(keys.assignmentJob(e.key), a.node);
-      const v = views.get(a.node);
-      if (v && a.epoch === v.epoch) v.jobs++;
     }
 
     const last = new Map<string, LiveJob['last']>();
@@ -190,7 +171,7 @@ export class ClusterLive extends EventEmitter {
     this.warnings = warnings;
     return {
       revision: Math.max(...Object.values(this.mirrors).map((m) => m.revision)),
-      nodes: [...views.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+      nodes: views,
       jobs: out,
       running: running.sort((a, b) => b.since - a.since),
       recentFailures: failures.slice(0, 20),

@@ -1,17 +1,14 @@
 // What the CLI and the desktop console do to a cluster: jobs, runs, nodes, logs.
 // Agents never go through here; they have their own protocol (scheduler, leader).
-import type { IOperation } from 'etcd3';
+import type { IKeyValue, IOperation } from 'etcd3';
 import type { Cluster } from './etcd';
 import { keys, parseRunId, formatRunId, type RunRef } from './keys';
 import {
   decode,
   decodeOr,
   CorruptValueError,
-  type ActiveEntry,
   type Assignment,
   type Cursor,
-  type LeaderRecord,
-  type NodeRecord,
   type RunRecord,
   type TriggerRecord,
   type CordonRecord,
@@ -20,24 +17,12 @@ import type { JobSpec } from './job/spec';
 import { canonicalJob } from './job/spec';
 import { compileSchedule } from './job/schedule';
 import { findCycle } from './job/deps';
+import { toEntry } from './mirror';
+import { nodeViews, type NodeView } from './node-views';
+
+export type { NodeView };
 
 export type ApplyResult = 'created' | 'updated' | 'unchanged';
-
-export interface NodeView {
-  id: string;
-  alive: boolean;
-  leader: boolean;
-  epoch: number;
-  hostname: string;
-  labels: Record<string, string>;
-  capacity: number;
-  running: number;
-  jobs: number;
-  startedAt: number;
-  draining: boolean;
-  /** An operator's cordon or drain, if any. */
-  cordon?: 'cordon' | 'drain' | null;
-}
 
 export interface JobView {
   spec: JobSpec;
@@ -355,7 +340,7 @@ export class Store {
   // ---- nodes -------------------------------------------------------------------
 
   async listNodes(): Promise<NodeView[]> {
-    const [members, live, leader, active, assigns, cordons] = await Promise.all([
+    const [members, nodes, leader, active, assignments, cordons] = await Promise.all([
       this.ns.getAll().prefix(keys.members).exec(),
       this.ns.getAll().prefix(keys.nodes).exec(),
       this.ns.get(keys.leader).exec(),
@@ -363,49 +348,18 @@ export class Store {
       this.ns.getAll().prefix(keys.assignments).exec(),
       this.ns.getAll().prefix(keys.cordons).exec(),
     ]);
-    const cordonOf = new Map<string, CordonRecord['mode']>();
-    for (const kv of cordons.kvs) {
-      const c = decodeOr<CordonRecord>('cordon', kv.key.toString(), kv.value, this.warn);
-      if (c) cordonOf.set(keys.cordonNode(kv.key.toString()), c.mode);
-    }
-    const lead =
-      leader.kvs[0] && decodeOr<LeaderRecord>('leader', keys.leader, leader.kvs[0].value, this.warn);
-    const views = new Map<string, NodeView>();
-    const put = (rec: NodeRecord, alive: boolean, epoch: number) =>
-      views.set(rec.id, {
-        id: rec.id,
-        alive,
-        leader: alive && !!lead && lead.node === rec.id && lead.epoch === epoch,
-        epoch,
-        hostname: rec.hostname,
-        labels: rec.labels,
-        capacity: rec.capacity,
-        running: 0,
-        jobs: 0,
-        startedAt: rec.startedAt,
-        draining: !!rec.draining,
-        cordon: cordonOf.get(rec.id) ?? null,
-      });
-    for (const kv of members.kvs) {
-      const rec = decodeOr<NodeRecord>('node', kv.key.toString(), kv.value, this.warn);
-      if (rec) put(rec, false, 0);
-    }
-    for (const kv of live.kvs) {
-      const rec = decodeOr<NodeRecord>('node', kv.key.toString(), kv.value, this.warn);
-      if (rec) put(rec, true, Number(kv.create_revision));
-    }
-    for (const kv of active.kvs) {
-      const ref = keys.activeParse(kv.key.toString());
-      const entry = decodeOr<ActiveEntry>('active', kv.key.toString(), kv.value, this.warn);
-      const v = ref && views.get(ref.node);
-      if (v && entry && entry.epoch === v.epoch) v.running++;
-    }
-    for (const kv of assigns.kvs) {
-      const a = decodeOr<Assignment>('assignment', kv.key.toString(), kv.value, this.warn);
-      const v = a && views.get(a.node);
-      if (v && a.epoch === v.epoch) v.jobs++;
-    }
-    return [...views.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const entries = (res: { kvs: IKeyValue[] }) => res.kvs.map(toEntry);
+    return nodeViews(
+      {
+        members: entries(members),
+        nodes: entries(nodes),
+        leader: leader.kvs[0] && toEntry(leader.kvs[0]),
+        active: entries(active),
+        assignments: entries(assignments),
+        cordons: entries(cordons),
+      },
+      this.warn,
+    );
   }
 }
 

@@ -128,6 +128,7 @@ export class Scheduler extends EventEmitter {
   private stopped = false;
   private logLeases: LogLeases;
   private releases: ReleaseClock;
+  private parents: Set<string> | undefined;
   /** Every run this node still has to finish or record. */
   private pending = new Set<Promise<void>>();
   readonly stats = { claims: 0, launches: 0, skippedRanges: 0, claimConflicts: 0, etcdErrors: 0 };
@@ -143,6 +144,7 @@ export class Scheduler extends EventEmitter {
     this.logLeases = new LogLeases(cluster, opts.logKeepSec);
     this.releases = new ReleaseClock(opts.dataDir, log);
     const refresh = () => this.refresh();
+    mirrors.jobs.on('change', () => (this.parents = undefined));
     mirrors.jobs.on('change', refresh);
     mirrors.assignments.on('change', refresh);
     mirrors.triggers.on('change', () => this.claimTriggers());
@@ -544,6 +546,21 @@ export class Scheduler extends EventEmitter {
   }
 
   /**
+   * Jobs that some job runs `after`. Read on every outcome, so it is built once per
+   * change of the jobs, not by decoding every spec each time a run ends.
+   */
+  private parentJobs(): Set<string> {
+    if (!this.parents) {
+      this.parents = new Set();
+      for (const e of this.mirrors.jobs.entries.values()) {
+        const spec = decodeOr<JobSpec>('job', e.key, e.value, () => undefined);
+        for (const d of spec?.after ?? []) this.parents.add(d.job);
+      }
+    }
+    return this.parents;
+  }
+
+  /**
    * One free slot of each semaphore the job needs (concurrency, mutex, resources),
    * as seen in our mirror; the claim checks each is still free. null if one is full.
    */
@@ -802,11 +819,9 @@ export class Scheduler extends EventEmitter {
     // the outcome (a failed attempt that will be retried is not complete yet).
     const childOps: IOperation[] = [];
     if (!retryOp && (run.status === 'succeeded' || run.status === 'failed' || run.status === 'timeout')) {
-      const hasChildren = [...this.mirrors.jobs.entries.values()].some((e) =>
-        decodeOr<JobSpec>('job', e.key, e.value, () => undefined)?.after?.some((d) => d.job === run.job),
-      );
       const done: DepRecord = { run: run.id, status: run.status, endedAt: run.endedAt ?? Date.now() };
-      if (hasChildren) childOps.push(ns.put(keys.completion(run.job)).value(JSON.stringify(done)));
+      if (this.parentJobs().has(run.job))
+        childOps.push(ns.put(keys.completion(run.job)).value(JSON.stringify(done)));
     }
     // Retry for a long while: etcd may be restarting; the outcome is the operator's only record.
     for (let attempt = 0; attempt < 120; attempt++) {

@@ -2,6 +2,7 @@
 // (no 'electron' import) so unit tests check exactly what main.ts uses.
 import { pathToFileURL } from 'node:url';
 import { checkCall, checkStream } from '../common/contract';
+import { consoleCsp } from '../common/csp';
 
 /** BrowserWindow webPreferences: the renderer is a web page with no Node and no bridge but ours. */
 export function secureWebPreferences(preloadPath: string) {
@@ -35,18 +36,8 @@ export function windowOptions(preloadPath: string) {
 }
 
 /** The CSP of the desktop app: only our files; xterm.js needs inline styles. */
-export const DESKTOP_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "connect-src 'none'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+// The desktop app talks to its services over IPC only: no network for the page at all.
+export const DESKTOP_CSP = consoleCsp("'none'");
 
 /** The one page allowed to use the bridge: our index.html, loaded from disk, in the top frame. */
 export function rendererUrl(rendererDir: string): string {

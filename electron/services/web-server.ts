@@ -9,6 +9,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ConsoleServices } from './console-services';
+import { consoleCsp } from '../common/csp';
 
 export const RENDERER_DIR = resolve(__dirname, '..', '..', 'renderer');
 
@@ -35,19 +36,8 @@ export function tokenMatches(expected: string, given: string | null | undefined)
 }
 
 export function contentSecurityPolicy(port: number): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    // xterm.js positions its rows and cursor with inline styles.
-    "style-src 'self' 'unsafe-inline'",
-    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  // The page reaches its services only through our own WebSocket.
+  return consoleCsp(`'self' ws://127.0.0.1:${port} ws://localhost:${port}`);
 }
 
 /** Why an upgrade request is refused, or null to accept it. */

@@ -1,6 +1,8 @@
 // Dependencies between jobs: a job with `after` runs once each time all of its
 // parents have completed a newer run that meets their condition (an AND-join).
 // Such a job has no clock of its own: it is kind `once` without `at`.
+import { JOB_NAME_RE } from './shape';
+
 export type Condition = 'success' | 'failure' | 'always';
 
 export interface Dependency {
@@ -9,7 +11,6 @@ export interface Dependency {
 }
 
 const CONDITIONS: readonly Condition[] = ['success', 'failure', 'always'];
-const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 type Fail = (field: string, message: string) => void;
 
@@ -58,7 +59,7 @@ export function validateAfter(
       job = m.job;
       condition = m.condition ?? fallback;
     }
-    if (typeof job !== 'string' || !NAME_RE.test(job)) {
+    if (typeof job !== 'string' || !JOB_NAME_RE.test(job)) {
       fail(field, `${JSON.stringify(job)} is not a job name`);
       return;
     }

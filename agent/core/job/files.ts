@@ -1,6 +1,7 @@
 // Job specs from YAML/JSON text (all-or-nothing) and back to readable multi-document YAML.
 import { parseAllDocuments, stringify } from 'yaml';
 import { JOB_FIELDS, validateJob, type FieldError, type JobSpec } from './spec';
+import { isMap } from './shape';
 
 export interface SpecFileError {
   /** e.g. 'jobs.yaml: document 2 (job "backup")' */
@@ -13,10 +14,6 @@ export type ParseJobFileResult = { ok: true; jobs: JobSpec[] } | { ok: false; pr
 interface Candidate {
   value: unknown;
   where: string;
-}
-
-function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The yaml library's first message line already says "at line L, column C". */

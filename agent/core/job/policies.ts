@@ -4,6 +4,7 @@
 // the accessors below rather than stored, so specs stay as their authors wrote them.
 import { parseDuration } from './duration';
 import { fnv1a32 } from './hash';
+import { isMap } from './shape';
 
 export type Overlap = 'skip' | 'queue' | 'replace' | 'allow';
 export type MisfirePolicy = 'skip' | 'once' | 'all';
@@ -36,16 +37,6 @@ export interface PolicyFields {
   resources?: Record<string, number>;
 }
 
-export const POLICY_FIELDS = [
-  'retries',
-  'overlap',
-  'misfire',
-  'jitter',
-  'concurrency',
-  'mutex',
-  'resources',
-] as const;
-
 /** A counting semaphore in etcd: `size` slots, each a key bound to the holder's lease. */
 export interface Semaphore {
   name: string;
@@ -71,10 +62,6 @@ export const DEFAULT_BACKOFF = '10s';
 export const DEFAULT_MAX_CATCH_UP = 10;
 
 type Fail = (field: string, message: string) => void;
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function duration(fail: Fail, field: string, v: unknown, min = 0): string | undefined {
   if (typeof v === 'number') {

@@ -2,6 +2,7 @@
 import { parseDuration } from './duration';
 import { checkCronExpression, checkIsoInstant, checkTimeZone } from './schedule';
 import { nearest } from './suggest';
+import { JOB_NAME_RE, isMap } from './shape';
 import { validatePolicies, type PolicyFields } from './policies';
 import { validateAfter, type Dependency } from './deps';
 
@@ -66,7 +67,6 @@ export const JOB_FIELDS = [
 
 const KINDS: readonly JobKind[] = ['cron', 'loop', 'once'];
 const POLICIES: readonly RunPolicy[] = ['at-most-once', 'at-least-once'];
-const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,251}[A-Za-z0-9])?$/;
 const USER_RE = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}$/;
@@ -87,14 +87,10 @@ const ALIASES: Record<string, keyof JobSpec> = {
   interval: 'delay',
 };
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
-
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
-  if (isPlainObject(value)) return 'a map';
+  if (isMap(value)) return 'a map';
   return `a ${typeof value}`;
 }
 
@@ -104,7 +100,7 @@ function quoteHint(value: unknown): string {
 
 /** Validates untrusted input (parsed YAML/JSON) and returns a JobSpec with defaults filled. */
 export function validateJob(input: unknown): ValidationResult {
-  if (!isPlainObject(input)) {
+  if (!isMap(input)) {
     return {
       ok: false,
       errors: [{ field: '(spec)', message: `a job spec must be a map of fields, got ${typeName(input)}` }],
@@ -135,7 +131,7 @@ export function validateJob(input: unknown): ValidationResult {
   if (input.name === undefined) fail('name', 'required; e.g. name: nightly-backup');
   else {
     name = stringField('name', input.name);
-    if (name !== undefined && !NAME_RE.test(name)) {
+    if (name !== undefined && !JOB_NAME_RE.test(name)) {
       fail(
         'name',
         `"${name}" is not a valid name; use 1-63 lower-case letters, digits and "-", starting and ending with a letter or digit`,
@@ -192,7 +188,7 @@ export function validateJob(input: unknown): ValidationResult {
   // env
   const env: Record<string, string> = {};
   if (input.env !== undefined) {
-    if (!isPlainObject(input.env)) fail('env', `must be a map of NAME: value, got ${typeName(input.env)}`);
+    if (!isMap(input.env)) fail('env', `must be a map of NAME: value, got ${typeName(input.env)}`);
     else {
       for (const [key, value] of Object.entries(input.env)) {
         const field = `env.${key}`;
@@ -242,7 +238,7 @@ export function validateJob(input: unknown): ValidationResult {
   // selector
   const selector: Record<string, string> = {};
   if (input.selector !== undefined) {
-    if (!isPlainObject(input.selector)) {
+    if (!isMap(input.selector)) {
       fail('selector', `must be a map of node labels (label: value), got ${typeName(input.selector)}`);
     } else {
       for (const [key, value] of Object.entries(input.selector)) {
@@ -368,7 +364,7 @@ export function loopDelayMs(job: JobSpec): number {
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (isPlainObject(value)) {
+  if (isMap(value)) {
     return Object.fromEntries(
       Object.keys(value)
         .filter((key) => value[key] !== undefined)
