@@ -15,6 +15,7 @@ import { clearStaleStartLines } from './runner/start-line';
 import { startReaper } from './runner/reaper';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
+import { AlertingView } from './alert/config-view';
 
 export interface AgentOptions {
   nodeId: string;
@@ -75,10 +76,15 @@ export class Agent {
     const cordons = mirror(keys.cordons);
     const semaphores = mirror(keys.semaphores);
     const completions = mirror(keys.completions);
+    const alerting = new AlertingView(mirror(keys.alerting), this.log);
+    // Leader-only (started when elected): alerts/ and members/ are read by the leader alone.
+    const alerts = mirror(keys.alerts);
+    const members = mirror(keys.members);
     this.leader = new Leader(
       cluster,
       this.membership,
-      { jobs, nodes, assignments, leader, active, cordons },
+      { jobs, nodes, assignments, leader, active, cordons, completions, alerts, members },
+      alerting,
       this.log,
       opts.historyWindowMs,
     );
@@ -88,6 +94,7 @@ export class Agent {
       { jobs, assignments, triggers, semaphores, completions },
       { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler, dataDir: opts.dataDir },
       this.log,
+      alerting,
     );
     this.membership.on('lost', () => void this.rejoin());
     this.membership.on('etcd-error', (err: Error) => this.log(`lease keepalive failed: ${err.message}`));
@@ -110,8 +117,9 @@ export class Agent {
     this.log(
       `joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`,
     );
-    // The active/ mirror is the leader's alone; it starts when elected.
-    await Promise.all(this.mirrors.filter((m) => m.prefix !== keys.active).map((m) => m.start()));
+    // The leader's own mirrors start when it is elected.
+    const leaderOnly: string[] = [keys.active, keys.alerts, keys.members];
+    await Promise.all(this.mirrors.filter((m) => !leaderOnly.includes(m.prefix)).map((m) => m.start()));
     this.leader.start();
     this.scheduler.start();
     this.pruneTimer = setInterval(() => void this.pruneLogs(), 10 * 60_000);

@@ -1,6 +1,5 @@
 // The `peppercorn` command: run an agent, manage jobs, read runs and logs.
 // Errors end with a non-zero status and one readable line.
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { connect, describeEtcdError, type Cluster } from '../core/etcd';
@@ -15,6 +14,8 @@ import { Agent } from '../agent';
 import { DuplicateNodeError } from '../node/membership';
 import { parseGlobal, parseFlags, parseLabels, parseInteger, UsageError, type GlobalOptions } from './args';
 import { table, iso, seconds, labels } from './format';
+import { print, readInput } from './io';
+import { alertsCommand } from './alerts';
 
 const HELP = `peppercorn — distributed cron on etcd
 
@@ -36,6 +37,10 @@ Commands:
   logs RUN_ID [--follow]       a run's output
   nodes                        nodes, leader, running runs
   node cordon|uncordon|drain NODE   stop new jobs / move jobs away as they go idle
+  alerts [--open|--all]        open and recent alerts, with their delivery
+  alerts resolve ID [--reason TEXT]   resolve an alert by hand
+  alerts config [apply -f FILE]       show or replace channels and cluster alert rules
+  alerts test CHANNEL          send a test notice through a channel, from here
   import-crontab FILE          crontab → job specs (YAML on stdout)
   console [--port N] [--no-open]   the console in a browser (127.0.0.1, token in the URL)
 
@@ -76,24 +81,14 @@ async function main(argv: string[]): Promise<number> {
         return await nodesCommand(store, global);
       case 'node':
         return await nodeCommand(store, args);
+      case 'alerts':
+        return await alertsCommand(cluster, global, args, (err) => store.warnings.push(err.message));
       default:
         throw new UsageError(`unknown command "${cmd}"; see \`peppercorn help\``);
     }
   } finally {
     for (const w of store.warnings) process.stderr.write(`warning: ${w}\n`);
     cluster.close();
-  }
-}
-
-function print(global: GlobalOptions, json: unknown, text: () => string): void {
-  process.stdout.write(global.json ? JSON.stringify(json, null, 2) + '\n' : text() + '\n');
-}
-
-function readInput(path: string): string {
-  try {
-    return readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -173,7 +168,11 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
     case 'get': {
       const j = await store.getJob(needName());
       if (global.json)
-        print(global, { ...j.spec, owner: j.owner, cursor: j.cursor ? iso(j.cursor) : null }, () => '');
+        print(
+          global,
+          { ...j.spec, owner: j.owner, cursor: j.cursor ? iso(j.cursor) : null, assignment: j.assignment },
+          () => '',
+        );
       else process.stdout.write(jobsToYaml([j.spec]));
       return 0;
     }

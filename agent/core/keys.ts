@@ -14,7 +14,9 @@
 //   triggers/<job>/<time>.<attempt>  a run asked for by hand or by a retry
 //   logs/<run id>/<seq>           output chunks, bound to a shared lease
 //   sem/<semaphore>/<slot>        a slot held by a run, bound to its node's lease
-//   completions/<job>             a job's latest completed run, for the jobs that run after it
+//   completions/<job>             a job's latest completed run: for jobs that run after it, and alerts
+//   alerts/<alert id>             an alert, open or resolved, with its delivery state   outcome writer, leader
+//   alerting                      channels and cluster alert rules (YAML-derived JSON)  CLI
 //
 // A run id is `<job>.<scheduled ms>.<attempt>`: job names cannot contain dots, so
 // it parses back, and the same scheduled time always gets the same id, which a
@@ -117,6 +119,12 @@ export const keys = {
 
   completions: 'completions/',
   completion: (job: string) => `completions/${job}`,
+  completionJob: (key: string) => key.slice('completions/'.length),
+
+  alerts: 'alerts/',
+  alert: (id: string) => `alerts/${id}`,
+  alertId: (key: string) => key.slice('alerts/'.length),
+  alerting: 'alerting',
 
   semaphores: 'sem/',
   semaphore: (name: string) => `sem/${name}/`,

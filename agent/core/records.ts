@@ -12,6 +12,8 @@ export interface NodeRecord {
   version: string;
   /** Set while the agent shuts down: the leader moves its jobs away. */
   draining?: boolean;
+  /** In members/ only: when the node left on purpose (graceful shutdown). */
+  leftAt?: number;
 }
 
 export interface LeaderRecord {
@@ -28,7 +30,13 @@ export interface Assignment {
   since: number;
   /** Leader node that wrote it. */
   by: string;
+  /** Why the job is here: new job, previous node gone, drained, rebalanced... */
+  reason?: string;
+  /** Earlier owners, oldest first (at most ASSIGNMENT_HISTORY). */
+  history?: { node: string; epoch: number; at: number; reason: string }[];
 }
+
+export const ASSIGNMENT_HISTORY = 20;
 
 export interface Cursor {
   /** The latest scheduled time (ms) already accounted for: claimed or recorded as skipped. */
@@ -39,11 +47,61 @@ export interface Cursor {
   consumed?: Record<string, string>;
 }
 
-/** A parent's latest completed run, written with its outcome for each child job. */
+/**
+ * A job's latest completed run, written in the same transaction as its outcome:
+ * children (`after`) compare it in their claim, and the alert rules read the streak
+ * and the last success from it (carried forward from the previous value).
+ */
 export interface DepRecord {
   run: string;
   status: RunStatus;
   endedAt: number;
+  /** Completed runs in a row, up to this one, that did not succeed (0 after a success). */
+  failures?: number;
+  /** When the job last succeeded (ms), if it ever did. */
+  lastSuccessAt?: number;
+}
+
+/** What raised an alert. Run rules come from the job (or cluster defaults); the rest from the leader. */
+export type AlertRule =
+  'failure' | 'timeout' | 'lost' | 'missed' | 'consecutive-failures' | 'deadman' | 'node-down' | 'no-leader';
+
+/** One notification of one channel: the alert opening, or its resolution. */
+export interface Delivery {
+  channel: string;
+  event: 'open' | 'resolved';
+  /** `sending` left behind by a dead leader means "outcome unknown": sent again, same idempotency key. */
+  state: 'pending' | 'sending' | 'delivered' | 'failed';
+  attempts: number;
+  /** Not to be tried before (retry backoff). */
+  nextAt?: number;
+  lastError?: string;
+  /** When it was delivered, or finally given up. */
+  doneAt?: number;
+  /** The leader node that sent it last. */
+  by?: string;
+}
+
+/**
+ * An alert. Its id is derived from what caused it (a run id, a node epoch...) so that
+ * whoever raises it twice raises the same key; it is the idempotency key receivers see.
+ */
+export interface AlertRecord {
+  id: string;
+  rule: AlertRule;
+  job?: string;
+  node?: string;
+  run?: string;
+  summary: string;
+  openedAt: number;
+  state: 'open' | 'resolved';
+  resolvedAt?: number;
+  resolution?: string;
+  /** Where it goes, fixed when raised; and whether its resolution is notified too. */
+  channels: string[];
+  notifyResolved: boolean;
+  /** Keyed `<event>:<channel>`. */
+  deliveries: Record<string, Delivery>;
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timeout' | 'lost' | 'skipped';
@@ -121,6 +179,7 @@ const shapes = {
   trigger: { at: 'number', by: 'string' },
   cordon: { mode: 'string', at: 'number' },
   dep: { run: 'string', status: 'string', endedAt: 'number' },
+  alert: { id: 'string', rule: 'string', state: 'string', openedAt: 'number', deliveries: 'object' },
   job: { name: 'string', kind: 'string', command: 'string' },
 } satisfies Record<string, Shape>;
 

@@ -28,6 +28,8 @@ export interface JobView {
   spec: JobSpec;
   owner: string | null;
   cursor: number | null;
+  /** Only from getJob: the assignment with its reason and history. */
+  assignment?: Assignment | null;
 }
 
 const TXN_JOBS = 40; // each job takes up to 2 ops and 1 compare; etcd allows 128 ops
@@ -162,7 +164,12 @@ export class Store {
     const assign =
       a.kvs[0] && decodeOr<Assignment>('assignment', keys.assignment(name), a.kvs[0].value, this.warn);
     const cursor = c.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), c.kvs[0].value, this.warn);
-    return { spec, owner: assign ? assign.node : null, cursor: cursor ? cursor.t : null };
+    return {
+      spec,
+      owner: assign ? assign.node : null,
+      cursor: cursor ? cursor.t : null,
+      assignment: assign ?? null,
+    };
   }
 
   /** Deletes a job with its schedule state and history. Runs in flight finish. */

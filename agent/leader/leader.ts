@@ -4,7 +4,8 @@
 // so a deposed leader's writes fail. Its duties:
 // - assign jobs to live nodes, and move a dead node's jobs (only once its key is gone);
 // - settle runs left in flight by dead nodes: `lost`, or re-run once (at-least-once);
-// - keep etcd's history compacted.
+// - keep etcd's history compacted;
+// - alerts: judge the conditions that need a single judge, and deliver (agent/alert/).
 // A new leader needs nothing but etcd's state.
 import type { IOperation } from 'etcd3';
 import type { Cluster } from '../core/etcd';
@@ -19,11 +20,18 @@ import {
   type LeaderRecord,
   type CordonRecord,
   type TriggerRecord,
+  type DepRecord,
+  ASSIGNMENT_HISTORY,
   decode,
 } from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import type { Membership } from '../node/membership';
-import { planAssignments, type LiveNode, type Owner } from './assign';
+import { matchesSelector, planAssignments, type LiveNode, type Owner } from './assign';
+import type { AlertingView } from '../alert/config-view';
+import { completeRun } from '../alert/raise';
+import { AlertWriter, type LeaderFence } from '../alert/writer';
+import { AlertSender } from '../alert/sender';
+import { AlertWatch } from '../alert/watch';
 
 const MAX_TXN_OPS = 100; // etcd allows 128 per transaction
 /** etcd history kept for watchers that fall behind; older revisions are compacted. */
@@ -36,9 +44,13 @@ export interface LeaderMirrors {
   leader: PrefixMirror;
   active: PrefixMirror;
   cordons: PrefixMirror;
+  completions: PrefixMirror;
+  /** Leader-only mirrors, started when elected. */
+  alerts: PrefixMirror;
+  members: PrefixMirror;
 }
 
-export class Leader {
+export class Leader implements LeaderFence {
   /** Create revision of our leader key while we lead; 0 otherwise. */
   leaderRev = 0;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -48,14 +60,22 @@ export class Leader {
   private history: { at: number; rev: number }[] = [];
   private campaigning = false;
   private stopped = false;
+  /** Since when this node has seen no leader (its own start, if there was none then). */
+  private leaderlessSince: number | undefined = Date.now();
+  readonly alertSender: AlertSender;
+  private readonly alertWatch: AlertWatch;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly membership: Membership,
     private readonly mirrors: LeaderMirrors,
+    private readonly alerting: AlertingView,
     private readonly log: (msg: string) => void,
     private readonly historyWindowMs = DEFAULT_HISTORY_WINDOW_MS,
   ) {
+    const writer = new AlertWriter(cluster, this, log);
+    this.alertSender = new AlertSender(writer, mirrors.alerts, alerting, cluster.prefix, log);
+    this.alertWatch = new AlertWatch(writer, mirrors, alerting, log);
     const kick = () => this.kick();
     mirrors.leader.on('change', () => this.onLeaderChange());
     for (const m of [mirrors.jobs, mirrors.nodes, mirrors.assignments, mirrors.active, mirrors.cordons])
@@ -65,6 +85,19 @@ export class Leader {
 
   get isLeader(): boolean {
     return this.leaderRev > 0;
+  }
+
+  get nodeId(): string {
+    return this.membership.id;
+  }
+
+  /** One transaction fenced by our leader key (and mod revisions); false if it did not apply. */
+  async txn(ops: IOperation[], compares: [string, number][]): Promise<boolean> {
+    if (!this.isLeader) return false;
+    const { ns } = this.cluster;
+    let txn = ns.if(keys.leader, 'Create', '==', this.leaderRev);
+    for (const [k, rev] of compares) txn = txn.and(k, 'Mod', '==', rev);
+    return (await txn.then(...ops).commit()).succeeded;
   }
 
   start(): void {
@@ -93,6 +126,8 @@ export class Leader {
     if (this.stopped) return;
     const mirror = this.mirrors.leader;
     const entry = mirror.entries.get(keys.leader);
+    if (entry) this.leaderlessSince = undefined;
+    else this.leaderlessSince ??= Date.now();
     // The mirror may not have caught up with our own campaign yet: only a view at
     // or past our leader key's revision can tell that the key is gone.
     if (
@@ -133,10 +168,21 @@ export class Leader {
         this.leaderRev = rev;
         this.log(`elected leader (revision ${this.leaderRev})`);
         this.history = [];
-        await this.mirrors.active.start();
+        const gapSince = this.leaderlessSince;
+        await Promise.all([
+          this.mirrors.active.start(),
+          this.mirrors.alerts.start(),
+          this.mirrors.members.start(),
+        ]);
         const every = Math.max(500, Math.min(60_000, this.historyWindowMs / 2));
         this.compactTimer = setInterval(() => void this.compact(), every);
         this.kick();
+        this.alertSender.start();
+        this.alertWatch.start();
+        if (gapSince !== undefined)
+          void this.alertWatch
+            .leaderGap(gapSince, Date.now())
+            .catch((err) => this.log(`no-leader alert: ${(err as Error).message}`));
       }
     } catch (err) {
       this.log(`campaign failed: ${(err as Error).message}; will retry`);
@@ -150,6 +196,8 @@ export class Leader {
     if (!this.leaderRev) return;
     this.log(`no longer leader: ${why}`);
     this.leaderRev = 0;
+    this.alertSender.stop();
+    this.alertWatch.stop();
     clearInterval(this.compactTimer);
     clearTimeout(this.reconcileTimer);
   }
@@ -212,10 +260,14 @@ export class Leader {
       if (job) jobs.push(job);
     }
     const current = new Map<string, Owner>();
+    const records = new Map<string, Assignment>();
     for (const e of this.mirrors.assignments.entries.values()) {
       const a = decodeOr<Assignment>('assignment', e.key, e.value, (err) => this.log(err.message));
       // A corrupt assignment is treated as none, so it gets rewritten.
-      if (a) current.set(keys.assignmentJob(e.key), { node: a.node, epoch: a.epoch });
+      if (a) {
+        current.set(keys.assignmentJob(e.key), { node: a.node, epoch: a.epoch });
+        records.set(keys.assignmentJob(e.key), a);
+      }
     }
     const nodes = this.liveNodes();
     // Jobs with a run in flight on their owner: not moved by a drain or a rebalance.
@@ -235,15 +287,24 @@ export class Leader {
     );
     const { ns } = this.cluster;
     const ops: IOperation[] = [];
-    const jobNames = new Set(jobs.map((j) => j.name));
+    const specs = new Map(jobs.map((j) => [j.name, j]));
     for (const [job, owner] of plan.moves) {
-      const prev = current.get(job);
-      this.log(`assign ${job} → ${owner.node}${prev ? ` (was ${prev.node})` : ''}`);
+      const prev = records.get(job);
+      const reason = moveReason(prev, nodes, specs.get(job)?.selector ?? {});
+      this.log(`assign ${job} → ${owner.node}: ${reason}`);
+      const history = prev
+        ? [
+            ...(prev.history ?? []),
+            { node: prev.node, epoch: prev.epoch, at: prev.since, reason: prev.reason ?? '' },
+          ].slice(-ASSIGNMENT_HISTORY)
+        : undefined;
       const a: Assignment = {
         node: owner.node,
         epoch: owner.epoch,
         since: Date.now(),
         by: this.membership.id,
+        reason,
+        ...(history ? { history } : {}),
       };
       ops.push(ns.put(keys.assignment(job)).value(JSON.stringify(a)));
     }
@@ -255,7 +316,7 @@ export class Leader {
     }
     // Assignments of deleted jobs.
     for (const e of this.mirrors.assignments.entries.values()) {
-      if (!jobNames.has(keys.assignmentJob(e.key))) ops.push(ns.delete().key(e.key));
+      if (!specs.has(keys.assignmentJob(e.key))) ops.push(ns.delete().key(e.key));
     }
     await this.fencedWrite(ops);
   }
@@ -300,6 +361,18 @@ export class Leader {
               : '; policy at-most-once: not re-run');
           ops.push(ns.put(runKey).value(JSON.stringify(run)));
           compares.push([runKey, Number(kv.mod_revision)]);
+          // A lost run not re-run is complete: it counts for its job's streak. A re-run one
+          // completes with its re-run, but being lost still raises its alert.
+          const prev = this.mirrors.completions.entries.get(keys.completion(run.job));
+          const done = completeRun(
+            run,
+            prev && decodeOr<DepRecord>('dep', prev.key, prev.value, () => undefined),
+            { config: this.alerting.current, jobAlerts: job?.alerts },
+            Date.now(),
+          );
+          if (!rerun) ops.push(ns.put(keys.completion(run.job)).value(JSON.stringify(done.completion)));
+          for (const a of done.alerts)
+            if (!rerun || a.rule === 'lost') ops.push(ns.put(keys.alert(a.id)).value(JSON.stringify(a)));
           if (rerun) {
             const trig: TriggerRecord = {
               at: Date.now(),
@@ -358,4 +431,20 @@ export class Leader {
         this.log(`compaction failed: ${(err as Error).message}`);
     }
   }
+}
+
+/** Why a job moves (or first lands), in words, for the assignment history. */
+function moveReason(
+  prev: Assignment | undefined,
+  nodes: Map<string, LiveNode>,
+  selector: Record<string, string>,
+): string {
+  if (!prev) return 'new job (or its assignment was missing)';
+  const node = nodes.get(prev.node);
+  if (!node) return `node ${prev.node} is gone`;
+  if (node.epoch !== prev.epoch) return `node ${prev.node} restarted (new epoch)`;
+  if (node.draining) return `node ${prev.node} is shutting down`;
+  if (node.cordon === 'drain') return `node ${prev.node} is drained`;
+  if (!matchesSelector(node.labels, selector)) return `the job's selector no longer matches ${prev.node}`;
+  return `rebalanced away from ${prev.node}`;
 }

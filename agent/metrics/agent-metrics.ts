@@ -6,14 +6,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import type { Agent } from '../agent';
-import type { RunRecord } from '../core/records';
+import type { AlertRecord, Delivery, RunRecord } from '../core/records';
 import { VERSION } from '../version';
 import { Registry, CONTENT_TYPE } from './registry';
 
 /** What the metrics read from an agent; `Agent` satisfies it (checked below). */
 export interface MetricsAgent {
   membership: Pick<EventEmitter, 'on' | 'off'> & { readonly id: string; isLive(): boolean };
-  leader: { readonly isLeader: boolean };
+  leader: { readonly isLeader: boolean; alertSender: Pick<EventEmitter, 'on' | 'off'> };
   scheduler: Pick<EventEmitter, 'on' | 'off'> & {
     readonly stats: {
       readonly claims: number;
@@ -44,6 +44,7 @@ export interface MetricsServer {
 }
 
 export const LAUNCH_DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const ALERT_DELAY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 export const RUN_DURATION_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 86400];
 
 /** Builds the agent's metrics and subscribes them to its events; `detach` unsubscribes. */
@@ -135,6 +136,22 @@ export function agentMetrics(
   // Times the scheduler recorded as not launched (misfire, overlap), as it records them.
   const onSkipped = (job: string, count: number) => skippedTimes.inc({ job }, count);
   const onLease = (event: string) => () => leaseEvents.inc({ event });
+  const alertsSent = r.counter({
+    name: `${p}alert_notices_total`,
+    help: 'Alert notices this node sent as leader, by channel, event (open, resolved) and result.',
+    labelNames: ['channel', 'event', 'result'],
+  });
+  const alertDelay = r.histogram({
+    name: `${p}alert_delivery_seconds`,
+    help: 'Time from an alert being raised to its notice being delivered (open notices).',
+    buckets: ALERT_DELAY_BUCKETS,
+  });
+  const onAlert = (result: string) => (alert: AlertRecord, d: Delivery) => {
+    alertsSent.inc({ channel: d.channel, event: d.event, result });
+    if (result === 'delivered' && d.event === 'open' && d.doneAt)
+      alertDelay.observe(Math.max(0, d.doneAt - alert.openedAt) / 1000);
+  };
+  const alertEvents = { delivered: onAlert('delivered'), failed: onAlert('failed') };
   const lease = {
     suspended: onLease('suspended'),
     resumed: onLease('resumed'),
@@ -144,6 +161,7 @@ export function agentMetrics(
   scheduler.on('outcome', onOutcome);
   scheduler.on('skipped', onSkipped);
   for (const [e, fn] of Object.entries(lease)) membership.on(e, fn);
+  for (const [e, fn] of Object.entries(alertEvents)) leader.alertSender.on(e, fn);
   return {
     registry: r,
     detach() {
@@ -151,6 +169,7 @@ export function agentMetrics(
       scheduler.off('outcome', onOutcome);
       scheduler.off('skipped', onSkipped);
       for (const [e, fn] of Object.entries(lease)) membership.off(e, fn);
+      for (const [e, fn] of Object.entries(alertEvents)) leader.alertSender.off(e, fn);
     },
   };
 }

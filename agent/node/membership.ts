@@ -187,6 +187,13 @@ export class Membership extends EventEmitter {
     this.stopped = true;
     clearTimeout(this.timer);
     this.live = false;
+    // Leaving on purpose is not a node going down: the leader raises no alert for it.
+    const member = JSON.stringify({ ...this.record, leftAt: Date.now() } satisfies NodeRecord);
+    await withTimeout(
+      this.cluster.ns.put(keys.member(this.id)).value(member).exec(),
+      3000,
+      'member update',
+    ).catch(() => undefined);
     if (this.lease) await withTimeout(this.lease.revoke(), 3000, 'lease revoke').catch(() => undefined);
   }
 }

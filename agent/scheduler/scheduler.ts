@@ -25,6 +25,7 @@ import {
   type RunRecord,
   type TriggerRecord,
   type DepRecord,
+  type AlertRecord,
 } from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import { jobTimeoutMs, loopDelayMs } from '../core/job/spec';
@@ -37,6 +38,8 @@ import { runLogPath } from '../runner/logfiles';
 import type { Membership } from '../node/membership';
 import { planDue } from './due';
 import { LogLeases } from './ship';
+import { completeRun, skippedRun, type RaiseContext } from '../alert/raise';
+import type { AlertingView } from '../alert/config-view';
 import { ReleaseClock } from './release-clock';
 
 export interface SchedulerOptions {
@@ -128,7 +131,6 @@ export class Scheduler extends EventEmitter {
   private stopped = false;
   private logLeases: LogLeases;
   private releases: ReleaseClock;
-  private parents: Set<string> | undefined;
   /** Every run this node still has to finish or record. */
   private pending = new Set<Promise<void>>();
   readonly stats = { claims: 0, launches: 0, skippedRanges: 0, claimConflicts: 0, etcdErrors: 0 };
@@ -139,12 +141,12 @@ export class Scheduler extends EventEmitter {
     private readonly mirrors: SchedulerMirrors,
     private readonly opts: SchedulerOptions,
     private readonly log: Log,
+    private readonly alerting: AlertingView,
   ) {
     super();
     this.logLeases = new LogLeases(cluster, opts.logKeepSec);
     this.releases = new ReleaseClock(opts.dataDir, log);
     const refresh = () => this.refresh();
-    mirrors.jobs.on('change', () => (this.parents = undefined));
     mirrors.jobs.on('change', refresh);
     mirrors.assignments.on('change', refresh);
     mirrors.triggers.on('change', () => this.claimTriggers());
@@ -373,27 +375,32 @@ export class Scheduler extends EventEmitter {
       }
     }
     const { ns } = this.cluster;
-    const ops: IOperation[] = skips.map((s) => {
-      const ref: RunRef = { job: job.name, scheduledAt: s.first, attempt: 1 };
-      const rec: RunRecord = {
-        id: formatRunId(ref),
-        job: job.name,
-        node: this.membership.id,
-        epoch: this.membership.epoch,
-        attempt: 1,
-        cause: 'schedule',
-        scheduledAt: s.first,
-        claimedAt: now,
-        status: 'skipped',
-        until: s.last,
-        count: s.count,
-        reason:
-          s.count === 1
-            ? `not launched: ${s.reason}`
-            : `${s.count ?? 'more than 10000'} times from ${iso(s.first)} to ${iso(s.last)} not launched: ${s.reason}`,
-      };
-      return ns.put(keys.run(ref)).value(JSON.stringify(rec));
-    });
+    const ops: IOperation[] = skips
+      .map((s) => {
+        const ref: RunRef = { job: job.name, scheduledAt: s.first, attempt: 1 };
+        const rec: RunRecord = {
+          id: formatRunId(ref),
+          job: job.name,
+          node: this.membership.id,
+          epoch: this.membership.epoch,
+          attempt: 1,
+          cause: 'schedule',
+          scheduledAt: s.first,
+          claimedAt: now,
+          status: 'skipped',
+          until: s.last,
+          count: s.count,
+          reason:
+            s.count === 1
+              ? `not launched: ${s.reason}`
+              : `${s.count ?? 'more than 10000'} times from ${iso(s.first)} to ${iso(s.last)} not launched: ${s.reason}`,
+        };
+        return [
+          ns.put(keys.run(ref)).value(JSON.stringify(rec)),
+          ...this.alertOps(skippedRun(rec, this.raiseContext(job), now)),
+        ];
+      })
+      .flat();
     const cursor: Cursor = { t: step.cursor };
     const result = await this.claim(job, cursor, ops, launch, 'schedule');
     if (result === 'busy') {
@@ -545,19 +552,18 @@ export class Scheduler extends EventEmitter {
     return 'claimed';
   }
 
-  /**
-   * Jobs that some job runs `after`. Read on every outcome, so it is built once per
-   * change of the jobs, not by decoding every spec each time a run ends.
-   */
-  private parentJobs(): Set<string> {
-    if (!this.parents) {
-      this.parents = new Set();
-      for (const e of this.mirrors.jobs.entries.values()) {
-        const spec = decodeOr<JobSpec>('job', e.key, e.value, () => undefined);
-        for (const d of spec?.after ?? []) this.parents.add(d.job);
-      }
-    }
-    return this.parents;
+  private raiseContext(job: OwnedJob): RaiseContext {
+    return { config: this.alerting.current, jobAlerts: job.spec.alerts };
+  }
+
+  private alertOps(alerts: AlertRecord[]): IOperation[] {
+    return alerts.map((a) => this.cluster.ns.put(keys.alert(a.id)).value(JSON.stringify(a)));
+  }
+
+  /** The job's latest completion as this node last saw it (the streak and last success carry on from it). */
+  private lastCompletion(job: string): DepRecord | undefined {
+    const e = this.mirrors.completions.entries.get(keys.completion(job));
+    return e && decodeOr<DepRecord>('dep', e.key, e.value, (err) => this.log(err.message));
   }
 
   /**
@@ -815,13 +821,16 @@ export class Scheduler extends EventEmitter {
     run.outputBytes = outcome.outputBytes;
     const { ns } = this.cluster;
     const runKey = keys.run(run);
-    // Jobs that run after this one learn of a completed run through one key, written with
-    // the outcome (a failed attempt that will be retried is not complete yet).
-    const childOps: IOperation[] = [];
-    if (!retryOp && (run.status === 'succeeded' || run.status === 'failed' || run.status === 'timeout')) {
-      const done: DepRecord = { run: run.id, status: run.status, endedAt: run.endedAt ?? Date.now() };
-      if (this.parentJobs().has(run.job))
-        childOps.push(ns.put(keys.completion(run.job)).value(JSON.stringify(done)));
+    // A complete run (a failed attempt that will be retried is not) updates the job's
+    // completion key, which releases the jobs that run after it, and raises its alerts:
+    // all in the same write as the outcome.
+    const doneOps: IOperation[] = [];
+    if (run.status === 'skipped') {
+      doneOps.push(...this.alertOps(skippedRun(run, this.raiseContext(job), Date.now())));
+    } else if (!retryOp) {
+      const done = completeRun(run, this.lastCompletion(run.job), this.raiseContext(job), Date.now());
+      doneOps.push(ns.put(keys.completion(run.job)).value(JSON.stringify(done.completion)));
+      doneOps.push(...this.alertOps(done.alerts));
     }
     // Retry for a long while: etcd may be restarting; the outcome is the operator's only record.
     for (let attempt = 0; attempt < 120; attempt++) {
@@ -833,7 +842,7 @@ export class Scheduler extends EventEmitter {
             ns.delete().key(keys.activeRun(run.node, run.id)),
             ...(run.holds ?? []).map((slot) => ns.delete().key(slot)),
             ...(retryOp ? [retryOp] : []),
-            ...childOps,
+            ...doneOps,
           )
           .else(ns.get(runKey))
           .commit();

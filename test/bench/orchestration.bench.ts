@@ -3,10 +3,14 @@
 //   own clock) to each child's start (its own clock), p50 / p99 / max;
 // - mutex hand-off: two jobs sharing a mutex, both triggered together, repeatedly;
 //   from the first one's end to the second one's start.
-// Figures are printed, never asserted. Run: node dist/test/bench/orchestration.bench.js [--children 500] [--handoffs 20]
+// - alert delivery: a job failing every second, alerts on failure to a webhook on loopback;
+//   from the failed run's end (its record) to the receiver getting the notice.
+// Figures are printed, never asserted.
+// Run: node dist/test/bench/orchestration.bench.js [--children 500] [--handoffs 20] [--alerts 30]
 import { existsSync, readFileSync } from 'node:fs';
 import { TestCluster, waitFor, sleep } from '../harness/cluster';
 import { percentile } from './proc';
+import { WebhookReceiver } from '../harness/receivers';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,6 +41,8 @@ const fmt = (xs: number[]) => {
 async function main(): Promise<void> {
   const children = arg('children', 500);
   const handoffs = arg('handoffs', 20);
+  const alertCount = arg('alerts', 30);
+  const hook = new WebhookReceiver();
   const tc = new TestCluster();
   const stop = () => void tc.stop().finally(() => process.exit(1));
   process.on('SIGINT', stop);
@@ -90,16 +96,38 @@ async function main(): Promise<void> {
       (await tc.store.listJobs()).filter((j) => j.spec.name.startsWith('mx-')).map((j) => j.owner),
     );
 
+    // Alert delivery.
+    await hook.start();
+    const cfg = tc.cli(
+      ['alerts', 'config', 'apply', '-f', '-'],
+      `channels:\n  hook: { type: webhook, url: "${hook.url}" }\n`,
+    );
+    if (cfg.status !== 0) throw new Error(cfg.stderr);
+    tc.apply(
+      `name: failing\nkind: cron\nschedule: "* * * * * *"\ncommand: "exit 1"\nalerts: { on: [failure] }\n`,
+    );
+    await waitFor(`${alertCount} alerts`, () => hook.requests.length >= alertCount + 2, 300_000);
+    tc.cli(['job', 'pause', 'failing']);
+    await sleep(2000);
+    const received = new Map(hook.requests.map((r) => [r.key, r.at]));
+    const alertDelays: number[] = [];
+    for (const r of await tc.store.listRuns('failing', 1000)) {
+      const at = received.get(`${r.id}.failure:open`);
+      if (r.status === 'failed' && at && r.endedAt) alertDelays.push(at - r.endedAt);
+    }
+
     process.stdout.write(
       [
         'Peppercorn orchestration benchmark: etcd + 3 agents on one machine',
         `dependency fan-out, 1 parent -> ${children} children: parent end -> child start ${fmt(fanDelays)}`,
         `mutex hand-off (${owners.size === 2 ? 'jobs on two nodes' : 'jobs on one node'}): end of one run -> start of the other ${fmt(gaps)}`,
+        `alert delivery (webhook on loopback): failed run's end -> notice received ${fmt(alertDelays)}`,
         '',
       ].join('\n'),
     );
   } finally {
     await tc.stop();
+    await hook.stop();
   }
 }
 

@@ -96,6 +96,10 @@ test('drain lets the running run finish, then moves the job; no time launched tw
     const o = await owners('drain-');
     return o.get('drain-long') !== victim && o.get('drain-tick') !== victim && [...o.values()].every(Boolean);
   });
+  // The move is recorded with its reason, the drained node in the history.
+  const moved = (await tc.store.getJob('drain-long')).assignment!;
+  assert.match(moved.reason!, new RegExp(`node ${victim} is drained`));
+  assert.equal(moved.history!.at(-1)!.node, victim);
   // The run in flight when the drain began finished where it was.
   const finished = await waitFor('the in-flight run to finish', async () => {
     const r = await tc.store.getRun(running.id);

@@ -30,7 +30,7 @@ class FakeScheduler extends EventEmitter {
 function fakeAgent() {
   const agent = {
     membership: new FakeMembership(),
-    leader: { isLeader: false },
+    leader: { isLeader: false, alertSender: new EventEmitter() },
     scheduler: new FakeScheduler(),
   };
   const typed: MetricsAgent = agent;
@@ -82,6 +82,10 @@ test('GET /metrics reports events, stats and gauges', async (t) => {
   s.running = 2;
   s.owned = ['backup', 'report', 'x'];
   agent.leader.isLeader = true;
+  const alert = { openedAt: 1000 };
+  agent.leader.alertSender.emit('delivered', alert, { channel: 'ops', event: 'open', doneAt: 1400 });
+  agent.leader.alertSender.emit('delivered', alert, { channel: 'ops', event: 'resolved', doneAt: 9000 });
+  agent.leader.alertSender.emit('failed', alert, { channel: 'mail', event: 'open', doneAt: 2000 });
 
   const res = await fetch(`http://127.0.0.1:${srv.port}/metrics`);
   assert.equal(res.status, 200);
@@ -113,6 +117,14 @@ test('GET /metrics reports events, stats and gauges', async (t) => {
   assert.equal(v('peppercorn_run_duration_seconds_count{job="backup"}'), 2);
   // Skipped and lost runs never started: no duration.
   assert.equal(v('peppercorn_run_duration_seconds_count{job="report"}'), undefined);
+
+  assert.equal(v('peppercorn_alert_notices_total{channel="ops",event="open",result="delivered"}'), 1);
+  assert.equal(v('peppercorn_alert_notices_total{channel="ops",event="resolved",result="delivered"}'), 1);
+  assert.equal(v('peppercorn_alert_notices_total{channel="mail",event="open",result="failed"}'), 1);
+  // Only open notices time the delivery: raised at 1000, delivered at 1400.
+  assert.equal(v('peppercorn_alert_delivery_seconds_count'), 1);
+  assert.equal(v('peppercorn_alert_delivery_seconds_bucket{le="0.25"}'), 0);
+  assert.equal(v('peppercorn_alert_delivery_seconds_bucket{le="0.5"}'), 1);
 
   assert.equal(v('peppercorn_claims_total'), 5);
   assert.equal(v('peppercorn_claim_conflicts_total'), 2);

@@ -5,6 +5,7 @@ import { nearest } from './suggest';
 import { JOB_NAME_RE, isMap } from './shape';
 import { validatePolicies, type PolicyFields } from './policies';
 import { validateAfter, type Dependency } from './deps';
+import { validateAlertRules, type JobAlerts } from './alert-rules';
 
 export type JobKind = 'cron' | 'loop' | 'once';
 export type RunPolicy = 'at-most-once' | 'at-least-once';
@@ -28,6 +29,8 @@ export interface JobSpec extends PolicyFields {
   delay?: string;
   at?: string;
   description?: string;
+  /** Alert rules; absent: the cluster defaults; false: never alert. See alert-rules.ts. */
+  alerts?: JobAlerts;
 }
 
 export interface FieldError {
@@ -61,6 +64,7 @@ export const JOB_FIELDS = [
   'concurrency',
   'mutex',
   'resources',
+  'alerts',
   'paused',
   'description',
 ] as const satisfies ReadonlyArray<keyof JobSpec>;
@@ -322,6 +326,7 @@ export function validateJob(input: unknown): ValidationResult {
   const description = stringField('description', input.description);
   const policies = validatePolicies(input, kind, fail);
   const after = validateAfter(input, kind, name, fail);
+  const alerts = validateAlertRules(input.alerts, 'alerts', fail);
 
   if (errors.length > 0) return { ok: false, errors };
   const job = compact({
@@ -341,6 +346,7 @@ export function validateJob(input: unknown): ValidationResult {
     selector,
     policy,
     ...policies,
+    alerts,
     paused,
     description,
   });

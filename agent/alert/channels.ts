@@ -1,0 +1,172 @@
+// Sending one notification through one channel. Each call either resolves (the
+// receiver took it: HTTP 2xx, exit status 0, SMTP 250 after the message) or throws a
+// readable reason. The idempotency key (`<alert id>:<event>`) goes with every
+// notification, so a receiver can drop the repeat a leader failover may cause.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { spawn } from 'node:child_process';
+import type { Channel } from '../core/alerting';
+import type { AlertRecord } from '../core/records';
+import { sendMail } from './smtp';
+
+export interface Notice {
+  idempotencyKey: string;
+  event: 'open' | 'resolved';
+  alert: AlertRecord;
+  /** The cluster's etcd prefix, so one receiver can serve several clusters. */
+  cluster: string;
+}
+
+export function noticeOf(alert: AlertRecord, event: 'open' | 'resolved', cluster: string): Notice {
+  return { idempotencyKey: `${alert.id}:${event}`, event, alert, cluster };
+}
+
+/** One line for chat and mail subjects. */
+export function headline(n: Notice): string {
+  const a = n.alert;
+  return n.event === 'resolved'
+    ? `RESOLVED ${a.rule}: ${a.summary}${a.resolution ? ` (${a.resolution})` : ''}`
+    : `ALERT ${a.rule}: ${a.summary}`;
+}
+
+/** The alert as receivers see it: without the delivery bookkeeping. */
+function publicAlert(a: AlertRecord): Omit<AlertRecord, 'deliveries'> {
+  const out: Partial<AlertRecord> = { ...a };
+  delete out.deliveries;
+  return out as Omit<AlertRecord, 'deliveries'>;
+}
+
+/** The JSON body of a webhook: the notice without the delivery bookkeeping. */
+export function webhookBody(n: Notice, format: 'json' | 'slack'): string {
+  if (format === 'slack') return JSON.stringify({ text: `[peppercorn ${n.cluster}] ${headline(n)}` });
+  const alert = publicAlert(n.alert);
+  return JSON.stringify({ idempotencyKey: n.idempotencyKey, event: n.event, cluster: n.cluster, alert });
+}
+
+export async function send(channel: Channel, n: Notice, timeoutMs: number): Promise<void> {
+  switch (channel.type) {
+    case 'webhook':
+      return postWebhook(
+        channel.url,
+        webhookBody(n, channel.format),
+        n.idempotencyKey,
+        channel.headers ?? {},
+        timeoutMs,
+      );
+    case 'command':
+      return runCommand(channel.command, n, timeoutMs);
+    case 'smtp': {
+      const password = channel.passwordEnv ? process.env[channel.passwordEnv] : undefined;
+      if (channel.passwordEnv && password === undefined)
+        throw new Error(
+          `environment variable ${channel.passwordEnv} (the SMTP password) is not set for this agent`,
+        );
+      const alert = publicAlert(n.alert);
+      return sendMail(
+        { ...channel, password },
+        {
+          subject: `[peppercorn] ${headline(n)}`,
+          body: `${headline(n)}\n\n${JSON.stringify({ event: n.event, cluster: n.cluster, alert }, null, 2)}\n`,
+          messageId: n.idempotencyKey,
+        },
+        timeoutMs,
+      );
+    }
+  }
+}
+
+function postWebhook(
+  url: string,
+  body: string,
+  key: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
+      u,
+      {
+        method: 'POST',
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'idempotency-key': key,
+          'user-agent': 'peppercorn-alerts',
+        },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text.length < 300 ? (text += d) : undefined));
+        res.on('end', () => {
+          const code = res.statusCode ?? 0;
+          if (code >= 200 && code < 300) resolve();
+          else
+            reject(
+              new Error(`${u.host} answered HTTP ${code}${text ? `: ${text.trim().slice(0, 200)}` : ''}`),
+            );
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${u.host} did not answer within ${timeoutMs} ms`)));
+    req.on('error', (err) => reject(new Error(`POST ${u.origin}${u.pathname}: ${err.message}`)));
+    req.end(body);
+  });
+}
+
+function runCommand(command: string, n: Notice, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], {
+      detached: true, // its own process group, so a timeout kills what it started too
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: {
+        ...process.env,
+        PEPPERCORN_ALERT_ID: n.alert.id,
+        PEPPERCORN_ALERT_EVENT: n.event,
+        PEPPERCORN_ALERT_RULE: n.alert.rule,
+        PEPPERCORN_ALERT_JOB: n.alert.job ?? '',
+        PEPPERCORN_ALERT_NODE: n.alert.node ?? '',
+        PEPPERCORN_ALERT_SUMMARY: n.alert.summary,
+        PEPPERCORN_ALERT_KEY: n.idempotencyKey,
+      },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr.length < 500 ? (stderr += d.toString()) : undefined));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      reject(new Error(`alert command did not finish within ${timeoutMs} ms; killed`));
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`alert command could not start: ${err.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(
+            `alert command exited with ${code ?? signal}${stderr.trim() ? `: ${stderr.trim().split('\n').pop()!.slice(0, 200)}` : ''}`,
+          ),
+        );
+    });
+    child.stdin.on('error', () => undefined); // a command that ignores stdin
+    child.stdin.end(
+      // One line: easy for `read` or `jq` in a shell script.
+      JSON.stringify({
+        idempotencyKey: n.idempotencyKey,
+        event: n.event,
+        cluster: n.cluster,
+        alert: publicAlert(n.alert),
+      }) + '\n',
+    );
+  });
+}

@@ -1,0 +1,17 @@
+// Output and input helpers shared by the CLI's commands.
+import { readFileSync } from 'node:fs';
+import { UsageError, type GlobalOptions } from './args';
+
+/** JSON with --json, else the text. */
+export function print(global: GlobalOptions, json: unknown, text: () => string): void {
+  process.stdout.write(global.json ? JSON.stringify(json, null, 2) + '\n' : text() + '\n');
+}
+
+/** A file's text, or standard input for "-". */
+export function readInput(path: string): string {
+  try {
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+}

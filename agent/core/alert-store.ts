@@ -1,0 +1,68 @@
+// What the CLI and the console do with alerts: list them, read and replace the
+// alerting config, resolve one by hand. Delivery itself is the leader's (agent/alert).
+import type { Cluster } from './etcd';
+import { keys } from './keys';
+import { decode, decodeOr, type AlertRecord, type CorruptValueError } from './records';
+import { EMPTY_CONFIG, resolveAlert, validateAlerting, type AlertingConfig } from './alerting';
+import { NotFoundError } from './store';
+
+export async function listAlerts(
+  cluster: Cluster,
+  opts: { open?: boolean; limit?: number },
+  warn: (err: CorruptValueError) => void,
+): Promise<AlertRecord[]> {
+  const res = await cluster.ns.getAll().prefix(keys.alerts).exec();
+  const out: AlertRecord[] = [];
+  for (const kv of res.kvs) {
+    const a = decodeOr<AlertRecord>('alert', kv.key.toString(), kv.value, warn);
+    if (a && (!opts.open || a.state === 'open')) out.push(a);
+  }
+  // Open first, then newest first.
+  out.sort((x, y) => (x.state === y.state ? y.openedAt - x.openedAt : x.state === 'open' ? -1 : 1));
+  return opts.limit ? out.slice(0, opts.limit) : out;
+}
+
+/** The stored config, or the built-in one when none was applied. Throws on a corrupt value, saying how to fix it. */
+export async function getAlerting(cluster: Cluster): Promise<{ config: AlertingConfig; stored: boolean }> {
+  const kv = (await cluster.ns.get(keys.alerting).exec()).kvs[0];
+  if (!kv) return { config: EMPTY_CONFIG, stored: false };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(kv.value.toString());
+  } catch {
+    parsed = undefined;
+  }
+  const res = validateAlerting(parsed);
+  if (!res.ok)
+    throw new Error(
+      `corrupt value at ${keys.alerting}: ${res.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}; ` +
+        'apply a good config with peppercorn alerts config apply FILE',
+    );
+  return { config: res.config, stored: true };
+}
+
+export async function setAlerting(cluster: Cluster, config: AlertingConfig): Promise<void> {
+  await cluster.ns.put(keys.alerting).value(JSON.stringify(config)).exec();
+}
+
+/**
+ * An operator's resolve (e.g. the node-down alert of a machine retired for good). The
+ * leader sends its resolution notices. Compared on the mod revision, so a concurrent
+ * delivery update is not overwritten.
+ */
+export async function resolveAlertByHand(cluster: Cluster, id: string, why: string): Promise<AlertRecord> {
+  const key = keys.alert(id);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const kv = (await cluster.ns.get(key).exec()).kvs[0];
+    if (!kv) throw new NotFoundError(`no alert "${id}"; see \`peppercorn alerts --all\``);
+    const a = decode<AlertRecord>('alert', key, kv.value);
+    if (a.state === 'resolved') return a;
+    const next = resolveAlert(a, why, Date.now());
+    const res = await cluster.ns
+      .if(key, 'Mod', '==', Number(kv.mod_revision))
+      .then(cluster.ns.put(key).value(JSON.stringify(next)))
+      .commit();
+    if (res.succeeded) return next;
+  }
+  throw new Error(`alert "${id}" kept changing while resolving it; try again`);
+}

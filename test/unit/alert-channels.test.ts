@@ -1,0 +1,139 @@
+// Each channel against a real receiver on loopback: a webhook, a shell command, SMTP.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { noticeOf, send } from '../../agent/alert/channels';
+import { newAlert } from '../../agent/core/alerting';
+import { WebhookReceiver, SmtpReceiver } from '../harness/receivers';
+import { processRunning } from '../../agent/runner/procgroup';
+import { waitFor } from '../harness/cluster';
+
+const alert = newAlert(
+  {
+    id: 'backup.1000.1.failure',
+    rule: 'failure',
+    job: 'backup',
+    run: 'backup.1000.1',
+    summary: 'backup failed',
+  },
+  ['ops'],
+  true,
+  1000,
+);
+const notice = noticeOf(alert, 'open', '/peppercorn/');
+const hook = new WebhookReceiver();
+const smtp = new SmtpReceiver();
+const dir = mkdtempSync(join(tmpdir(), 'pc-alert-'));
+before(async () => {
+  await hook.start();
+  await smtp.start();
+});
+after(async () => {
+  await hook.stop();
+  await smtp.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('webhook: JSON body with the idempotency key (header and body), no delivery bookkeeping', async () => {
+  await send({ type: 'webhook', url: hook.url, format: 'json', headers: { 'x-token': 't' } }, notice, 5000);
+  const r = hook.requests.at(-1)!;
+  assert.equal(r.key, 'backup.1000.1.failure:open');
+  assert.equal(r.body.idempotencyKey, 'backup.1000.1.failure:open');
+  assert.equal((r.body.alert as { summary: string }).summary, 'backup failed');
+  assert.equal((r.body.alert as { deliveries?: unknown }).deliveries, undefined);
+});
+
+test('webhook: Slack-compatible body', async () => {
+  await send({ type: 'webhook', url: hook.url, format: 'slack' }, noticeOf(alert, 'resolved', '/p/'), 5000);
+  const r = hook.requests.at(-1)!;
+  assert.deepEqual(Object.keys(r.body), ['text']);
+  assert.match(String(r.body.text), /^\[peppercorn \/p\/\] RESOLVED failure: backup failed/);
+});
+
+test('webhook: a non-2xx answer or no listener is a readable error', async () => {
+  hook.failWith = 503;
+  await assert.rejects(send({ type: 'webhook', url: hook.url, format: 'json' }, notice, 5000), /HTTP 503/);
+  hook.failWith = undefined;
+  await assert.rejects(
+    send({ type: 'webhook', url: 'http://127.0.0.1:1/x', format: 'json' }, notice, 5000),
+    /ECONNREFUSED/,
+  );
+});
+
+test('webhook: a receiver that never answers times out', async () => {
+  hook.hold = () => true;
+  await assert.rejects(
+    send({ type: 'webhook', url: hook.url, format: 'json' }, notice, 300),
+    /did not answer/,
+  );
+  hook.hold = undefined;
+});
+
+test('command: the alert on stdin and in the environment; exit status decides', async () => {
+  const out = join(dir, 'cmd.json');
+  await send(
+    { type: 'command', command: `cat > ${out}; echo "$PEPPERCORN_ALERT_KEY" >> ${out}` },
+    notice,
+    5000,
+  );
+  const [json, key] = readFileSync(out, 'utf8').trim().split('\n');
+  assert.equal(JSON.parse(json).alert.id, 'backup.1000.1.failure');
+  assert.equal(key, 'backup.1000.1.failure:open');
+  await assert.rejects(
+    send({ type: 'command', command: 'echo nope >&2; exit 4' }, notice, 5000),
+    /exited with 4: nope/,
+  );
+});
+
+test('command: one that hangs (ignoring SIGTERM, with a child) is killed at the timeout', async () => {
+  const pidFile = join(dir, 'child.pid');
+  await assert.rejects(
+    send({ type: 'command', command: `trap '' TERM; sleep 30 & echo $! > ${pidFile}; wait` }, notice, 500),
+    /did not finish within 500 ms/,
+  );
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  // SIGKILL is asynchronous, and an orphan may linger as init's zombie: processRunning knows.
+  await waitFor('the command’s child to be killed with it', () => !processRunning(pid), 5000);
+});
+
+test('smtp: a plain-text mail with the alert, AUTH PLAIN from the environment', async () => {
+  process.env.PC_TEST_SMTP_PW = 's3cret';
+  await send(
+    {
+      type: 'smtp',
+      host: '127.0.0.1',
+      port: smtp.port,
+      secure: false,
+      from: 'cron@example.com',
+      to: ['ops@example.com', 'dev@example.com'],
+      user: 'cron',
+      passwordEnv: 'PC_TEST_SMTP_PW',
+    },
+    notice,
+    5000,
+  );
+  const m = smtp.mails.at(-1)!;
+  assert.equal(m.from, 'cron@example.com');
+  assert.deepEqual(m.to, ['ops@example.com', 'dev@example.com']);
+  assert.equal(m.auth, '\0cron\0s3cret');
+  assert.match(m.data, /^Subject: \[peppercorn\] ALERT failure: backup failed$/m);
+  assert.match(m.data, /Message-ID: <backup\.1000\.1\.failure:open@peppercorn>/);
+  await assert.rejects(
+    send(
+      {
+        type: 'smtp',
+        host: '127.0.0.1',
+        port: smtp.port,
+        secure: false,
+        from: 'a@b.c',
+        to: ['d@e.f'],
+        passwordEnv: 'PC_UNSET_X',
+      },
+      notice,
+      5000,
+    ),
+    /PC_UNSET_X .* is not set/,
+  );
+});
