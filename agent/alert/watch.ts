@@ -5,7 +5,14 @@
 // success), so a new leader re-judging the same condition finds the alert already there.
 import { keys } from '../core/keys';
 import type { PrefixMirror, Entry } from '../core/mirror';
-import { decodeOr, type AlertRecord, type AlertRule, type DepRecord, type NodeRecord } from '../core/records';
+import {
+  decodeOr,
+  type AlertRecord,
+  type AlertRule,
+  type DepRecord,
+  type NodeRecord,
+  type RecordKind,
+} from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import { deadmanMs, effectiveAlertRules } from '../core/job/alert-rules';
 import { formatDuration, parseDuration } from '../core/job/duration';
@@ -49,15 +56,16 @@ export class AlertWatch {
   /** When this leader first saw a node gone, or a job with no success at all. */
   private downSince = new Map<string, number>();
   private noSuccessSince = new Map<string, number>();
+  /** Decoded values by key, reused while the mod revision is unchanged (10,000 jobs, every second). */
+  private decoded = new Map<string, { rev: number; value: unknown }>();
+  private touched = new Set<string>();
 
   constructor(
     private readonly writer: AlertWriter,
     private readonly mirrors: AlertWatchMirrors,
     private readonly config: AlertingView,
     private readonly log: (msg: string) => void,
-  ) {
-    mirrors.completions.on('change', () => this.kick());
-  }
+  ) {}
 
   start(): void {
     clearInterval(this.timer);
@@ -85,6 +93,9 @@ export class AlertWatch {
         do {
           this.again = false;
           await this.judge(Date.now());
+          // Forget values of keys that are gone.
+          for (const k of this.decoded.keys()) if (!this.touched.has(k)) this.decoded.delete(k);
+          this.touched.clear();
         } while (this.again && this.timer);
       } catch (err) {
         this.log(`alert watch: ${(err as Error).message}`);
@@ -115,10 +126,24 @@ export class AlertWatch {
       this.log(`alert ${alert.id}: ${alert.summary}`);
   }
 
+  private decode<T>(kind: RecordKind, e: Entry, report = true): T | undefined {
+    this.touched.add(e.key);
+    const hit = this.decoded.get(e.key);
+    if (hit && hit.rev === e.modRevision) return hit.value as T | undefined;
+    const value = decodeOr<T>(
+      kind,
+      e.key,
+      e.value,
+      report ? (err) => this.log(err.message) : () => undefined,
+    );
+    this.decoded.set(e.key, { rev: e.modRevision, value });
+    return value;
+  }
+
   private decodeAll(): Seen[] {
     const out: Seen[] = [];
     for (const entry of this.mirrors.alerts.entries.values()) {
-      const alert = decodeOr<AlertRecord>('alert', entry.key, entry.value, (err) => this.log(err.message));
+      const alert = this.decode<AlertRecord>('alert', entry);
       if (alert) out.push({ alert, entry });
     }
     return out;
@@ -142,18 +167,18 @@ export class AlertWatch {
     const seen = this.decodeAll();
     const jobs = new Map<string, JobSpec>();
     for (const e of this.mirrors.jobs.entries.values()) {
-      const spec = decodeOr<JobSpec>('job', e.key, e.value, () => undefined);
+      const spec = this.decode<JobSpec>('job', e, false);
       if (spec) jobs.set(spec.name, spec);
     }
     const completions = new Map<string, { rec: DepRecord; entry: Entry }>();
     for (const e of this.mirrors.completions.entries.values()) {
-      const rec = decodeOr<DepRecord>('dep', e.key, e.value, (err) => this.log(err.message));
+      const rec = this.decode<DepRecord>('dep', e);
       if (rec) completions.set(keys.completionJob(e.key), { rec, entry: e });
     }
     const alive = new Set([...this.mirrors.nodes.entries.values()].map((e) => keys.nodeId(e.key)));
     const members = new Map<string, { rec: NodeRecord; entry: Entry }>();
     for (const e of this.mirrors.members.entries.values()) {
-      const rec = decodeOr<NodeRecord>('node', e.key, e.value, (err) => this.log(err.message));
+      const rec = this.decode<NodeRecord>('node', e);
       if (rec) members.set(rec.id, { rec, entry: e });
     }
 
