@@ -824,14 +824,16 @@ export class Scheduler extends EventEmitter {
     // A complete run (a failed attempt that will be retried is not) updates the job's
     // completion key, which releases the jobs that run after it, and raises its alerts:
     // all in the same write as the outcome.
-    const doneOps: IOperation[] = [];
-    if (run.status === 'skipped') {
-      doneOps.push(...this.alertOps(skippedRun(run, this.raiseContext(job), Date.now())));
-    } else if (!retryOp) {
+    // Computed at each attempt: the completion carries on from the latest one we know.
+    const doneOps = (): IOperation[] => {
+      if (run.status === 'skipped') return this.alertOps(skippedRun(run, this.raiseContext(job), Date.now()));
+      if (retryOp) return [];
       const done = completeRun(run, this.lastCompletion(run.job), this.raiseContext(job), Date.now());
-      doneOps.push(ns.put(keys.completion(run.job)).value(JSON.stringify(done.completion)));
-      doneOps.push(...this.alertOps(done.alerts));
-    }
+      return [
+        ns.put(keys.completion(run.job)).value(JSON.stringify(done.completion)),
+        ...this.alertOps(done.alerts),
+      ];
+    };
     // Retry for a long while: etcd may be restarting; the outcome is the operator's only record.
     for (let attempt = 0; attempt < 120; attempt++) {
       try {
@@ -842,7 +844,7 @@ export class Scheduler extends EventEmitter {
             ns.delete().key(keys.activeRun(run.node, run.id)),
             ...(run.holds ?? []).map((slot) => ns.delete().key(slot)),
             ...(retryOp ? [retryOp] : []),
-            ...doneOps,
+            ...doneOps(),
           )
           .else(ns.get(runKey))
           .commit();
