@@ -15,6 +15,11 @@ export default tseslint.config(
     // services run in plain Node (never Electron); only electron/main and the preload may.
     files: ['renderer/**/*.{ts,tsx}'],
     rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message: 'the renderer is a web page: use Uint8Array, TextEncoder, atob' },
+        { name: 'process', message: 'the renderer is a web page: there is no process' },
+      ],
       'no-restricted-imports': [
         'error',
         {

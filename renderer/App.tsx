@@ -5,6 +5,7 @@ import { JobDetailView } from './views/JobDetail';
 import { EditorView } from './views/Editor';
 import { LogsView } from './views/Logs';
 import { ConnectionsView } from './views/Connections';
+import { NodeDetailView } from './views/NodeDetail';
 
 const NAV: [string, string][] = [
   ['overview', 'Overview'],
@@ -22,6 +23,7 @@ export function App() {
   else if (screen === 'new') body = <EditorView key="new" name={null} />;
   else if (screen === 'edit' && arg) body = <EditorView key={arg} name={arg} />;
   else if (screen === 'logs' && arg) body = <LogsView key={arg} runId={arg} />;
+  else if (screen === 'nodes' && arg) body = <NodeDetailView key={arg} id={arg} />;
   else if (screen === 'connections') body = <ConnectionsView />;
   else body = <Overview />;
   return (

@@ -1,6 +1,7 @@
 // App-wide state: the client, one shared cluster.watch subscription, and the hash route.
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
-import type { ClusterSnapshot, ConsoleClient } from '../electron/common/contract';
+import type { ClusterSnapshot, ConsoleClient, NodeInfo } from '../electron/common/contract';
+import { applyClusterEvent } from '../electron/common/cluster-delta';
 
 const ClientContext = createContext<ConsoleClient | null>(null);
 const ClusterContext = createContext<{ snapshot: ClusterSnapshot | null; transportUp: boolean }>({
@@ -11,7 +12,10 @@ const ClusterContext = createContext<{ snapshot: ClusterSnapshot | null; transpo
 export function Providers({ client, children }: { client: ConsoleClient; children: ReactNode }) {
   const [snapshot, setSnapshot] = useState<ClusterSnapshot | null>(null);
   const [transportUp, setTransportUp] = useState(false);
-  useEffect(() => client.subscribe('cluster.watch', [], setSnapshot), [client]);
+  useEffect(
+    () => client.subscribe('cluster.watch', [], (ev) => setSnapshot((prev) => applyClusterEvent(prev, ev))),
+    [client],
+  );
   useEffect(() => client.onTransport(setTransportUp), [client]);
   return (
     <ClientContext.Provider value={client}>
@@ -64,4 +68,31 @@ export function fmtDuration(ms: number | undefined): string {
 export function StatusBadge({ status }: { status: string | null }) {
   if (!status) return <span className="badge muted">—</span>;
   return <span className={`badge status-${status}`}>{status}</span>;
+}
+
+/** A node's state in the CLI's words: alive, dead or shutting down, and an operator's cordon or drain. */
+export function NodeStateBadges({ node }: { node: NodeInfo }) {
+  const [text, cls] = !node.alive
+    ? ['dead', 'status-lost']
+    : node.draining
+      ? ['shutting down', 'status-timeout']
+      : ['alive', 'status-succeeded'];
+  return (
+    <>
+      <span className={`badge ${cls}`}>{text}</span>
+      {node.cordon && (
+        <span
+          className="badge status-skipped"
+          data-testid={`cordon-${node.id}`}
+          title={
+            node.cordon === 'drain'
+              ? 'draining: its jobs move to other nodes as their runs finish'
+              : 'cordoned: it keeps its jobs and takes no new ones'
+          }
+        >
+          {node.cordon === 'drain' ? 'draining' : 'cordoned'}
+        </span>
+      )}
+    </>
+  );
 }

@@ -1,5 +1,5 @@
-// `npm test`: etcd present, TypeScript built, lint clean, then every test
-// (unit first, then integration with real etcd and real agent processes, then the console's UI).
+// `npm test`: etcd present, TypeScript built, lint clean, then every test (unit first, then the
+// console's views in Chromium, integration with real etcd and agent processes, the console's UI).
 const { spawnSync } = require('node:child_process');
 const { readdirSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
@@ -23,14 +23,16 @@ ensureChromium();
 step('build', bin('tsc'), ['-p', 'tsconfig.json']);
 step('typecheck renderer', bin('tsc'), ['-p', 'renderer/tsconfig.json']);
 step('typecheck electron', bin('tsc'), ['-p', 'electron/tsconfig.json']);
+step('typecheck component fixture', bin('tsc'), ['-p', 'test/component/fixture/tsconfig.json']);
 step('bundle renderer and electron', process.execPath, [join(__dirname, 'build-renderer.js')]);
 if (!process.argv.includes('--no-lint')) {
   step('lint', bin('eslint'), ['.']);
   step('format', bin('prettier'), ['--check', '.']);
 }
 const files = [];
+// component: the real views in headless Chromium against an in-memory cluster (no etcd);
 // ui: the web console in headless Chromium against real etcd and agents.
-for (const dir of ['unit', 'integration', 'ui']) {
+for (const dir of ['unit', 'component', 'integration', 'ui']) {
   const d = join(root, 'dist', 'test', dir);
   if (!existsSync(d)) continue;
   for (const f of readdirSync(d).sort()) if (f.endsWith('.test.js')) files.push(join(d, f));

@@ -1,59 +1,354 @@
-// A live, shared picture of one cluster for the desktop console: one PrefixMirror
-// per key family, however many views watch. Readers call snapshot(); 'change' is
-// emitted (coalesced) when anything under the mirrored prefixes changes.
+// A live, shared picture of one cluster for the desktop console, bounded whatever the
+// history: one PrefixMirror per small key family (nodes, jobs, assignments, cursors,
+// runs in flight), however many views watch, and a RunDigest for the run history that
+// keeps only what the overview shows. Full history is read on demand (Store.listRuns).
+// Changes are coalesced and published as deltas ('delta': what changed since the last
+// one); snapshot() is the state as of the last delta, so a new reader takes a snapshot
+// and then applies the deltas that follow.
 // Lives in core because it reads keys: only core knows key names.
 import { EventEmitter } from 'node:events';
+import type { Namespace, Watcher } from 'etcd3';
 import type { Cluster } from './etcd';
-import { keys } from './keys';
+import { keys, formatRunId } from './keys';
 import { PrefixMirror, type Entry } from './mirror';
 import {
   decodeOr,
+  FINAL_STATUSES,
   type ActiveEntry,
   type Assignment,
+  type CorruptValueError,
   type Cursor,
+  type NodeRecord,
+  type RecordKind,
   type RunRecord,
   type RunStatus,
 } from './records';
 import type { JobSpec } from './job/spec';
 import { compileSchedule } from './job/schedule';
-import { nodeViews, type NodeView } from './node-views';
+import { nodeViews, type NodeView, type RunInFlight } from './node-views';
+
+export interface LastOutcome {
+  status: RunStatus;
+  at: number;
+  runId: string;
+}
 
 export interface LiveJob {
   spec: JobSpec;
   owner: string | null;
   /** Next firing time after max(now, cursor), null if none or the schedule does not compile. */
   next: number | null;
-  last: { status: RunStatus; at: number; runId: string } | null;
+  last: LastOutcome | null;
 }
 
-export interface LiveRun {
-  runId: string;
-  job: string;
-  node: string;
-  since: number;
-}
+/** A run record without its output tail: what the overview keeps of a failure. */
+export type RunSummary = Omit<RunRecord, 'tail'>;
 
 export interface LiveSnapshot {
   revision: number;
   nodes: NodeView[];
   jobs: LiveJob[];
-  running: LiveRun[];
-  recentFailures: RunRecord[];
+  running: RunInFlight[];
+  recentFailures: RunSummary[];
+  /** Runs that ended within OUTCOME_WINDOW_MS, by outcome. */
   outcomes: Partial<Record<RunStatus, number>>;
   warnings: string[];
 }
 
+/** Changed and removed items by id; the small parts (outcomes, failures, warnings) whole. */
+export interface LiveDelta {
+  revision: number;
+  nodes?: { changed: NodeView[]; removed: string[] };
+  jobs?: { changed: LiveJob[]; removed: string[] };
+  running?: { changed: RunInFlight[]; removed: string[] };
+  recentFailures?: RunSummary[];
+  outcomes?: Partial<Record<RunStatus, number>>;
+  warnings?: string[];
+}
+
+/** How many structures the picture holds: what the scale test counts. */
+export interface LiveFootprint {
+  /** Entries held by the mirrors (nodes, jobs, assignments, cursors, runs in flight...). */
+  mirrored: number;
+  /** Jobs with a last outcome: at most one per job. */
+  lastOutcomes: number;
+  failures: number;
+  outcomeBuckets: number;
+  published: number;
+}
+
+export const OUTCOME_WINDOW_MS = 24 * 3600_000;
+const BUCKET_MS = 10 * 60_000;
+export const FAILURES_KEPT = 20;
+const WARNINGS_KEPT = 50;
+/** Run records per read while scanning the history: well under the client's 4 MiB reply cap. */
+const SCAN_PAGE = 500;
+
 const FAILED: readonly RunStatus[] = ['failed', 'timeout', 'lost'];
+const isFinal = (s: RunStatus | undefined) => !!s && FINAL_STATUSES.includes(s);
+const isFailed = (s: RunStatus | undefined) => !!s && FAILED.includes(s);
+const endOf = (r: RunRecord) => r.endedAt ?? r.startedAt ?? r.scheduledAt;
+
+function summary(r: RunRecord): RunSummary {
+  const s: RunSummary & { tail?: string } = { ...r };
+  delete s.tail;
+  return s;
+}
+
+/**
+ * What the overview needs of the run history, folded from a paged scan and then a
+ * watch (with previous values, so an outcome is counted once, when a run reaches it):
+ * each job's last outcome, outcome counts in time buckets over a window, and the latest
+ * failures. Nothing per run is kept, so memory follows the number of jobs, not runs.
+ */
+export class RunDigest {
+  last = new Map<string, LastOutcome>();
+  failures: RunSummary[] = [];
+  private buckets = new Map<number, Partial<Record<RunStatus, number>>>();
+  private watcher: Watcher | undefined;
+  private scanning: Promise<boolean> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private backoffMs = 250;
+  private closed = false;
+  private started = false;
+  /** Jobs whose last outcome changed since takeChanges(); null: all of them (a rescan). */
+  private changedJobs: Set<string> | null = new Set();
+  private countsChanged = false;
+  revision = 0;
+
+  constructor(
+    private readonly ns: Namespace,
+    private readonly onChange: () => void,
+    private readonly warn: (key: string, err: CorruptValueError | null) => void,
+    private readonly onError: (err: Error) => void = () => undefined,
+  ) {}
+
+  /** Resolves after the first complete scan; retries until then. */
+  start(): Promise<void> {
+    this.started = true;
+    return new Promise((resolve) => {
+      const attempt = () =>
+        this.rescan().then((ok) => {
+          if (ok || this.closed) resolve();
+          else this.retry = setTimeout(attempt, this.nextBackoff());
+        });
+      void attempt();
+    });
+  }
+
+  /** Scan again now (etcd came back, or a watch failed). */
+  resync(): Promise<void> {
+    return this.started ? this.rescan().then(() => undefined) : Promise.resolve();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+    void this.watcher?.cancel().catch(() => undefined);
+    this.watcher = undefined;
+  }
+
+  outcomes(now: number): Partial<Record<RunStatus, number>> {
+    const out: Partial<Record<RunStatus, number>> = {};
+    for (const [start, counts] of this.buckets) {
+      if (start + BUCKET_MS <= now - OUTCOME_WINDOW_MS) {
+        this.buckets.delete(start);
+        continue;
+      }
+      for (const [s, n] of Object.entries(counts) as [RunStatus, number][]) out[s] = (out[s] ?? 0) + n;
+    }
+    return out;
+  }
+
+  /** What changed since the last call: jobs whose last outcome moved (null: all), counts or failures. */
+  takeChanges(): { jobs: Set<string> | null; counts: boolean } {
+    const out = { jobs: this.changedJobs, counts: this.countsChanged };
+    this.changedJobs = new Set();
+    this.countsChanged = false;
+    return out;
+  }
+
+  get bucketCount(): number {
+    return this.buckets.size;
+  }
+
+  private nextBackoff(): number {
+    const ms = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+    return ms;
+  }
+
+  private rescan(): Promise<boolean> {
+    this.scanning ??= this.scan()
+      .then(
+        () => true,
+        (err: Error) => {
+          if (!this.closed) this.onError(err);
+          return false;
+        },
+      )
+      .finally(() => (this.scanning = undefined));
+    return this.scanning;
+  }
+
+  /** Reads the whole history page by page at one revision, folding as it goes, then watches. */
+  private async scan(): Promise<void> {
+    const old = this.watcher;
+    this.watcher = undefined;
+    if (old) void old.cancel().catch(() => undefined);
+    const fresh = new RunDigest(this.ns, () => undefined, this.warn);
+    const now = Date.now();
+    const end = keys.runs.slice(0, -1) + String.fromCharCode(keys.runs.charCodeAt(keys.runs.length - 1) + 1);
+    let start = keys.runs;
+    let rev = 0;
+    for (;;) {
+      let q = this.ns.getAll().inRange({ start, end }).limit(SCAN_PAGE);
+      if (rev) q = q.revision(rev);
+      const res = await q.exec();
+      if (this.closed) return;
+      if (!rev) rev = Number(res.header.revision);
+      for (const kv of res.kvs) fresh.fold(kv.key.toString(), kv.value, undefined, now);
+      if (!res.more || res.kvs.length === 0) break;
+      start = res.kvs[res.kvs.length - 1].key.toString() + '\0';
+    }
+    this.last = fresh.last;
+    this.failures = fresh.failures;
+    this.buckets = fresh.buckets;
+    this.revision = rev;
+    this.changedJobs = null;
+    this.countsChanged = true;
+    await this.watchFrom(rev + 1);
+    this.backoffMs = 250;
+    this.onChange();
+  }
+
+  private async watchFrom(rev: number): Promise<void> {
+    const w = await this.ns.watch().prefix(keys.runs).startRevision(String(rev)).withPreviousKV().create();
+    if (this.closed) {
+      void w.cancel().catch(() => undefined);
+      return;
+    }
+    this.watcher = w;
+    w.on('error', (err) => {
+      if (this.watcher !== w || this.closed) return;
+      // A compacted revision or a broken stream: scan again (DESIGN §3).
+      this.onError(err);
+      this.watcher = undefined;
+      void w.cancel().catch(() => undefined);
+      clearTimeout(this.retry);
+      const again = () =>
+        void this.rescan().then((ok) => {
+          if (!ok && !this.closed) this.retry = setTimeout(again, this.nextBackoff());
+        });
+      this.retry = setTimeout(again, this.nextBackoff());
+    });
+    w.on('data', (res) => {
+      if (this.watcher !== w) return;
+      const now = Date.now();
+      for (const ev of res.events) {
+        const key = ev.kv.key.toString();
+        if (ev.type === 'Delete') this.forget(key);
+        else this.fold(key, ev.kv.value, ev.prev_kv?.value, now);
+      }
+      this.revision = Math.max(this.revision, Number(res.header.revision));
+      if (res.events.length) this.onChange();
+    });
+  }
+
+  private fold(key: string, value: Buffer, prevValue: Buffer | undefined, now: number): void {
+    const r = decodeOr<RunRecord>('run', key, value, (e) => this.warn(key, e));
+    if (!r) return;
+    this.warn(key, null);
+    let prev: RunStatus | undefined;
+    if (prevValue) {
+      try {
+        prev = (JSON.parse(prevValue.toString()) as { status?: RunStatus }).status;
+      } catch {
+        prev = undefined;
+      }
+    }
+    const at = endOf(r);
+    const l = this.last.get(r.job);
+    if (!l || l.runId === r.id || l.at <= at) {
+      this.last.set(r.job, { status: r.status, at, runId: r.id });
+      this.changedJobs?.add(r.job);
+    }
+    // Counted once: when the run reaches an outcome, not again when its record is rewritten.
+    if (isFinal(r.status) && !isFinal(prev) && at > now - OUTCOME_WINDOW_MS) {
+      const start = at - (at % BUCKET_MS);
+      const b = this.buckets.get(start) ?? {};
+      b[r.status] = (b[r.status] ?? 0) + 1;
+      this.buckets.set(start, b);
+      this.countsChanged = true;
+    }
+    if (isFailed(r.status)) this.keepFailure(summary(r));
+  }
+
+  private keepFailure(r: RunSummary): void {
+    const t = (x: RunSummary) => x.endedAt ?? x.scheduledAt;
+    const list = this.failures.filter((f) => f.id !== r.id);
+    if (list.length >= FAILURES_KEPT && t(r) <= t(list[list.length - 1])) return;
+    let i = list.findIndex((f) => t(f) < t(r));
+    if (i < 0) i = list.length;
+    list.splice(i, 0, r);
+    this.failures = list.slice(0, FAILURES_KEPT);
+    this.countsChanged = true;
+  }
+
+  /** A run record deleted (pruned, or its job removed). */
+  private forget(key: string): void {
+    this.warn(key, null);
+    const ref = keys.runRef(key);
+    if (!ref) return;
+    const id = formatRunId(ref);
+    if (this.last.get(ref.job)?.runId === id) {
+      // Pruning takes the oldest runs, so this is the job going away; its next run sets it again.
+      this.last.delete(ref.job);
+      this.changedJobs?.add(ref.job);
+    }
+    if (this.failures.some((f) => f.id === id)) {
+      this.failures = this.failures.filter((f) => f.id !== id);
+      this.countsChanged = true;
+    }
+  }
+}
+
+type MirrorName = 'nodes' | 'members' | 'leader' | 'cordons' | 'jobs' | 'assign' | 'active' | 'cursors';
+const NODE_MIRRORS: readonly MirrorName[] = ['nodes', 'members', 'leader', 'cordons', 'assign', 'active'];
+
+interface PublishedJob {
+  job: LiveJob;
+  rev: number;
+}
 
 export class ClusterLive extends EventEmitter {
-  private readonly mirrors: Record<
-    'nodes' | 'members' | 'leader' | 'cordons' | 'jobs' | 'assign' | 'active' | 'cursors' | 'runs',
-    PrefixMirror
-  >;
+  private readonly mirrors: Record<MirrorName, PrefixMirror>;
+  private readonly digest: RunDigest;
   private readonly nextCache = new Map<string, { rev: number; cursor: number; next: number | null }>();
+  /** Decoded values by mirror entry: an entry object is replaced whenever its key changes. */
+  private readonly decoded = new WeakMap<Entry, unknown>();
+  /** Corrupt values met, by key, until the key is fixed or deleted. */
+  private readonly keyWarnings = new Map<string, string>();
+  private nodeWarnings: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  warnings: string[] = [];
+
+  // What is pending for the next delta.
+  private dirtyNodes = true;
+  /** Job names; null: all of them (a re-list). */
+  private dirtyJobs: Set<string> | null = null;
+  /** Active keys; null: all of them (a re-list). */
+  private dirtyRunning: Set<string> | null = null;
+
+  // What the last delta published: snapshot() reads only these.
+  private pubNodes = new Map<string, { view: NodeView; json: string }>();
+  private pubJobs = new Map<string, PublishedJob>();
+  /** By active key (a run id moves to another key if it is re-run elsewhere). */
+  private pubRunning = new Map<string, RunInFlight>();
+  private pubOutcomes: Partial<Record<RunStatus, number>> = {};
+  private pubFailures: RunSummary[] = [];
+  private pubWarnings: string[] = [];
+  private pubRevision = 0;
 
   constructor(
     readonly cluster: Cluster,
@@ -71,20 +366,28 @@ export class ClusterLive extends EventEmitter {
       assign: m(keys.assignments),
       active: m(keys.active),
       cursors: m(keys.cursors),
-      // Bounded by the agents' per-job run retention (--keep-runs); see the report on scale.
-      runs: m(keys.runs),
     };
-    for (const mirror of Object.values(this.mirrors)) mirror.on('change', () => this.changed());
+    for (const [name, mirror] of Object.entries(this.mirrors) as [MirrorName, PrefixMirror][])
+      mirror.on('change', (changed: string[] | null) => this.mirrorChanged(name, changed));
+    this.digest = new RunDigest(
+      cluster.ns,
+      () => this.changed(),
+      (key, err) => this.noteWarning(key, err),
+      (e) => opts.onError?.(e),
+    );
   }
 
-  /** Starts every mirror; resolves when all listed once (never rejects: mirrors retry). */
-  start(): Promise<void> {
-    return Promise.all(Object.values(this.mirrors).map((m) => m.start())).then(() => undefined);
+  /** Starts every mirror and the digest; resolves when all listed once (never rejects: they retry). */
+  async start(): Promise<void> {
+    await Promise.all([...Object.values(this.mirrors).map((m) => m.start()), this.digest.start()]);
+    if (!this.closed) this.flush();
   }
 
   /** Re-list everything now (after our own write, or when etcd came back). */
   resync(): Promise<void> {
-    return Promise.all(Object.values(this.mirrors).map((m) => m.sync())).then(() => undefined);
+    return Promise.all([...Object.values(this.mirrors).map((m) => m.sync()), this.digest.resync()]).then(
+      () => undefined,
+    );
   }
 
   /** A cheap read that fails when etcd is unreachable. */
@@ -97,24 +400,177 @@ export class ClusterLive extends EventEmitter {
     this.closed = true;
     clearTimeout(this.timer);
     for (const mirror of Object.values(this.mirrors)) mirror.close();
+    this.digest.close();
     this.removeAllListeners();
+  }
+
+  /** The clock moved: next-run times that passed, and outcomes leaving the window. */
+  tick(now = Date.now()): void {
+    if (this.closed) return;
+    for (const [name, c] of this.nextCache) {
+      // (null already means every job.)
+      if (c.next !== null && c.next <= now) this.dirtyJobs?.add(name);
+    }
+    this.flush(now);
+  }
+
+  /** A node's record (pid, version...) and the lease its key is bound to. */
+  nodeRecord(id: string): { record: NodeRecord; lease: string | null } | null {
+    const live = this.mirrors.nodes.entries.get(keys.node(id));
+    const e = live ?? this.mirrors.members.entries.get(keys.member(id));
+    const record = e && this.dec<NodeRecord>('node', e);
+    if (!record) return null;
+    return { record, lease: live && live.lease !== '0' ? live.lease : null };
+  }
+
+  /** Seconds left on a lease and its granted TTL, as etcd tells; null when it has expired. */
+  async leaseTtl(lease: string): Promise<{ ttl: number; granted: number } | null> {
+    const res = await this.cluster.ns.leaseClient.leaseTimeToLive({ ID: lease });
+    const ttl = Number(res.TTL);
+    return ttl < 0 ? null : { ttl, granted: Number(res.grantedTTL) };
+  }
+
+  /** A node as last published. */
+  node(id: string): NodeView | null {
+    return this.pubNodes.get(id)?.view ?? null;
+  }
+
+  /** The nodes as last published, without building the whole snapshot. */
+  nodes(): NodeView[] {
+    return [...this.pubNodes.values()].map((n) => n.view);
+  }
+
+  /** The jobs a node owns, the most recently run first. */
+  jobsOwnedBy(node: string): string[] {
+    const owned: LiveJob[] = [];
+    for (const { job } of this.pubJobs.values()) if (job.owner === node) owned.push(job);
+    return owned.sort((a, b) => (b.last?.at ?? 0) - (a.last?.at ?? 0)).map((j) => j.spec.name);
+  }
+
+  footprint(): LiveFootprint {
+    let mirrored = 0;
+    for (const m of Object.values(this.mirrors)) mirrored += m.entries.size;
+    return {
+      mirrored,
+      lastOutcomes: this.digest.last.size,
+      failures: this.digest.failures.length,
+      outcomeBuckets: this.digest.bucketCount,
+      published: this.pubNodes.size + this.pubJobs.size + this.pubRunning.size + this.pubFailures.length,
+    };
+  }
+
+  /** The picture as of the last delta. */
+  snapshot(): LiveSnapshot {
+    return {
+      revision: this.pubRevision,
+      nodes: [...this.pubNodes.values()].map((n) => n.view),
+      jobs: [...this.pubJobs.values()].map((p) => p.job).sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1)),
+      running: [...this.pubRunning.values()].sort((a, b) => b.since - a.since),
+      recentFailures: this.pubFailures,
+      outcomes: this.pubOutcomes,
+      warnings: this.pubWarnings,
+    };
+  }
+
+  // ---- change tracking -------------------------------------------------------------
+
+  private mirrorChanged(name: MirrorName, changed: string[] | null): void {
+    const { entries, prefix } = this.mirrors[name];
+    // A corrupt value deleted is no longer worth a warning.
+    const touched = changed ?? [...this.keyWarnings.keys()].filter((k) => k.startsWith(prefix));
+    for (const k of touched) if (!entries.has(k)) this.keyWarnings.delete(k);
+    if (NODE_MIRRORS.includes(name)) this.dirtyNodes = true;
+    if (name === 'jobs' || name === 'assign' || name === 'cursors') {
+      if (changed === null) this.dirtyJobs = null;
+      else if (this.dirtyJobs) for (const k of changed) this.dirtyJobs.add(k.slice(prefix.length));
+    } else if (name === 'active') {
+      if (changed === null) this.dirtyRunning = null;
+      else if (this.dirtyRunning) for (const k of changed) this.dirtyRunning.add(k);
+    }
+    this.changed();
   }
 
   private changed(): void {
     if (this.closed || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.emit('change');
+      this.flush();
     }, this.opts.coalesceMs ?? 50);
   }
 
-  snapshot(now = Date.now()): LiveSnapshot {
-    const warnings: string[] = [];
-    const warn = (e: Error) => warnings.push(e.message);
-    const dec = <T>(kind: Parameters<typeof decodeOr>[0], e: Entry) =>
-      decodeOr<T>(kind, e.key, e.value, warn);
-    const { nodes, members, leader, cordons, jobs, assign, active, cursors, runs } = this.mirrors;
+  private noteWarning(key: string, err: CorruptValueError | null): void {
+    if (err) this.keyWarnings.set(key, err.message);
+    else this.keyWarnings.delete(key);
+  }
 
+  private dec<T>(kind: RecordKind, e: Entry): T | undefined {
+    if (this.decoded.has(e)) return this.decoded.get(e) as T;
+    const v = decodeOr<T>(kind, e.key, e.value, (err) => this.noteWarning(e.key, err));
+    if (v !== undefined) this.noteWarning(e.key, null);
+    this.decoded.set(e, v);
+    return v;
+  }
+
+  // ---- publishing ------------------------------------------------------------------
+
+  /** Computes what changed since the last delta, publishes it, and emits it if anything did. */
+  private flush(now = Date.now()): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const delta: LiveDelta = { revision: 0 };
+    let any = false;
+
+    if (this.dirtyNodes) {
+      this.dirtyNodes = false;
+      const d = this.diffNodes();
+      if (d) {
+        delta.nodes = d;
+        any = true;
+      }
+    }
+
+    const digest = this.digest.takeChanges();
+    if (digest.jobs === null) this.dirtyJobs = null;
+    else if (this.dirtyJobs) for (const j of digest.jobs) this.dirtyJobs.add(j);
+    const jobs = this.diffJobs(now);
+    if (jobs) {
+      delta.jobs = jobs;
+      any = true;
+    }
+
+    const running = this.diffRunning();
+    if (running) {
+      delta.running = running;
+      any = true;
+    }
+
+    const outcomes = this.digest.outcomes(now);
+    if (JSON.stringify(outcomes) !== JSON.stringify(this.pubOutcomes)) {
+      this.pubOutcomes = delta.outcomes = outcomes;
+      any = true;
+    }
+    if (digest.counts && this.digest.failures !== this.pubFailures) {
+      const ids = (l: RunSummary[]) => l.map((f) => `${f.id}:${f.status}`).join();
+      if (ids(this.digest.failures) !== ids(this.pubFailures)) {
+        delta.recentFailures = this.digest.failures;
+        any = true;
+      }
+      this.pubFailures = this.digest.failures;
+    }
+    const warnings = [...this.nodeWarnings, ...this.keyWarnings.values()].slice(0, WARNINGS_KEPT);
+    if (warnings.join('\n') !== this.pubWarnings.join('\n')) {
+      this.pubWarnings = delta.warnings = warnings;
+      any = true;
+    }
+
+    this.pubRevision = Math.max(this.digest.revision, ...Object.values(this.mirrors).map((m) => m.revision));
+    delta.revision = this.pubRevision;
+    if (any) this.emit('delta', delta);
+  }
+
+  private diffNodes(): LiveDelta['nodes'] | undefined {
+    const { nodes, members, leader, cordons, assign, active } = this.mirrors;
+    const warnings: string[] = [];
     const views = nodeViews(
       {
         members: members.entries.values(),
@@ -124,63 +580,103 @@ export class ClusterLive extends EventEmitter {
         assignments: assign.entries.values(),
         cordons: cordons.entries.values(),
       },
-      warn,
+      (e) => warnings.push(e.message),
     );
-    const running: LiveRun[] = [];
-    for (const e of active.entries.values()) {
-      const ref = keys.activeParse(e.key);
-      const entry = dec<ActiveEntry>('active', e);
-      if (ref && entry)
-        running.push({ runId: ref.runId, job: entry.job, node: ref.node, since: entry.since });
+    this.nodeWarnings = [...new Set(warnings)];
+    const changed: NodeView[] = [];
+    const seen = new Set<string>();
+    for (const view of views) {
+      seen.add(view.id);
+      const json = JSON.stringify(view);
+      if (this.pubNodes.get(view.id)?.json === json) continue;
+      this.pubNodes.set(view.id, { view, json });
+      changed.push(view);
     }
-    const owners = new Map<string, string>();
-    for (const e of assign.entries.values()) {
-      const a = dec<Assignment>('assignment', e);
-      if (!a) continue;
-      owners.set(keys.assignmentJob(e.key), a.node);
+    const removed = [...this.pubNodes.keys()].filter((id) => !seen.has(id));
+    for (const id of removed) this.pubNodes.delete(id);
+    if (changed.length || removed.length) {
+      // Keep the published map in id order: snapshot() lists it as is.
+      this.pubNodes = new Map([...this.pubNodes].sort(([a], [b]) => (a < b ? -1 : 1)));
+      return { changed, removed };
     }
+    return undefined;
+  }
 
-    const last = new Map<string, LiveJob['last']>();
-    const outcomes: Partial<Record<RunStatus, number>> = {};
-    const failures: RunRecord[] = [];
-    for (const e of runs.entries.values()) {
-      const r = dec<RunRecord>('run', e);
-      if (!r) continue;
-      outcomes[r.status] = (outcomes[r.status] ?? 0) + 1;
-      const at = r.endedAt ?? r.startedAt ?? r.scheduledAt;
-      const prev = last.get(r.job);
-      if (!prev || prev.at <= at) last.set(r.job, { status: r.status, at, runId: r.id });
-      if (FAILED.includes(r.status)) failures.push(r);
+  private diffJobs(now: number): LiveDelta['jobs'] | undefined {
+    const dirty = this.dirtyJobs;
+    this.dirtyJobs = new Set();
+    let names: Iterable<string>;
+    if (dirty === null) {
+      const all = new Set(this.pubJobs.keys());
+      for (const k of this.mirrors.jobs.entries.keys()) all.add(keys.jobName(k));
+      names = all;
+    } else names = dirty;
+    const changed: LiveJob[] = [];
+    const removed: string[] = [];
+    for (const name of names) {
+      const cur = this.jobNow(name, now);
+      const prev = this.pubJobs.get(name);
+      if (!cur) {
+        if (prev) {
+          this.pubJobs.delete(name);
+          removed.push(name);
+        }
+        this.nextCache.delete(name);
+        continue;
+      }
+      if (prev && sameJob(prev, cur)) continue;
+      this.pubJobs.set(name, cur);
+      changed.push(cur.job);
     }
-    failures.sort((a, b) => (b.endedAt ?? b.scheduledAt) - (a.endedAt ?? a.scheduledAt));
+    return changed.length || removed.length ? { changed, removed } : undefined;
+  }
 
-    const out: LiveJob[] = [];
-    for (const e of jobs.entries.values()) {
-      const spec = dec<JobSpec>('job', e);
-      if (!spec) continue;
-      const ce = cursors.entries.get(keys.cursor(spec.name));
-      const cursor = (ce && dec<Cursor>('cursor', ce)?.t) ?? 0;
-      out.push({
-        spec,
-        owner: owners.get(spec.name) ?? null,
-        next: this.nextOf(spec, e.modRevision, cursor, now),
-        last: last.get(spec.name) ?? null,
-      });
-    }
-    out.sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
-    this.warnings = warnings;
+  private jobNow(name: string, now: number): PublishedJob | null {
+    const e = this.mirrors.jobs.entries.get(keys.job(name));
+    const spec = e && this.dec<JobSpec>('job', e);
+    if (!e || !spec) return null;
+    const ae = this.mirrors.assign.entries.get(keys.assignment(name));
+    const owner = (ae && this.dec<Assignment>('assignment', ae)?.node) ?? null;
+    const ce = this.mirrors.cursors.entries.get(keys.cursor(name));
+    const cursor = (ce && this.dec<Cursor>('cursor', ce)?.t) ?? 0;
     return {
-      revision: Math.max(...Object.values(this.mirrors).map((m) => m.revision)),
-      nodes: views,
-      jobs: out,
-      running: running.sort((a, b) => b.since - a.since),
-      recentFailures: failures.slice(0, 20),
-      outcomes,
-      warnings,
+      rev: e.modRevision,
+      job: {
+        spec,
+        owner,
+        next: this.nextOf(spec, e.modRevision, cursor, now),
+        last: this.digest.last.get(name) ?? null,
+      },
     };
   }
 
-  /** Cached per job revision and cursor, so a snapshot of 10,000 jobs does not recompile them all. */
+  private diffRunning(): LiveDelta['running'] | undefined {
+    const dirty = this.dirtyRunning;
+    this.dirtyRunning = new Set();
+    const active = this.mirrors.active.entries;
+    const changed: RunInFlight[] = [];
+    const removed: string[] = [];
+    for (const k of dirty ?? new Set([...this.pubRunning.keys(), ...active.keys()])) {
+      const e = active.get(k);
+      const ref = keys.activeParse(k);
+      const entry = e && this.dec<ActiveEntry>('active', e);
+      const prev = this.pubRunning.get(k);
+      if (!ref || !entry) {
+        if (prev) {
+          this.pubRunning.delete(k);
+          removed.push(prev.runId);
+        }
+        continue;
+      }
+      if (prev && prev.since === entry.since && prev.job === entry.job) continue;
+      const run: RunInFlight = { runId: ref.runId, job: entry.job, node: ref.node, since: entry.since };
+      this.pubRunning.set(k, run);
+      changed.push(run);
+    }
+    return changed.length || removed.length ? { changed, removed } : undefined;
+  }
+
+  /** Cached per job revision and cursor, so 10,000 jobs are not recompiled at each change. */
   private nextOf(spec: JobSpec, rev: number, cursor: number, now: number): number | null {
     if (spec.kind === 'loop') return null;
     const cached = this.nextCache.get(spec.name);
@@ -200,4 +696,17 @@ export class ClusterLive extends EventEmitter {
     this.nextCache.set(spec.name, { rev, cursor, next });
     return next;
   }
+}
+
+function sameJob(a: PublishedJob, b: PublishedJob): boolean {
+  const la = a.job.last;
+  const lb = b.job.last;
+  return (
+    a.rev === b.rev &&
+    a.job.owner === b.job.owner &&
+    a.job.next === b.job.next &&
+    la?.runId === lb?.runId &&
+    la?.status === lb?.status &&
+    la?.at === lb?.at
+  );
 }

@@ -2,7 +2,6 @@
 // flight, cordon — derived from the raw entries. One definition, used by the CLI
 // (a one-off read) and the console (live mirrors).
 import { keys } from './keys';
-import type { Entry } from './mirror';
 import {
   decodeOr,
   type ActiveEntry,
@@ -11,6 +10,7 @@ import {
   type CorruptValueError,
   type LeaderRecord,
   type NodeRecord,
+  type RecordKind,
 } from './records';
 
 export interface NodeView {
@@ -30,19 +30,50 @@ export interface NodeView {
   cordon: 'cordon' | 'drain' | null;
 }
 
+/** What node views read of a key (a mirror's Entry, or a fresh read's); no etcd types here,
+ * so the console's contract can import NodeView without pulling etcd or Node into the renderer. */
+export interface NodeEntry {
+  key: string;
+  value: Uint8Array | string;
+  createRevision: number;
+}
+
+/** A run in flight, as its node's active entry tells it. */
+export interface RunInFlight {
+  runId: string;
+  job: string;
+  node: string;
+  since: number;
+}
+
 export interface NodeSources {
-  members: Iterable<Entry>;
-  nodes: Iterable<Entry>;
-  leader: Entry | undefined;
-  active: Iterable<Entry>;
-  assignments: Iterable<Entry>;
-  cordons: Iterable<Entry>;
+  members: Iterable<NodeEntry>;
+  nodes: Iterable<NodeEntry>;
+  leader: NodeEntry | undefined;
+  active: Iterable<NodeEntry>;
+  assignments: Iterable<NodeEntry>;
+  cordons: Iterable<NodeEntry>;
+}
+
+/**
+ * Decoded values by entry object. A live mirror keeps an entry's object until its key changes,
+ * so the console, which recomputes the views at every run start and end, does not parse
+ * every assignment again; a one-off read's fresh entries are simply collected.
+ */
+const decoded = new WeakMap<NodeEntry, unknown>();
+
+function dec<T>(kind: RecordKind, e: NodeEntry, warn: (err: CorruptValueError) => void): T | undefined {
+  if (decoded.has(e)) return decoded.get(e) as T;
+  const v = decodeOr<T>(kind, e.key, e.value, warn);
+  // Corrupt values are not cached: they are reported every time.
+  if (v !== undefined) decoded.set(e, v);
+  return v;
 }
 
 export function nodeViews(src: NodeSources, warn: (err: CorruptValueError) => void): NodeView[] {
   const cordonOf = new Map<string, CordonRecord['mode']>();
   for (const e of src.cordons) {
-    const c = decodeOr<CordonRecord>('cordon', e.key, e.value, warn);
+    const c = dec<CordonRecord>('cordon', e, warn);
     if (c) cordonOf.set(keys.cordonNode(e.key), c.mode);
   }
   const lead = src.leader && decodeOr<LeaderRecord>('leader', keys.leader, src.leader.value, warn);
@@ -64,21 +95,21 @@ export function nodeViews(src: NodeSources, warn: (err: CorruptValueError) => vo
     });
   // Members first: a live node's record (with its epoch) replaces its last known one.
   for (const e of src.members) {
-    const rec = decodeOr<NodeRecord>('node', e.key, e.value, warn);
+    const rec = dec<NodeRecord>('node', e, warn);
     if (rec) put(rec, false, 0);
   }
   for (const e of src.nodes) {
-    const rec = decodeOr<NodeRecord>('node', e.key, e.value, warn);
+    const rec = dec<NodeRecord>('node', e, warn);
     if (rec) put(rec, true, e.createRevision);
   }
   for (const e of src.active) {
     const ref = keys.activeParse(e.key);
-    const entry = decodeOr<ActiveEntry>('active', e.key, e.value, warn);
+    const entry = dec<ActiveEntry>('active', e, warn);
     const v = ref && views.get(ref.node);
     if (v && entry && entry.epoch === v.epoch) v.running++;
   }
   for (const e of src.assignments) {
-    const a = decodeOr<Assignment>('assignment', e.key, e.value, warn);
+    const a = dec<Assignment>('assignment', e, warn);
     const v = a && views.get(a.node);
     if (v && a.epoch === v.epoch) v.jobs++;
   }

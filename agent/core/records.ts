@@ -186,12 +186,14 @@ const shapes = {
 export type RecordKind = keyof typeof shapes;
 
 /** Decodes a JSON value and checks the fields every reader relies on. Throws CorruptValueError. */
-export function decode<T>(kind: RecordKind, key: string, value: Buffer | string): T {
+export function decode<T>(kind: RecordKind, key: string, value: Uint8Array | string): T {
+  // Uint8Array (etcd's Buffers are ones), not Buffer: the console's browser code shares these types.
+  const text = typeof value === 'string' ? value : new TextDecoder().decode(value);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(value.toString());
+    parsed = JSON.parse(text);
   } catch {
-    throw new CorruptValueError(key, `not JSON (${JSON.stringify(value.toString().slice(0, 40))})`);
+    throw new CorruptValueError(key, `not JSON (${JSON.stringify(text.slice(0, 40))})`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new CorruptValueError(key, `expected a ${kind} object`);
@@ -217,7 +219,7 @@ export function decode<T>(kind: RecordKind, key: string, value: Buffer | string)
 export function decodeOr<T>(
   kind: RecordKind,
   key: string,
-  value: Buffer | string,
+  value: Uint8Array | string,
   report: (err: CorruptValueError) => void,
 ): T | undefined {
   try {

@@ -303,16 +303,18 @@ export class Store {
    */
   async followLogs(
     runId: string,
-    onChunk: (data: Buffer) => void,
+    onChunk: (data: Buffer, seq: number) => void,
     signal?: AbortSignal,
+    /** Resume: the first chunk wanted (a reader that reconnects passes the next one it lacks). */
+    fromSeq = 0,
   ): Promise<RunRecord | null> {
     const ref = parseRunId(runId);
     if (!ref) throw new Error(`"${runId}" is not a run id`);
-    let nextSeq = 0;
+    let nextSeq = fromSeq;
     const emit = (seq: number, data: Buffer) => {
       if (seq < nextSeq) return;
       nextSeq = seq + 1;
-      onChunk(data);
+      onChunk(data, seq);
     };
     for (;;) {
       const { chunks } = await this.readLogs(runId, nextSeq);

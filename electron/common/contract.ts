@@ -1,44 +1,20 @@
 // The console's contract: every call and stream the renderer may use, defined once.
 // Both transports (Electron IPC, loopback WebSocket) carry exactly this, and both
 // check arguments against `argSpecs` before a service sees them.
-// Runs everywhere (renderer, preload, main, Node): no imports.
+// Runs everywhere (renderer, preload, main, Node). The shapes of nodes, runs and specs are
+// core's own (type-only imports: erased, so no agent code reaches the renderer bundle), so a
+// field added in core shows up here.
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timeout' | 'lost' | 'skipped';
+import type { AlertRecord, Assignment, RunRecord, RunStatus } from '../../agent/core/records';
+import type { NodeView, RunInFlight } from '../../agent/core/node-views';
+import type { JobSpec } from '../../agent/core/job/spec';
 
-/** A job spec as stored (validated by the shared job model in the services). */
-export interface JobSpecData {
-  name: string;
-  kind: 'cron' | 'loop' | 'once';
-  schedule?: string;
-  timezone: string;
-  command: string;
-  env: Record<string, string>;
-  workdir?: string;
-  user?: string;
-  timeout?: string;
-  selector: Record<string, string>;
-  policy: string;
-  paused: boolean;
-  times?: number;
-  delay?: string;
-  at?: string;
-  description?: string;
-  [field: string]: unknown;
-}
+export type { RunStatus };
 
-export interface NodeInfo {
-  id: string;
-  alive: boolean;
-  leader: boolean;
-  epoch: number;
-  hostname: string;
-  labels: Record<string, string>;
-  capacity: number;
-  running: number;
-  jobs: number;
-  startedAt: number;
-  draining: boolean;
-}
+/** A job spec as stored; a spec from a newer version may carry fields this one does not know. */
+export type JobSpecData = JobSpec & { [field: string]: unknown };
+
+export type NodeInfo = NodeView;
 
 export interface JobRow {
   name: string;
@@ -54,31 +30,10 @@ export interface JobRow {
   command: string;
 }
 
-export interface RunInfo {
-  id: string;
-  job: string;
-  node: string;
-  attempt: number;
-  cause: string;
-  scheduledAt: number;
-  claimedAt: number;
-  startedAt?: number;
-  endedAt?: number;
-  status: RunStatus;
-  exitCode?: number | null;
-  signal?: string | null;
-  reason?: string;
-  count?: number;
-  until?: number;
-  outputBytes?: number;
-}
+/** A run record without its output tail (read that through logs.follow). */
+export type RunInfo = Omit<RunRecord, 'tail'>;
 
-export interface ActiveRun {
-  runId: string;
-  job: string;
-  node: string;
-  since: number;
-}
+export type ActiveRun = RunInFlight;
 
 export type ConnectionState = 'connecting' | 'connected' | 'unreachable';
 
@@ -94,15 +49,42 @@ export interface ConnectionStatus {
 }
 
 export interface ClusterSnapshot {
+  kind?: 'snapshot';
   connection: ConnectionStatus;
   revision: number;
   nodes: NodeInfo[];
   jobs: JobRow[];
   running: ActiveRun[];
   recentFailures: RunInfo[];
+  /** Runs that ended in the last 24 hours, by outcome. */
   outcomes: Partial<Record<RunStatus, number>>;
   warnings: string[];
 }
+
+/**
+ * What changed since the previous event of the same stream: rows changed (added or
+ * updated) and removed by id, small parts whole. Applied by applyClusterEvent.
+ */
+export interface ClusterDelta {
+  kind: 'delta';
+  revision?: number;
+  connection?: ConnectionStatus;
+  nodes?: RowChanges<NodeInfo>;
+  jobs?: RowChanges<JobRow>;
+  running?: RowChanges<ActiveRun>;
+  recentFailures?: RunInfo[];
+  outcomes?: Partial<Record<RunStatus, number>>;
+  warnings?: string[];
+}
+
+/** Removals apply first: an id both removed and changed ends up present, as changed. */
+export interface RowChanges<T> {
+  changed: T[];
+  removed: string[];
+}
+
+/** cluster.watch sends a full snapshot first (and after switching clusters), then deltas. */
+export type ClusterEvent = ClusterSnapshot | ClusterDelta;
 
 /** What the renderer sends to save a cluster; secrets go one way only. */
 export interface ConnectionInput {
@@ -116,6 +98,8 @@ export interface ConnectionInput {
   cacert?: string;
   cert?: string;
   key?: string;
+  /** The user agreed to store the password in clear text (there is no OS keyring). */
+  storeInClearText?: boolean;
 }
 
 /** What the renderer gets back: never the password. */
@@ -126,6 +110,8 @@ export interface ConnectionProfile {
   prefix: string;
   user?: string;
   hasPassword: boolean;
+  /** Saved without a keyring, in clear text, because the user said yes. */
+  passwordInClearText?: boolean;
   cacert?: string;
   cert?: string;
   key?: string;
@@ -137,6 +123,8 @@ export interface ConnectionList {
   /** False when credentials cannot be encrypted at rest (no OS keyring, or the web console). */
   secureStorage: boolean;
   storageNote: string;
+  /** Set when a saved password would be written in clear text: saving one needs the user's yes. */
+  clearTextWarning?: string;
 }
 
 export interface FieldError {
@@ -160,11 +148,30 @@ export interface JobDetail {
   owner: string | null;
   cursor: number | null;
   yaml: string;
+  /** The owner's record: node, epoch, since, by, and the owners before (newest last) when recorded. */
+  assignment?: Assignment | null;
 }
 
+/** An alert as stored: what raised it, open or resolved, and its notifications' delivery. */
+export type AlertInfo = AlertRecord;
+
+export interface NodeDetail {
+  node: NodeInfo;
+  pid: number | null;
+  version: string | null;
+  /** The node key's lease as etcd tells it now; null when the node is not alive. */
+  lease: { id: string; ttl: number; granted: number } | null;
+}
+
+/**
+ * A run's output. Positions are chunk sequence numbers: `start.from` is where this stream
+ * begins (0 or absent: from the start, so a reader clears what it shows), and a data frame's
+ * `next` is where to resume once its bytes are shown: logs.follow(runId, next) after a
+ * dropped connection goes on with no line lost or repeated.
+ */
 export type LogFrame =
-  | { kind: 'start'; runId: string }
-  | { kind: 'data'; b64: string }
+  | { kind: 'start'; runId: string; from?: number }
+  | { kind: 'data'; b64: string; next?: number }
   | { kind: 'end'; status: RunStatus | null; note?: string };
 
 export interface Calls {
@@ -175,6 +182,9 @@ export interface Calls {
   'connection.test': (input: ConnectionInput) => { ok: boolean; message: string };
   'connection.use': (id: string) => ConnectionStatus;
   'nodes.list': () => NodeInfo[];
+  'nodes.get': (id: string) => NodeDetail;
+  /** The latest runs of the jobs a node owns, newest first. */
+  'nodes.runs': (id: string, limit: number) => RunInfo[];
   'jobs.list': () => JobRow[];
   'jobs.get': (name: string) => JobDetail;
   'jobs.validate': (input: Record<string, unknown>) => ValidationReport;
@@ -187,11 +197,13 @@ export interface Calls {
   'jobs.nextTimes': (input: Record<string, unknown>, n: number) => number[];
   'runs.list': (job: string, limit: number) => RunInfo[];
   'runs.get': (runId: string) => RunInfo | null;
+  /** Open alerts first, then the most recent ones. */
+  'alerts.list': (limit: number) => AlertInfo[];
 }
 
 export interface Streams {
-  'cluster.watch': { args: []; event: ClusterSnapshot };
-  'logs.follow': { args: [runId: string]; event: LogFrame };
+  'cluster.watch': { args: []; event: ClusterEvent };
+  'logs.follow': { args: [runId: string, fromSeq: number]; event: LogFrame };
 }
 
 export type CallName = keyof Calls;
@@ -204,11 +216,16 @@ export type StreamEvent<K extends StreamName> = Streams[K]['event'];
 /** The one interface the renderer sees, whatever carries it. */
 export interface ConsoleClient {
   call<K extends CallName>(name: K, ...args: CallArgs<K>): Promise<CallResult<K>>;
+  /**
+   * `resume`: the arguments to subscribe again with when a transport that dropped comes back
+   * (a stream's resume position); without it the stream starts again with `args`.
+   */
   subscribe<K extends StreamName>(
     name: K,
     args: StreamArgs<K>,
     onEvent: (event: StreamEvent<K>) => void,
     onEnd?: (error?: string) => void,
+    resume?: () => StreamArgs<K>,
   ): () => void;
   /** Transport state (the WebSocket can drop; IPC is always up). */
   onTransport(listener: (up: boolean) => void): () => void;
@@ -225,6 +242,8 @@ export const callArgs: { [K in CallName]: ArgType[] } = {
   'connection.test': ['connection'],
   'connection.use': ['string'],
   'nodes.list': [],
+  'nodes.get': ['string'],
+  'nodes.runs': ['string', 'number'],
   'jobs.list': [],
   'jobs.get': ['string'],
   'jobs.validate': ['object'],
@@ -237,11 +256,12 @@ export const callArgs: { [K in CallName]: ArgType[] } = {
   'jobs.nextTimes': ['object', 'number'],
   'runs.list': ['string', 'number'],
   'runs.get': ['string'],
+  'alerts.list': ['number'],
 };
 
 export const streamArgs: { [K in StreamName]: ArgType[] } = {
   'cluster.watch': [],
-  'logs.follow': ['string'],
+  'logs.follow': ['string', 'number'],
 };
 
 const isPlain = (v: unknown): v is Record<string, unknown> =>
@@ -256,6 +276,8 @@ function checkConnection(v: unknown): string | null {
   for (const f of ['id', 'user', 'password', 'cacert', 'cert', 'key']) {
     if (v[f] !== undefined && typeof v[f] !== 'string') return `connection ${f} must be a string`;
   }
+  if (v.storeInClearText !== undefined && typeof v.storeInClearText !== 'boolean')
+    return 'connection storeInClearText must be true or false';
   return null;
 }
 

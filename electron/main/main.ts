@@ -36,6 +36,8 @@ const subscriptions = new Map<string, () => void>();
 
 const codec: SecretCodec = {
   available: () => safeStorage.isEncryptionAvailable(),
+  // Linux only: 'basic_text' means no keyring was found (see storagePolicy).
+  backend: process.platform === 'linux' ? () => safeStorage.getSelectedStorageBackend() : undefined,
   encrypt: (plain) => safeStorage.encryptString(plain).toString('base64'),
   decrypt: (stored) => safeStorage.decryptString(Buffer.from(stored, 'base64')),
 };

@@ -1,6 +1,7 @@
 // Saved clusters. Passwords stay here: the renderer gets `hasPassword`, never the secret.
 // At rest, secrets go through a SecretCodec (Electron's safeStorage in the desktop app);
-// without one (the web console) nothing is written to disk.
+// without one (the web console) nothing is written to disk. Without an OS keyring a password
+// is written only in clear text, and only when the user said yes to that (storagePolicy).
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -9,14 +10,59 @@ import type { ConnectOptions } from '../../agent/core/etcd';
 import { normalizePrefix } from '../../agent/core/keys';
 
 export interface SecretCodec {
-  /** False when the OS offers no keyring: secrets would be stored in the clear. */
+  /** False when the OS offers no encryption at all (safeStorage.isEncryptionAvailable()). */
   available(): boolean;
+  /** Linux: safeStorage.getSelectedStorageBackend(); elsewhere absent. */
+  backend?(): string;
   encrypt(plain: string): string;
   decrypt(stored: string): string;
 }
 
+export interface StoragePolicy {
+  /** keyring: encrypted at rest; clear-text: only with the user's yes; memory: never written. */
+  mode: 'keyring' | 'clear-text' | 'memory';
+  note: string;
+}
+
+/**
+ * Where a saved password would end up. On Linux, safeStorage reports encryption as available
+ * even with no keyring: its 'basic_text' backend encrypts with a key built into Chromium, which
+ * protects nothing, so it counts as no keyring ('unknown' means it could not tell: the same).
+ */
+export function storagePolicy(codec: SecretCodec | undefined, persisted: boolean): StoragePolicy {
+  if (!persisted)
+    return {
+      mode: 'memory',
+      note: 'Web console: clusters added here are kept in memory for this session only.',
+    };
+  const backend = codec?.backend?.();
+  if (codec?.available() && backend !== 'basic_text' && backend !== 'unknown')
+    return { mode: 'keyring', note: 'Passwords are encrypted with the operating system keyring.' };
+  const why = !codec?.available()
+    ? 'this system offers no encryption for saved secrets'
+    : `no keyring was found (storage backend "${backend}")`;
+  return {
+    mode: 'clear-text',
+    note:
+      `No OS keyring: ${why}. A password saved here would be written in clear text to this ` +
+      'computer (readable by anything running as you). Leave the password empty, or confirm ' +
+      'to store it anyway. To encrypt it, install and unlock a keyring (GNOME Keyring, KWallet) and restart.',
+  };
+}
+
+/** Thrown by save() when a password would be written in clear text without the user's yes. */
+export class ClearTextRefused extends Error {}
+
 interface Stored extends Omit<ConnectionProfile, 'hasPassword'> {
   password?: string;
+  /** The user agreed to keep this profile's password in clear text (no keyring). */
+  clearText?: boolean;
+}
+
+/** On disk: `password` encrypted by the codec, or `passwordClearText` with the user's yes. */
+interface OnDisk extends Omit<Stored, 'password'> {
+  password?: string;
+  passwordClearText?: string;
 }
 
 export interface ConnectionStoreOptions {
@@ -33,24 +79,34 @@ export class ConnectionStore {
     this.load();
   }
 
+  get policy(): StoragePolicy {
+    return storagePolicy(this.opts.codec, !!this.opts.file);
+  }
+
   list(): ConnectionList {
-    const secure = !!this.opts.codec?.available();
+    const policy = this.policy;
     return {
       profiles: [...this.profiles.values()].map(publicView),
       activeId: this.activeId,
-      secureStorage: secure,
-      storageNote: !this.opts.file
-        ? 'Web console: clusters added here are kept in memory for this session only.'
-        : secure
-          ? 'Passwords are encrypted with the operating system keyring.'
-          : 'No OS keyring is available: passwords are not saved; you will be asked again.',
+      secureStorage: policy.mode === 'keyring',
+      storageNote: policy.note,
+      clearTextWarning: policy.mode === 'clear-text' ? policy.note : undefined,
     };
   }
 
-  /** Adds or updates a profile; an absent password keeps the stored one. */
+  /**
+   * Adds or updates a profile; an absent password keeps the stored one. Without a keyring, a
+   * new password is refused unless `input.storeInClearText` says the user agreed.
+   */
   save(input: ConnectionInput): ConnectionProfile {
     const id = input.id && this.profiles.has(input.id) ? input.id : randomUUID();
     const old = this.profiles.get(id);
+    const newPassword = !!input.password;
+    if (newPassword && this.policy.mode === 'clear-text' && !input.storeInClearText)
+      throw new ClearTextRefused(
+        'not saved: there is no OS keyring, so the password would be written in clear text; ' +
+          'confirm storing it in clear text, or leave the password empty',
+      );
     const stored: Stored = {
       id,
       name: input.name.trim() || input.endpoints.join(','),
@@ -58,6 +114,7 @@ export class ConnectionStore {
       prefix: normalizePrefix(input.prefix),
       user: input.user || undefined,
       password: input.password === undefined ? old?.password : input.password || undefined,
+      clearText: newPassword ? !!input.storeInClearText : old?.clearText,
       cacert: input.cacert || undefined,
       cert: input.cert || undefined,
       key: input.key || undefined,
@@ -101,14 +158,14 @@ export class ConnectionStore {
 
   private load(): void {
     if (!this.opts.file) return;
-    let data: { profiles?: Stored[]; activeId?: string | null };
+    let data: { profiles?: OnDisk[]; activeId?: string | null };
     try {
       data = JSON.parse(readFileSync(this.opts.file, 'utf8'));
     } catch {
       return;
     }
-    for (const p of data.profiles ?? []) {
-      let password: string | undefined;
+    for (const { passwordClearText, ...p } of data.profiles ?? []) {
+      let password: string | undefined = passwordClearText;
       if (p.password && this.opts.codec?.available()) {
         try {
           password = this.opts.codec.decrypt(p.password);
@@ -124,12 +181,13 @@ export class ConnectionStore {
   persist(): void {
     if (!this.opts.file) return;
     const codec = this.opts.codec;
-    const secure = !!codec?.available();
-    const profiles = [...this.profiles.values()].map((p) => ({
-      ...p,
-      // Never write a password in the clear.
-      password: p.password && secure ? codec!.encrypt(p.password) : undefined,
-    }));
+    const keyring = this.policy.mode === 'keyring';
+    const profiles = [...this.profiles.values()].map(({ password, ...p }): OnDisk => {
+      if (!password) return p;
+      if (keyring) return { ...p, password: codec!.encrypt(password) };
+      // In clear text only with the user's yes; otherwise it lives in memory until the app quits.
+      return p.clearText ? { ...p, passwordClearText: password } : p;
+    });
     mkdirSync(dirname(this.opts.file), { recursive: true });
     const tmp = `${this.opts.file}.tmp`;
     writeFileSync(tmp, JSON.stringify({ profiles, activeId: this.activeId }, null, 2), { mode: 0o600 });
@@ -151,6 +209,6 @@ function optionsOf(p: Omit<Stored, 'id' | 'name'>): ConnectOptions {
 }
 
 function publicView(p: Stored): ConnectionProfile {
-  const { password, ...rest } = p;
-  return { ...rest, hasPassword: !!password };
+  const { password, clearText, ...rest } = p;
+  return { ...rest, hasPassword: !!password, passwordInClearText: !!password && !!clearText };
 }

@@ -5,8 +5,9 @@ import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
 import { parse as parseYaml } from 'yaml';
 import { connect, describeEtcdError, type Cluster, type ConnectOptions } from '../../agent/core/etcd';
-import { Store } from '../../agent/core/store';
-import { ClusterLive, type LiveSnapshot } from '../../agent/core/live';
+import { NotFoundError, Store } from '../../agent/core/store';
+import { listAlerts } from '../../agent/core/alert-store';
+import { ClusterLive, type LiveDelta, type LiveJob } from '../../agent/core/live';
 import { validateJob, type JobSpec } from '../../agent/core/job/spec';
 import { jobsToYaml } from '../../agent/core/job/files';
 import { nextTimes } from '../../agent/core/job/schedule';
@@ -18,10 +19,13 @@ import {
   type CallName,
   type CallResult,
   type Calls,
+  type ClusterDelta,
+  type ClusterEvent,
   type ClusterSnapshot,
   type ConnectionStatus,
   type JobRow,
   type JobSpecData,
+  type NodeDetail,
   type RunInfo,
   type StreamArgs,
   type StreamEvent,
@@ -32,6 +36,9 @@ import { ConnectionStore } from './connections';
 import { createBatcher } from './batcher';
 
 const PING_MS = 2000;
+/** Node detail: how many of a node's jobs, and runs of each, are read for its recent runs. */
+const NODE_JOBS_READ = 25;
+const RUNS_PER_JOB = 5;
 const PREVIEW_TIMES = 10;
 
 interface Active {
@@ -54,8 +61,7 @@ export class ConsoleServices extends EventEmitter {
     prefix: '',
     since: Date.now(),
   };
-  private watchers = new Set<(s: ClusterSnapshot) => void>();
-  private cached: ClusterSnapshot | undefined;
+  private watchers = new Set<(e: ClusterEvent) => void>();
   private tick: NodeJS.Timeout | undefined;
 
   constructor(readonly connections: ConnectionStore) {
@@ -67,8 +73,8 @@ export class ConsoleServices extends EventEmitter {
     const list = this.connections.list();
     const id = list.activeId ?? list.profiles[0]?.id;
     if (id) this.use(id);
-    // Next-run times move with the clock even when etcd is quiet.
-    this.tick = setInterval(() => this.publish(), 5000);
+    // Next-run times and the outcome window move with the clock even when etcd is quiet.
+    this.tick = setInterval(() => this.active?.live.tick(), 5000);
     this.tick.unref();
   }
 
@@ -106,8 +112,13 @@ export class ConsoleServices extends EventEmitter {
     const stream = name as StreamName;
     if (stream === 'cluster.watch')
       return this.watchCluster(emit as (e: StreamEvent<'cluster.watch'>) => void);
-    const [runId] = args as StreamArgs<'logs.follow'>;
-    return this.followLogs(runId, emit as (e: StreamEvent<'logs.follow'>) => void, end);
+    const [runId, fromSeq] = args as StreamArgs<'logs.follow'>;
+    return this.followLogs(
+      runId,
+      Math.max(0, Math.floor(fromSeq)),
+      emit as (e: StreamEvent<'logs.follow'>) => void,
+      end,
+    );
   }
 
   // ---- connection -----------------------------------------------------------------
@@ -136,7 +147,8 @@ export class ConsoleServices extends EventEmitter {
       ping: setInterval(() => void this.ping(active), PING_MS),
     };
     this.active = active;
-    live.on('change', () => this.publish());
+    live.on('delta', (d: LiveDelta) => this.broadcast(clusterDelta(d)));
+    this.restartWatchers();
     void live.start();
     void this.ping(active);
     return this.status;
@@ -177,7 +189,7 @@ export class ConsoleServices extends EventEmitter {
   private setStatus(s: ConnectionStatus): void {
     this.status = s;
     this.emit('status', s);
-    this.publish();
+    this.broadcast({ kind: 'delta', connection: s });
   }
 
   private need(): Active {
@@ -195,54 +207,52 @@ export class ConsoleServices extends EventEmitter {
   // ---- the cluster picture --------------------------------------------------------
 
   private snapshot(): ClusterSnapshot {
-    const live: LiveSnapshot | undefined = this.active?.live.snapshot();
+    const live = this.active?.live.snapshot();
     return {
+      kind: 'snapshot',
       connection: this.status,
       revision: live?.revision ?? 0,
       nodes: live?.nodes ?? [],
-      jobs: (live?.jobs ?? []).map((j): JobRow => ({
-        name: j.spec.name,
-        kind: j.spec.kind,
-        schedule: scheduleText(j.spec),
-        timezone: j.spec.timezone,
-        paused: j.spec.paused,
-        owner: j.owner,
-        next: j.next,
-        lastStatus: j.last?.status ?? null,
-        lastAt: j.last?.at ?? null,
-        lastRunId: j.last?.runId ?? null,
-        command: j.spec.command,
-      })),
+      jobs: (live?.jobs ?? []).map(jobRow),
       running: live?.running ?? [],
-      recentFailures: (live?.recentFailures ?? []).map(runInfo),
+      recentFailures: live?.recentFailures ?? [],
       outcomes: live?.outcomes ?? {},
       warnings: live?.warnings ?? [],
     };
   }
 
-  private publish(): void {
-    this.cached = undefined;
-    if (this.watchers.size === 0) return;
-    const snap = this.snapshot();
-    this.cached = snap;
-    for (const w of this.watchers) w(snap);
+  /** Another cluster (or none): every watcher starts again from a full picture. */
+  private restartWatchers(): void {
+    for (const w of this.watchers) w(this.snapshot());
   }
 
-  private watchCluster(emit: (s: ClusterSnapshot) => void): () => void {
+  private broadcast(ev: ClusterDelta): void {
+    for (const w of this.watchers) w(ev);
+  }
+
+  /** One shared picture: a new watcher gets it whole, then the deltas every watcher gets. */
+  private watchCluster(emit: (e: ClusterEvent) => void): () => void {
     this.watchers.add(emit);
-    emit(this.cached ?? this.snapshot());
+    emit(this.snapshot());
     return () => this.watchers.delete(emit);
   }
 
+  /**
+   * Follows a run's output from chunk `from` on (0: all of it). Frames hold whole chunks, and
+   * each says which chunk comes next, so a reader that reconnects resumes exactly there.
+   */
   private followLogs(
     runId: string,
+    from: number,
     emit: (e: StreamEvent<'logs.follow'>) => void,
     end: (error?: string) => void,
   ): () => void {
     const abort = new AbortController();
     let bytes = 0;
-    const batcher = createBatcher((frame) => emit({ kind: 'data', b64: frame.toString('base64') }));
-    emit({ kind: 'start', runId });
+    const batcher = createBatcher((frame, next) =>
+      emit({ kind: 'data', b64: frame.toString('base64'), next }),
+    );
+    emit({ kind: 'start', runId, from });
     let store: Store;
     try {
       store = this.need().store;
@@ -253,22 +263,23 @@ export class ConsoleServices extends EventEmitter {
     store
       .followLogs(
         runId,
-        (data) => {
+        (data: Buffer, seq: number) => {
           bytes += data.length;
-          batcher.push(data);
+          batcher.push(data, seq + 1);
         },
         abort.signal,
+        from,
       )
       .then((run) => {
         if (abort.signal.aborted) return;
         batcher.flush();
         let note: string | undefined;
         if (!run) note = 'no such run (it may have been pruned from the history)';
-        else if (bytes === 0 && run.tail) {
+        else if (bytes === 0 && from === 0 && run.tail) {
           // Shipped chunks expire (1 hour); the record keeps the last few KiB.
           emit({ kind: 'data', b64: Buffer.from(run.tail).toString('base64') });
           note = 'older output has expired from etcd: showing the last lines kept with the run';
-        } else if (bytes === 0) note = run.reason ?? 'this run produced no output';
+        } else if (bytes === 0 && from === 0) note = run.reason ?? 'this run produced no output';
         emit({ kind: 'end', status: run?.status ?? null, note });
         end();
       })
@@ -297,6 +308,7 @@ export class ConsoleServices extends EventEmitter {
           profileId: null,
           error: 'no cluster selected',
         });
+        this.restartWatchers();
       }
       this.connections.remove(id);
     },
@@ -320,7 +332,31 @@ export class ConsoleServices extends EventEmitter {
       }
     },
     'connection.use': (id) => this.use(id),
-    'nodes.list': () => this.snapshot().nodes,
+    'nodes.list': () => this.active?.live.nodes() ?? [],
+    'nodes.get': async (id) => {
+      const { live } = this.need();
+      const node = live.node(id);
+      if (!node)
+        throw new NotFoundError(`no node named "${id}" in this cluster; see the Overview's node list`);
+      const rec = live.nodeRecord(id);
+      let lease: NodeDetail['lease'] = null;
+      if (node.alive && rec?.lease) {
+        const ttl = await live.leaseTtl(rec.lease).catch(() => null);
+        if (ttl) lease = { id: rec.lease, ...ttl };
+      }
+      return { node, pid: rec?.record.pid ?? null, version: rec?.record.version ?? null, lease };
+    },
+    'nodes.runs': async (id, limit) => {
+      const { live, store } = this.need();
+      // A few runs of each of its most recently active jobs: bounded reads, whatever the node owns.
+      const jobs = live.jobsOwnedBy(id).slice(0, NODE_JOBS_READ);
+      const runs = (await Promise.all(jobs.map((j) => store.listRuns(j, RUNS_PER_JOB)))).flat();
+      const at = (r: RunRecord) => r.startedAt ?? r.scheduledAt;
+      return runs
+        .sort((a, b) => at(b) - at(a))
+        .slice(0, Math.max(1, Math.min(200, Math.floor(limit))))
+        .map(runInfo);
+    },
     'jobs.list': () => this.snapshot().jobs,
     'jobs.get': async (name) => {
       const view = await this.need().store.getJob(name);
@@ -329,6 +365,7 @@ export class ConsoleServices extends EventEmitter {
         owner: view.owner,
         cursor: view.cursor,
         yaml: jobsToYaml([view.spec]),
+        assignment: view.assignment ?? null,
       };
     },
     'jobs.validate': (input) => validateReport(input),
@@ -366,6 +403,13 @@ export class ConsoleServices extends EventEmitter {
       const r = await this.need().store.getRun(runId);
       return r && runInfo(r);
     },
+    // A corrupt alert is skipped here; the CLI's `peppercorn alerts` names its key.
+    'alerts.list': (limit) =>
+      listAlerts(
+        this.need().cluster,
+        { limit: Math.max(1, Math.min(500, Math.floor(limit))) },
+        () => undefined,
+      ),
   };
 }
 
@@ -396,25 +440,40 @@ function scheduleText(spec: JobSpec): string {
   return spec.at ? `at ${spec.at}` : 'on trigger';
 }
 
-function runInfo(r: RunRecord): RunInfo {
+function jobRow(j: LiveJob): JobRow {
   return {
-    id: r.id,
-    job: r.job,
-    node: r.node,
-    attempt: r.attempt,
-    cause: r.cause,
-    scheduledAt: r.scheduledAt,
-    claimedAt: r.claimedAt,
-    startedAt: r.startedAt,
-    endedAt: r.endedAt,
-    status: r.status,
-    exitCode: r.exitCode,
-    signal: r.signal,
-    reason: r.reason,
-    count: r.count,
-    until: r.until,
-    outputBytes: r.outputBytes,
+    name: j.spec.name,
+    kind: j.spec.kind,
+    schedule: scheduleText(j.spec),
+    timezone: j.spec.timezone,
+    paused: j.spec.paused,
+    owner: j.owner,
+    next: j.next,
+    lastStatus: j.last?.status ?? null,
+    lastAt: j.last?.at ?? null,
+    lastRunId: j.last?.runId ?? null,
+    command: j.spec.command,
   };
+}
+
+function clusterDelta(d: LiveDelta): ClusterDelta {
+  return {
+    kind: 'delta',
+    revision: d.revision,
+    nodes: d.nodes,
+    jobs: d.jobs && { changed: d.jobs.changed.map(jobRow), removed: d.jobs.removed },
+    running: d.running,
+    recentFailures: d.recentFailures,
+    outcomes: d.outcomes,
+    warnings: d.warnings,
+  };
+}
+
+function runInfo(r: RunRecord): RunInfo {
+  // Everything but the output tail, which can be KiBs per run (logs.follow serves it).
+  const info: RunInfo & { tail?: string } = { ...r };
+  delete info.tail;
+  return info;
 }
 
 /** Services for one set of connect options (the CLI's), held in memory only. */

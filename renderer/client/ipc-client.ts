@@ -18,6 +18,7 @@ export function ipcClient(bridge: Bridge): ConsoleClient {
         // Electron prefixes handler errors with "Error invoking remote method ...: Error: ".
         throw new Error(err.message.replace(/^Error invoking remote method '[^']+': (Error: )?/, ''));
       }) as never,
+    // IPC does not drop, so a stream never needs its resume arguments here.
     subscribe: (name, args, onEvent, onEnd) =>
       bridge.subscribe(name, args, onEvent as (e: unknown) => void, (err) => onEnd?.(err)),
     onTransport(listener) {

@@ -1,11 +1,13 @@
 // The contract over the web console's WebSocket. Reconnects with backoff and
-// re-opens every live subscription; streams restart from their beginning
-// (logs.follow sends a `start` frame, so the view clears and replays without duplicates).
+// re-opens every live subscription: with its `resume` arguments when it has them
+// (logs.follow from the next chunk its reader lacks), else as it began (cluster.watch
+// starts again with a full snapshot).
 import type { ConsoleClient } from '../../electron/common/contract';
 
 interface Sub {
   name: string;
   args: unknown[];
+  resume?: () => unknown[];
   onEvent: (e: unknown) => void;
   onEnd?: (error?: string) => void;
 }
@@ -40,7 +42,8 @@ export function wsClient(url: string): ConsoleClient {
     sock.onopen = () => {
       backoff = 250;
       setUp(true);
-      for (const [id, s] of subs) sock.send(JSON.stringify({ t: 'sub', id, name: s.name, args: s.args }));
+      for (const [id, s] of subs)
+        sock.send(JSON.stringify({ t: 'sub', id, name: s.name, args: s.resume ? s.resume() : s.args }));
       for (const text of queue.splice(0)) sock.send(text);
     };
     sock.onmessage = (ev) => {
@@ -79,9 +82,9 @@ export function wsClient(url: string): ConsoleClient {
         send({ t: 'call', id, name, args });
       });
     },
-    subscribe(name, args, onEvent, onEnd) {
+    subscribe(name, args, onEvent, onEnd, resume) {
       const id = nextId++;
-      subs.set(id, { name, args, onEvent: onEvent as (e: unknown) => void, onEnd });
+      subs.set(id, { name, args, resume, onEvent: onEvent as (e: unknown) => void, onEnd });
       if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ t: 'sub', id, name, args }));
       return () => {
         if (subs.delete(id)) send({ t: 'unsub', id });

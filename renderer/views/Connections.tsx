@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { ConnectionInput, ConnectionList } from '../../electron/common/contract';
 import { useClient, useCluster } from '../state';
+import { Confirm } from './Confirm';
 
 const BLANK: ConnectionInput = { name: '', endpoints: [], prefix: '/peppercorn/' };
 
@@ -15,6 +16,8 @@ export function ConnectionsView() {
   const [test, setTest] = useState<{ ok: boolean; message: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  /** Saving a password with no OS keyring waits for the user's yes to clear text. */
+  const [askClearText, setAskClearText] = useState(false);
 
   const reload = () => client.call('connection.list').then(setList, (e: Error) => setError(e.message));
   useEffect(() => {
@@ -42,6 +45,18 @@ export function ConnectionsView() {
       setBusy(false);
     }
   };
+
+  const save = (storeInClearText: boolean) =>
+    run(async () => {
+      await client.call('connection.save', {
+        ...cleaned(input()),
+        ...(storeInClearText && { storeInClearText }),
+      });
+      setForm(BLANK);
+      setEndpoints('');
+      setHasPassword(false);
+      await reload();
+    });
 
   const status = snapshot?.connection;
   return (
@@ -78,7 +93,12 @@ export function ConnectionsView() {
               <td className="mono">{p.endpoints.join(', ')}</td>
               <td className="mono">{p.prefix}</td>
               <td>
-                {p.user ?? '—'} {p.hasPassword && <span className="muted">(password saved)</span>}
+                {p.user ?? '—'}{' '}
+                {p.hasPassword && (
+                  <span className={p.passwordInClearText ? 'warn-text' : 'muted'}>
+                    {p.passwordInClearText ? '(password saved in clear text)' : '(password saved)'}
+                  </span>
+                )}
               </td>
               <td>{p.cacert ? 'yes' : 'no'}</td>
               <td className="actions">
@@ -121,7 +141,13 @@ export function ConnectionsView() {
           ))}
         </tbody>
       </table>
-      {list && <p className="muted">{list.storageNote}</p>}
+      {list?.clearTextWarning ? (
+        <div className="banner warn" data-testid="storage-warning">
+          {list.clearTextWarning}
+        </div>
+      ) : (
+        list && <p className="muted">{list.storageNote}</p>
+      )}
       <h2>{form.id ? `Edit ${form.name}` : 'Add a cluster'}</h2>
       <div className="form narrow">
         <label className="field">
@@ -178,15 +204,7 @@ export function ConnectionsView() {
           <button
             className="primary"
             disabled={busy}
-            onClick={() =>
-              run(async () => {
-                await client.call('connection.save', cleaned(input()));
-                setForm(BLANK);
-                setEndpoints('');
-                setHasPassword(false);
-                await reload();
-              })
-            }
+            onClick={() => (list?.clearTextWarning && form.password ? setAskClearText(true) : save(false))}
             data-testid="conn-save"
           >
             Save
@@ -203,6 +221,17 @@ export function ConnectionsView() {
         )}
         {error && <div className="banner error">{error}</div>}
       </div>
+      {askClearText && (
+        <Confirm
+          text={`There is no OS keyring on this computer: the password for "${form.name || endpoints}" would be written in clear text to the console's settings file, readable by anything running as you. Store it anyway?`}
+          yes="Store in clear text"
+          onNo={() => setAskClearText(false)}
+          onYes={() => {
+            setAskClearText(false);
+            void save(true);
+          }}
+        />
+      )}
     </div>
   );
 }

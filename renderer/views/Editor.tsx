@@ -1,123 +1,46 @@
-// The job editor: every field of the job model, checked on each change by the
-// services with the same validateJob the CLI uses; a preview of the next 10
-// firing times; a YAML view that loads back into the form (and applies with `peppercorn job apply`).
-import { useEffect, useMemo, useState } from 'react';
-import type { JobSpecData, ValidationReport } from '../../electron/common/contract';
-import { fmtTime, go, useClient } from '../state';
+// The job editor: a control for every field of the job model, checked on each change by the
+// services with the same validateJob the CLI uses (errors shown under their field); a preview
+// of the next 10 firing times; a YAML view that is what `peppercorn job get` prints and
+// `peppercorn job apply` takes. The draft is the spec itself (see editor/draft.ts).
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { ValidationReport } from '../../electron/common/contract';
+import { go, useClient, useCluster } from '../state';
+import {
+  Errors,
+  fromNumber,
+  fromText,
+  kindOf,
+  shown,
+  switchKind,
+  textOf,
+  withField,
+  type Draft,
+  type Kind,
+} from './editor/draft';
+import { Field, pairsInput, ParsedInput, Select, TextInput } from './editor/controls';
+import { AfterField, AlertsField, MisfireField, Others, RetriesField } from './editor/sections';
+import { Preview } from './editor/preview';
 
-interface Form {
-  name: string;
-  kind: string;
-  schedule: string;
-  timezone: string;
-  at: string;
-  times: string;
-  delay: string;
-  command: string;
-  env: string;
-  workdir: string;
-  user: string;
-  timeout: string;
-  selector: string;
-  policy: string;
-  paused: boolean;
-  description: string;
-  /** Fields the form has no widget for (retries, overlap, ...): kept as loaded or typed in YAML. */
-  extra: Record<string, unknown>;
-}
+const NEW_JOB: Draft = { kind: 'cron' };
 
-const EMPTY: Form = {
-  name: '',
-  kind: 'cron',
-  schedule: '',
-  timezone: 'UTC',
-  at: '',
-  times: '0',
-  delay: '',
-  command: '',
-  env: '',
-  workdir: '',
-  user: '',
-  timeout: '',
-  selector: '',
-  policy: 'at-most-once',
-  paused: false,
-  description: '',
-  extra: {},
-};
-
-const FORM_FIELDS = new Set(Object.keys(EMPTY).filter((k) => k !== 'extra'));
-
-function pairs(text: string): Record<string, string> | string {
-  const out: Record<string, string> = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line) continue;
-    const i = line.indexOf('=');
-    if (i <= 0) return `"${line}" is not KEY=value`;
-    out[line.slice(0, i).trim()] = line.slice(i + 1);
+const TIME_ZONES: string[] = (() => {
+  try {
+    return (Intl as unknown as { supportedValuesOf(k: string): string[] }).supportedValuesOf('timeZone');
+  } catch {
+    return [];
   }
-  return out;
-}
-
-function toInput(f: Form): { input: Record<string, unknown>; local: Record<string, string> } {
-  const local: Record<string, string> = {};
-  const input: Record<string, unknown> = { ...f.extra, name: f.name, kind: f.kind, command: f.command };
-  if (f.kind === 'cron') input.schedule = f.schedule;
-  if (f.kind === 'loop') {
-    if (f.times.trim()) input.times = /^\d+$/.test(f.times.trim()) ? Number(f.times) : f.times;
-    if (f.delay.trim()) input.delay = f.delay.trim();
-  }
-  if (f.kind === 'once' && f.at.trim()) input.at = f.at.trim();
-  if (f.timezone.trim()) input.timezone = f.timezone.trim();
-  for (const k of ['workdir', 'user', 'timeout', 'description'] as const)
-    if (f[k].trim()) input[k] = f[k].trim();
-  for (const k of ['env', 'selector'] as const) {
-    const p = pairs(f[k]);
-    if (typeof p === 'string') local[k] = p;
-    else if (Object.keys(p).length) input[k] = p;
-  }
-  input.policy = f.policy;
-  if (f.paused) input.paused = true;
-  return { input, local };
-}
-
-function fromSpec(s: Record<string, unknown>): Form {
-  const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-  const kv = (v: unknown) =>
-    v && typeof v === 'object'
-      ? Object.entries(v as Record<string, unknown>)
-          .map(([k, x]) => `${k}=${str(x)}`)
-          .join('\n')
-      : '';
-  const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s)) if (!FORM_FIELDS.has(k)) extra[k] = v;
-  return {
-    name: str(s.name),
-    kind: str(s.kind) || 'cron',
-    schedule: str(s.schedule),
-    timezone: str(s.timezone) || 'UTC',
-    at: str(s.at),
-    times: s.times === undefined ? '0' : str(s.times),
-    delay: str(s.delay),
-    command: str(s.command),
-    env: kv(s.env),
-    workdir: str(s.workdir),
-    user: str(s.user),
-    timeout: str(s.timeout),
-    selector: kv(s.selector),
-    policy: str(s.policy) || 'at-most-once',
-    paused: s.paused === true,
-    description: str(s.description),
-    extra,
-  };
-}
+})();
 
 export function EditorView({ name }: { name: string | null }) {
   const client = useClient();
-  const [form, setForm] = useState<Form>(EMPTY);
+  const { snapshot } = useCluster();
+  const [draft, setDraft] = useState<Draft>(NEW_JOB);
+  // Fields of other kinds, set aside while the kind is switched (see switchKind).
+  const stash = useRef<Draft>({});
   const [loaded, setLoaded] = useState(name === null);
   const [checked, setChecked] = useState<{ for: string; report: ValidationReport } | null>(null);
+  // Text the form could not turn into a value yet (a half-typed KEY=value line).
+  const [local, setLocalErrors] = useState<Record<string, string>>({});
   const [tab, setTab] = useState<'form' | 'yaml'>('form');
   const [yamlText, setYamlText] = useState('');
   const [yamlError, setYamlError] = useState<string | null>(null);
@@ -128,23 +51,22 @@ export function EditorView({ name }: { name: string | null }) {
     if (name === null) return;
     client.call('jobs.get', name).then(
       (d) => {
-        setForm(fromSpec(d.spec as JobSpecData));
+        setDraft(structuredClone(d.spec) as Draft);
         setLoaded(true);
       },
       (e: Error) => setResult({ error: true, text: e.message }),
     );
   }, [client, name]);
 
-  const { input, local } = useMemo(() => toInput(form), [form]);
-  const inputKey = JSON.stringify(input);
-  // A report counts only for the input it checked: no stale "valid" while a check is pending.
+  const inputKey = useMemo(() => JSON.stringify(draft), [draft]);
+  // A report counts only for the draft it checked: no stale "valid" while a check is pending.
   const report = checked && checked.for === inputKey ? checked.report : null;
 
   useEffect(() => {
     if (!loaded) return;
     let live = true;
     const t = setTimeout(() => {
-      client.call('jobs.validate', input).then(
+      client.call('jobs.validate', draft).then(
         (r) => live && setChecked({ for: inputKey, report: r }),
         (e: Error) =>
           live &&
@@ -158,38 +80,99 @@ export function EditorView({ name }: { name: string | null }) {
       live = false;
       clearTimeout(t);
     };
-  }, [client, input, inputKey, loaded]);
+  }, [client, draft, inputKey, loaded]);
 
-  const errors = new Map<string, string[]>();
-  for (const e of checked?.report.errors ?? []) {
-    const field = e.field.split(/[.[]/)[0];
-    const key = FORM_FIELDS.has(field) ? field : '(other)';
-    errors.set(key, [...(errors.get(key) ?? []), `${e.field === field ? '' : e.field + ': '}${e.message}`]);
-  }
-  for (const [k, m] of Object.entries(local)) errors.set(k, [...(errors.get(k) ?? []), m]);
+  const update = useCallback((fn: (d: Draft) => Draft) => setDraft(fn), []);
+  const setLocal = useCallback(
+    (field: string, error: string | null) =>
+      setLocalErrors((prev) => {
+        if ((prev[field] ?? null) === error) return prev;
+        const next = { ...prev };
+        if (error === null) delete next[field];
+        else next[field] = error;
+        return next;
+      }),
+    [],
+  );
+  // The last report's errors stay shown while the next check runs, so they do not flicker.
+  const errors = new Errors(checked?.report.errors ?? []);
+  const errs = (path: string) => [...errors.at(path), ...(local[path] ? [local[path]] : [])];
   const valid = !!report?.ok && Object.keys(local).length === 0;
+  const kind = kindOf(draft);
+  const section = { draft, update, errors, setLocal };
 
-  const set = (k: keyof Form) => (e: { target: { value: string } }) =>
-    setForm({ ...form, [k]: e.target.value });
-  const field = (k: keyof Form, label: string, control: JSX.Element, hint?: string) => (
-    <label className={`field ${errors.has(k) ? 'invalid' : ''}`}>
-      <span className="flabel">{label}</span>
-      {control}
-      {hint && <span className="hint">{hint}</span>}
-      {errors.get(k)?.map((m) => (
-        <span key={m} className="ferror" data-testid={`error-${k}`}>
-          {m}
-        </span>
-      ))}
-    </label>
+  const text = (field: string, label: string, placeholder = '', hint?: string, list?: string) => (
+    <Field id={field} label={label} errors={errs(field)} hint={hint}>
+      <TextInput
+        id={field}
+        value={draft[field]}
+        onChange={(t) => update((d) => withField(d, field, fromText(t)))}
+        placeholder={placeholder}
+        disabled={field === 'name' && name !== null}
+        list={list}
+      />
+    </Field>
   );
-  const text = (k: keyof Form, placeholder = '') => (
-    <input value={form[k] as string} onChange={set(k)} placeholder={placeholder} data-testid={`field-${k}`} />
+  const number = (field: string, label: string, placeholder: string, hint?: string) => (
+    <Field id={field} label={label} errors={errs(field)} hint={hint}>
+      <TextInput
+        id={field}
+        value={draft[field]}
+        onChange={(t) => update((d) => withField(d, field, fromNumber(t)))}
+        placeholder={placeholder}
+      />
+    </Field>
   );
+  const pairs = (field: string, label: string, placeholder: string, numbers = false) => (
+    <Field id={field} label={label} errors={errs(field)}>
+      <ParsedInput
+        id={field}
+        value={draft[field]}
+        {...pairsInput(numbers)}
+        placeholder={placeholder}
+        onChange={(v) => update((d) => withField(d, field, v))}
+        onLocalError={(e) => setLocal(field, e)}
+      />
+    </Field>
+  );
+
+  /** The YAML text parsed into a draft, or null (with the reason shown) when it cannot be used. */
+  const parseYamlText = async (): Promise<Draft | null> => {
+    const r = await client.call('jobs.parseYaml', yamlText);
+    if (!r.ok || !r.input) {
+      setYamlError(r.errors.map((e) => e.message).join('; '));
+      return null;
+    }
+    if (name !== null && r.input.name !== name) {
+      setYamlError(
+        `this editor edits job "${name}"; the YAML names ${JSON.stringify(r.input.name)}. Use New job to create another.`,
+      );
+      return null;
+    }
+    setYamlError(null);
+    stash.current = {};
+    setDraft(r.input);
+    return r.input;
+  };
+
+  const openYaml = async () => {
+    const r = await client.call('jobs.validate', draft);
+    setYamlText(
+      r.ok && r.yaml
+        ? r.yaml
+        : // JSON is YAML too: the draft as it is, so nothing typed is lost on the way back.
+          `# not valid yet:\n${r.errors.map((e) => `#   ${e.field}: ${e.message}`).join('\n')}\n` +
+            `${JSON.stringify(draft, null, 2)}\n`,
+    );
+    setYamlError(null);
+    setTab('yaml');
+  };
 
   const save = async () => {
     setSaving(true);
     try {
+      const input = tab === 'yaml' ? await parseYamlText() : draft;
+      if (!input) return;
       const r = await client.call('jobs.apply', input);
       setResult({ error: false, text: `job/${r.name} ${r.result}` });
       go('jobs', r.name);
@@ -200,39 +183,26 @@ export function EditorView({ name }: { name: string | null }) {
     }
   };
 
-  const loadYaml = async () => {
-    const r = await client.call('jobs.parseYaml', yamlText);
-    if (!r.ok || !r.input) setYamlError(r.errors.map((e) => e.message).join('; '));
-    else {
-      setYamlError(null);
-      setForm(fromSpec(r.input));
-      setTab('form');
-    }
-  };
-
   return (
     <div className="editor">
       <div className="toolbar">
         <h1>{name ? `Edit ${name}` : 'New job'}</h1>
-        <button className={tab === 'form' ? 'active' : ''} onClick={() => setTab('form')}>
+        <button
+          className={tab === 'form' ? 'active' : ''}
+          onClick={() => setTab('form')}
+          data-testid="tab-form"
+        >
           Form
         </button>
-        <button
-          className={tab === 'yaml' ? 'active' : ''}
-          onClick={() => {
-            void client.call('jobs.validate', input).then((r) => {
-              setYamlText(
-                r.yaml ??
-                  `# not valid yet:\n${r.errors.map((e) => `# ${e.field}: ${e.message}`).join('\n')}\n`,
-              );
-              setTab('yaml');
-            });
-          }}
-          data-testid="tab-yaml"
-        >
+        <button className={tab === 'yaml' ? 'active' : ''} onClick={openYaml} data-testid="tab-yaml">
           YAML
         </button>
-        <button onClick={save} disabled={!valid || saving} className="primary" data-testid="save-job">
+        <button
+          onClick={save}
+          disabled={saving || (tab === 'form' && !valid)}
+          className="primary"
+          data-testid="save-job"
+        >
           {name ? 'Save' : 'Create'}
         </button>
         <span className={valid ? 'ok-text' : 'err-text'} data-testid="validity">
@@ -247,152 +217,163 @@ export function EditorView({ name }: { name: string | null }) {
       {tab === 'yaml' ? (
         <div className="yaml">
           <p className="muted">
-            The spec as `peppercorn job apply -f` takes it. Edit and load it back into the form.
+            The spec as `peppercorn job get` prints it and `peppercorn job apply -f` takes it. Edit it, then
+            load it into the form or save it as it is.
           </p>
           <textarea
             value={yamlText}
             onChange={(e) => setYamlText(e.target.value)}
-            rows={22}
+            rows={24}
+            spellCheck={false}
             data-testid="yaml-text"
           />
-          {yamlError && <div className="banner error">{yamlError}</div>}
-          <button onClick={loadYaml}>Load into form</button>
+          {yamlError && (
+            <div className="banner error" data-testid="yaml-error">
+              {yamlError}
+            </div>
+          )}
+          <button
+            onClick={() => void parseYamlText().then((d) => d && setTab('form'))}
+            data-testid="yaml-load"
+          >
+            Load into form
+          </button>
         </div>
       ) : (
         <div className="editor-body">
           <div className="form">
-            {field(
-              'name',
-              'name',
-              <input
-                value={form.name}
-                onChange={set('name')}
-                disabled={name !== null}
-                data-testid="field-name"
-              />,
-              'lowercase letters, digits and dashes',
-            )}
-            {field(
-              'kind',
-              'kind',
-              <select value={form.kind} onChange={set('kind')} data-testid="field-kind">
-                <option value="cron">cron — on a schedule</option>
-                <option value="loop">loop — supervised, N times or forever</option>
-                <option value="once">once — at a time, or when triggered</option>
-              </select>,
-            )}
-            {form.kind === 'cron' &&
-              field(
-                'schedule',
-                'schedule',
-                text('schedule', '*/5 * * * *'),
-                '5 or 6 fields (seconds first), @daily, @every 10s, H for a stable spread',
+            <Section title="Job">
+              {text('name', 'name', 'nightly-report', 'lower-case letters, digits and dashes')}
+              <Field id="kind" label="kind" errors={errs('kind')}>
+                <Select
+                  id="kind"
+                  value={draft.kind}
+                  options={[
+                    ['cron', 'cron — on a schedule'],
+                    ['loop', 'loop — supervised, N times or forever'],
+                    ['once', 'once — at a time, after other jobs, or when triggered'],
+                  ]}
+                  onChange={(v) => setDraft(switchKind(draft, v as Kind, stash.current))}
+                />
+              </Field>
+              {text('description', 'description')}
+              <Field
+                id="paused"
+                label="paused (no launches; a manual run still runs)"
+                errors={errs('paused')}
+              >
+                <input
+                  type="checkbox"
+                  checked={draft.paused === true}
+                  onChange={(e) => update((d) => withField(d, 'paused', e.target.checked))}
+                  data-testid="field-paused"
+                />
+              </Field>
+            </Section>
+            <Section title="When">
+              {shown(draft, 'schedule') &&
+                text(
+                  'schedule',
+                  'schedule',
+                  '*/5 * * * *',
+                  '5 or 6 fields (seconds first), @daily, @every 10s, H for a stable spread',
+                )}
+              {shown(draft, 'jitter') &&
+                text('jitter', 'jitter', '30s', 'every firing moves by a stable offset up to this')}
+              {shown(draft, 'times') && number('times', 'times', '0', '0 = forever')}
+              {shown(draft, 'delay') && text('delay', 'delay between runs', '5s')}
+              {shown(draft, 'at') &&
+                text(
+                  'at',
+                  'at',
+                  '2030-01-01T09:00:00+01:00',
+                  'ISO time with offset; empty: when triggered or after parents',
+                )}
+              {shown(draft, 'after') && (
+                <AfterField {...section} jobNames={(snapshot?.jobs ?? []).map((j) => j.name)} />
               )}
-            {form.kind === 'loop' && field('times', 'times', text('times'), '0 = forever')}
-            {form.kind === 'loop' && field('delay', 'delay between runs', text('delay', '5s'))}
-            {form.kind === 'once' &&
-              field(
-                'at',
-                'at',
-                text('at', '2030-01-01T09:00:00+01:00'),
-                'ISO time with offset; empty = only when triggered',
+              {text(
+                'timezone',
+                'time zone',
+                'UTC',
+                'IANA name; the schedule and the preview use it',
+                'editor-zones',
               )}
-            {field('timezone', 'time zone', text('timezone', 'Europe/Paris'))}
-            {field(
-              'command',
-              'command',
-              <textarea
-                value={form.command}
-                onChange={set('command')}
-                rows={3}
-                data-testid="field-command"
-              />,
-              'run with /bin/sh -c',
-            )}
-            {field(
-              'env',
-              'environment (KEY=value per line)',
-              <textarea value={form.env} onChange={set('env')} rows={2} data-testid="field-env" />,
-            )}
-            {field('workdir', 'working directory', text('workdir'))}
-            {field('user', 'run as user', text('user'))}
-            {field('timeout', 'timeout', text('timeout', '10m'))}
-            {field(
-              'selector',
-              'node selector (label=value per line)',
-              <textarea
-                value={form.selector}
-                onChange={set('selector')}
-                rows={2}
-                data-testid="field-selector"
-              />,
-            )}
-            {field(
-              'policy',
-              'when its node dies mid-run',
-              <select value={form.policy} onChange={set('policy')} data-testid="field-policy">
-                <option value="at-most-once">at-most-once: mark lost, never re-run</option>
-                <option value="at-least-once">at-least-once: re-run once elsewhere</option>
-              </select>,
-            )}
-            {field(
-              'paused',
-              'paused',
-              <input
-                type="checkbox"
-                checked={form.paused}
-                onChange={(e) => setForm({ ...form, paused: e.target.checked })}
-                data-testid="field-paused"
-              />,
-            )}
-            {field('description', 'description', text('description'))}
-            {Object.keys(form.extra).length > 0 && (
-              <p className="muted">Also set (edit in the YAML view): {Object.keys(form.extra).join(', ')}</p>
-            )}
-            {errors.get('(other)')?.map((m) => (
-              <div key={m} className="ferror" data-testid="error-other">
-                {m}
-              </div>
-            ))}
+              <datalist id="editor-zones">
+                {TIME_ZONES.map((z) => (
+                  <option key={z} value={z} />
+                ))}
+              </datalist>
+            </Section>
+            <Section title="What">
+              <Field id="command" label="command" errors={errs('command')} hint="run with /bin/sh -c">
+                <textarea
+                  value={textOf(draft.command)}
+                  onChange={(e) => update((d) => withField(d, 'command', fromText(e.target.value)))}
+                  rows={3}
+                  spellCheck={false}
+                  data-testid="field-command"
+                />
+              </Field>
+              {pairs('env', 'environment (KEY=value per line)', 'REPORT_BUCKET=s3://reports')}
+              {text('workdir', 'working directory', '/srv/reports')}
+              {text('user', 'run as user', 'reports', 'the agent must run as root')}
+              {text('timeout', 'timeout', '10m', 'SIGTERM to the process group, SIGKILL 5 s later')}
+            </Section>
+            <Section title="Where">
+              {pairs('selector', 'node selector (label=value per line)', 'zone=eu')}
+              <Field id="policy" label="when its node dies mid-run" errors={errs('policy')}>
+                <Select
+                  id="policy"
+                  value={draft.policy ?? 'at-most-once'}
+                  options={[
+                    ['at-most-once', 'at-most-once: mark lost, never re-run'],
+                    ['at-least-once', 'at-least-once: re-run once elsewhere'],
+                  ]}
+                  onChange={(v) => update((d) => withField(d, 'policy', v))}
+                />
+              </Field>
+            </Section>
+            <Section title="Run policies">
+              <RetriesField {...section} />
+              {shown(draft, 'overlap') && (
+                <Field id="overlap" label="a firing meets a run still going" errors={errs('overlap')}>
+                  <Select
+                    id="overlap"
+                    value={draft.overlap}
+                    unset="not set (skip)"
+                    options={[
+                      ['skip', 'skip: do not start another'],
+                      ['queue', 'queue: one waits'],
+                      ['replace', 'replace: stop the old one'],
+                      ['allow', 'allow: run both'],
+                    ]}
+                    onChange={(v) => update((d) => withField(d, 'overlap', fromText(v)))}
+                  />
+                </Field>
+              )}
+              {shown(draft, 'misfire') && <MisfireField {...section} />}
+              {number('concurrency', 'concurrency', '', 'runs of this job in flight, cluster-wide (1-1000)')}
+              {text('mutex', 'mutex', 'nightly-db', 'jobs sharing a mutex never run at the same time')}
+              {pairs('resources', 'resources (name=size per line)', 'db-primary=2', true)}
+            </Section>
+            <Section title="Alerts">
+              <AlertsField {...section} />
+            </Section>
+            <Others draft={draft} errors={errors} update={update} />
           </div>
-          <aside className="preview" data-testid="next-times">
-            <h2>Next 10 times ({form.timezone || 'UTC'})</h2>
-            {form.kind === 'loop' ? (
-              <p className="muted">Loop jobs run one after another, {form.delay || 'with no delay'} apart.</p>
-            ) : report?.ok ? (
-              report.next && report.next.length ? (
-                <ol>
-                  {report.next.map((t) => (
-                    <li key={t}>
-                      {fmtTime(t)} <span className="muted">{zoned(t, form.timezone)}</span>
-                    </li>
-                  ))}
-                </ol>
-              ) : (
-                <p className="muted">
-                  {report.nextError ?? 'No future firing time: runs only when triggered.'}
-                </p>
-              )
-            ) : (
-              <p className="muted">Shown once the spec is valid.</p>
-            )}
-          </aside>
+          <Preview draft={draft} kind={kind} report={report} />
         </div>
       )}
     </div>
   );
 }
 
-function zoned(t: number, tz: string): string {
-  try {
-    return (
-      new Intl.DateTimeFormat('sv-SE', {
-        timeZone: tz || 'UTC',
-        dateStyle: 'short',
-        timeStyle: 'medium',
-      }).format(new Date(t)) + ` ${tz || 'UTC'}`
-    );
-  } catch {
-    return '';
-  }
+function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <fieldset className="section">
+      <legend>{title}</legend>
+      {children}
+    </fieldset>
+  );
 }

@@ -60,12 +60,15 @@ export function JobDetailView({ name }: { name: string }) {
         <dt>command</dt>
         <dd className="mono">{s.command}</dd>
         <dt>owner</dt>
-        <dd>{detail.owner ?? 'unassigned'}</dd>
+        <dd data-testid="job-owner">
+          <Owner detail={detail} />
+        </dd>
         <dt>next run</dt>
         <dd>{s.paused ? 'paused' : fmtTime(row?.next)}</dd>
         <dt>cursor</dt>
         <dd>{fmtTime(detail.cursor)}</dd>
       </dl>
+      <AssignmentHistory detail={detail} />
       <h2>Durations and outcomes</h2>
       <RunChart runs={runs} />
       <h2>Run history</h2>
@@ -111,6 +114,70 @@ export function JobDetailView({ name }: { name: string }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+function Owner({ detail }: { detail: JobDetail }) {
+  const a = detail.assignment;
+  const owner = a?.node ?? detail.owner;
+  if (!owner) return <>unassigned (no live node matches, or the leader has not placed it yet)</>;
+  return (
+    <>
+      <a href={`#/nodes/${encodeURIComponent(owner)}`}>{owner}</a>
+      {a && (
+        <span className="muted">
+          {' '}
+          since {fmtTime(a.since)} (epoch {a.epoch}), placed by {a.by}
+          {a.reason && `: ${a.reason}`}
+        </span>
+      )}
+    </>
+  );
+}
+
+/** Where the job has been, newest first: the current owner, then the ones before it. */
+function AssignmentHistory({ detail }: { detail: JobDetail }) {
+  const a = detail.assignment;
+  if (!a) return null;
+  // Stored oldest first; each entry's time is when that owner got the job.
+  const past = [...(a.history ?? [])].reverse();
+  const rows = [
+    { node: a.node, epoch: a.epoch, at: a.since, reason: a.reason ?? '', until: null as number | null },
+  ];
+  let until = a.since;
+  for (const h of past) {
+    rows.push({ ...h, until });
+    until = h.at;
+  }
+  return (
+    <>
+      <h2>Assignment history</h2>
+      <table className="grid" data-testid="assignment-history">
+        <thead>
+          <tr>
+            <th>node</th>
+            <th>epoch</th>
+            <th>from</th>
+            <th>until</th>
+            <th>why it came there</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={`${r.node}:${r.epoch}:${r.at}:${i}`}>
+              <td>
+                <a href={`#/nodes/${encodeURIComponent(r.node)}`}>{r.node}</a>
+              </td>
+              <td className="mono">{r.epoch}</td>
+              <td>{fmtTime(r.at)}</td>
+              <td>{r.until === null ? 'now' : fmtTime(r.until)}</td>
+              <td className="muted">{r.reason || '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {past.length === 0 && <p className="muted">It has had no other owner.</p>}
+    </>
   );
 }
 

@@ -45,19 +45,26 @@ export function LogsView({ runId }: { runId: string }) {
     const ro = new ResizeObserver(() => fit.fit());
     ro.observe(host.current!);
     let total = 0;
+    // The next chunk to show: a dropped connection resubscribes from here, so the
+    // terminal keeps what it has and gets only what it lacks.
+    let next = 0;
     const unsub = client.subscribe(
       'logs.follow',
-      [runId],
+      [runId, 0],
       (frame) => {
         if (frame.kind === 'start') {
-          // A (re)subscription replays from the start: clear first, so nothing shows twice.
-          t.reset();
-          total = 0;
-          setBytes(0);
+          // From the beginning (a first subscription, or a server that could not resume): clear first.
+          if (!frame.from) {
+            t.reset();
+            total = 0;
+            next = 0;
+            setBytes(0);
+          }
           setState('following');
         } else if (frame.kind === 'data') {
           const data = decodeB64(frame.b64);
           total += data.length;
+          if (frame.next !== undefined) next = frame.next;
           setBytes(total);
           t.write(data);
         } else {
@@ -72,6 +79,7 @@ export function LogsView({ runId }: { runId: string }) {
           setNote(error);
         }
       },
+      () => [runId, next],
     );
     void client.call('runs.get', runId).then(setRun, (e: Error) => setNote(e.message));
     return () => {

@@ -1,8 +1,42 @@
-import { fmtTime, StatusBadge, useCluster } from '../state';
+import { useEffect, useState } from 'react';
+import type { AlertInfo } from '../../electron/common/contract';
+import { fmtTime, NodeStateBadges, StatusBadge, useClient, useCluster } from '../state';
+
+/** Alerts are read, not watched (their history is not bounded): this often, and at each new failure. */
+const ALERTS_POLL_MS = 5000;
+const ALERTS_READ = 50;
+
+function useAlerts(): { alerts: AlertInfo[] | null; error: string | null } {
+  const client = useClient();
+  const { snapshot } = useCluster();
+  const [alerts, setAlerts] = useState<AlertInfo[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const connected = snapshot?.connection.state === 'connected';
+  const failures = snapshot?.recentFailures.map((f) => f.id).join() ?? '';
+  useEffect(() => {
+    if (!connected) return;
+    let live = true;
+    const read = () =>
+      client.call('alerts.list', ALERTS_READ).then(
+        (a) => live && (setAlerts(a), setError(null)),
+        (e: Error) => live && setError(e.message),
+      );
+    void read();
+    const timer = setInterval(read, ALERTS_POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [client, connected, failures]);
+  return { alerts, error };
+}
 
 export function Overview() {
   const { snapshot } = useCluster();
+  const { alerts, error: alertsError } = useAlerts();
   if (!snapshot) return <p className="muted">Waiting for the cluster…</p>;
+  const open = alerts?.filter((a) => a.state === 'open') ?? [];
+  const resolved = alerts?.filter((a) => a.state === 'resolved').slice(0, 10) ?? [];
   const { nodes, jobs, running, recentFailures, outcomes, connection } = snapshot;
   const alive = nodes.filter((n) => n.alive).length;
   const leader = nodes.find((n) => n.leader);
@@ -19,8 +53,12 @@ export function Overview() {
         <Card label="jobs" value={String(jobs.length)} />
         <Card label="paused" value={String(jobs.filter((j) => j.paused).length)} />
         <Card label="running now" value={String(running.length)} />
+        <Card
+          label="open alerts"
+          value={alerts ? `${open.length}${open.length >= ALERTS_READ ? '+' : ''}` : '…'}
+        />
         {(['succeeded', 'failed', 'timeout', 'lost', 'skipped'] as const).map((s) => (
-          <Card key={s} label={s} value={String(outcomes[s] ?? 0)} />
+          <Card key={s} label={`${s} (24 h)`} value={String(outcomes[s] ?? 0)} />
         ))}
       </section>
       <h2>Nodes</h2>
@@ -41,14 +79,13 @@ export function Overview() {
           {nodes.map((n) => (
             <tr key={n.id} data-testid={`node-${n.id}`} data-alive={String(n.alive)}>
               <td>
-                {n.id} {n.leader && <span className="badge leader">leader</span>}
+                <a href={`#/nodes/${encodeURIComponent(n.id)}`} data-testid={`node-link-${n.id}`}>
+                  {n.id}
+                </a>{' '}
+                {n.leader && <span className="badge leader">leader</span>}
               </td>
               <td>
-                <span
-                  className={`badge ${n.alive ? (n.draining ? 'status-timeout' : 'status-succeeded') : 'status-lost'}`}
-                >
-                  {n.alive ? (n.draining ? 'draining' : 'alive') : 'dead'}
-                </span>
+                <NodeStateBadges node={n} />
               </td>
               <td>{n.hostname}</td>
               <td>
@@ -99,6 +136,27 @@ export function Overview() {
           </ul>
         </div>
       </div>
+      <div className="two">
+        <div>
+          <h2>Open alerts</h2>
+          <ul className="list" data-testid="open-alerts">
+            {open.map((a) => (
+              <AlertItem key={a.id} alert={a} />
+            ))}
+            {alerts && open.length === 0 && <li className="muted">no open alerts</li>}
+            {alertsError && <li className="warn-text">alerts could not be read: {alertsError}</li>}
+          </ul>
+        </div>
+        <div>
+          <h2>Recently resolved</h2>
+          <ul className="list" data-testid="resolved-alerts">
+            {resolved.map((a) => (
+              <AlertItem key={a.id} alert={a} />
+            ))}
+            {alerts && resolved.length === 0 && <li className="muted">none</li>}
+          </ul>
+        </div>
+      </div>
       {snapshot.warnings.length > 0 && (
         <div className="banner warn">
           {snapshot.warnings.slice(0, 5).map((w) => (
@@ -107,6 +165,42 @@ export function Overview() {
         </div>
       )}
     </div>
+  );
+}
+
+function AlertItem({ alert: a }: { alert: AlertInfo }) {
+  const deliveries = Object.values(a.deliveries);
+  return (
+    <li data-testid={`alert-${a.id}`}>
+      <span className={`badge ${a.state === 'open' ? 'status-failed' : 'status-succeeded'}`}>{a.rule}</span>{' '}
+      {a.summary}
+      {a.job && (
+        <>
+          {' '}
+          · job <a href={`#/jobs/${encodeURIComponent(a.job)}`}>{a.job}</a>
+        </>
+      )}
+      {a.node && (
+        <>
+          {' '}
+          · node <a href={`#/nodes/${encodeURIComponent(a.node)}`}>{a.node}</a>
+        </>
+      )}
+      {a.run && (
+        <>
+          {' '}
+          · <a href={`#/logs/${encodeURIComponent(a.run)}`}>output</a>
+        </>
+      )}
+      <div className="muted">
+        {a.state === 'open'
+          ? `open since ${fmtTime(a.openedAt)}`
+          : `resolved ${fmtTime(a.resolvedAt)}${a.resolution ? `: ${a.resolution}` : ''}`}
+        {deliveries.length > 0 &&
+          ` · ${deliveries.map((d) => `${d.channel} ${d.event}: ${d.state}${d.lastError ? ` (${d.lastError})` : ''}`).join(', ')}`}
+        {a.channels.length === 0 && ' · no channel configured'}
+      </div>
+    </li>
   );
 }
 

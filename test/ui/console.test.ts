@@ -9,6 +9,8 @@ import { TestCluster, waitFor, ROOT } from '../harness/cluster';
 import { freePort } from '../harness/etcd';
 import { servicesFor, type ConsoleServices } from '../../electron/services/console-services';
 import { startWebConsole, type WebConsole } from '../../electron/services/web-server';
+import { keys } from '../../agent/core/keys';
+import type { AlertRecord } from '../../agent/core/records';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -111,7 +113,8 @@ test('a job created in the editor is stored and runs; the preview shows 10 times
     /schedule: "\*\/2 \* \* \* \* \*"|schedule: '\*\/2 \* \* \* \* \*'/,
   );
   await page.getByTestId('save-job').click();
-  await page.waitForFunction(`location.hash === '#/jobs/ui-made'`);
+  // (waitForURL, not a string waitForFunction: the page's CSP forbids eval.)
+  await page.waitForURL((u) => u.hash === '#/jobs/ui-made');
   const stored = await tc.store.getJob('ui-made');
   assert.equal(stored.spec.schedule, '*/2 * * * * *');
   assert.deepEqual(stored.spec.env, { GREETING: 'hello' });
@@ -184,6 +187,90 @@ test("the xterm panel shows a running job's output as it is produced", async () 
   await shot('logs');
 });
 
+test('the node detail screen shows its labels, lease, jobs and a run in flight, live', async () => {
+  tc.apply(`name: sleeper\nkind: once\ncommand: 'echo sleeping; sleep 6'\n`);
+  await waitFor('sleeper to be assigned', async () => (await tc.owner('sleeper')) === 'alpha');
+  await goto('#/overview');
+  await page.getByTestId('node-link-alpha').click();
+  await page.waitForURL((u) => u.hash === '#/nodes/alpha');
+  const detail = page.getByTestId('node-detail');
+  await detail.waitFor();
+  assert.match(await detail.innerText(), /zone=eu/);
+  assert.match(await detail.innerText(), /cordon\s+none/);
+  await page
+    .getByTestId('node-lease')
+    .filter({ hasText: /\d+ s TTL, \d+ s left/ })
+    .waitFor();
+  await page.getByTestId('node-jobs').getByRole('link', { name: 'sleeper', exact: true }).waitFor();
+  const runId = await tc.store.trigger('sleeper', 'ui-test');
+  const inFlight = page.getByTestId('node-running').getByRole('link', { name: runId });
+  await inFlight.waitFor({ timeout: 30_000 });
+  assert.equal((await tc.store.getRun(runId))?.status, 'running', 'shown while it runs');
+  await shot('node-detail');
+  // When it ends it leaves the runs in flight and shows among the node's recent runs.
+  await inFlight.waitFor({ state: 'detached', timeout: 30_000 });
+  await page
+    .getByTestId('node-runs')
+    .locator('tr', { hasText: runId })
+    .locator('.status-succeeded')
+    .waitFor({ timeout: 30_000 });
+});
+
+test('job detail shows the owner and where the job has been', async () => {
+  tc.startAgent('gamma', ['--labels', 'zone=us']);
+  await tc.ready(['alpha', 'gamma']);
+  tc.apply(`name: mover\nkind: cron\nschedule: "0 0 1 1 *"\ncommand: "true"\n`);
+  const first = await waitFor('mover to be assigned', async () => (await tc.owner('mover')) ?? undefined);
+  // Draining its node moves it (it is idle), and the leader records where it was.
+  assert.equal(tc.cli(['node', 'drain', first]).status, 0);
+  const second = await waitFor('mover to move', async () => {
+    const o = await tc.owner('mover');
+    return o !== first ? o : undefined;
+  });
+  await goto('#/jobs/mover');
+  await page.getByTestId('job-owner').filter({ hasText: second! }).waitFor();
+  const history = page.getByTestId('assignment-history');
+  await history.locator('tbody tr').nth(1).waitFor();
+  const rows = await history.locator('tbody tr').allInnerTexts();
+  assert.match(rows[0], new RegExp(`^${second}\\b.*\\bnow\\b.*node ${first} is drained`, 's'));
+  assert.match(rows[1], new RegExp(`^${first}\\b`));
+  await shot('job-assignments');
+  assert.equal(tc.cli(['node', 'uncordon', first]).status, 0);
+});
+
+test('the overview shows open alerts, then recently resolved ones', async () => {
+  // An alert as the leader stores it (raised for a job that never runs, so nothing resolves it but us).
+  const alert: AlertRecord = {
+    id: 'failure.mover.1',
+    rule: 'failure',
+    job: 'mover',
+    run: 'mover.1.1',
+    summary: 'mover failed: exit status 3',
+    openedAt: Date.now(),
+    state: 'open',
+    channels: [],
+    notifyResolved: false,
+    deliveries: {},
+  };
+  await tc.cluster.ns.put(keys.alert(alert.id)).value(JSON.stringify(alert));
+  await goto('#/overview');
+  const open = page.getByTestId('open-alerts').getByTestId(`alert-${alert.id}`);
+  await open.waitFor({ timeout: 30_000 });
+  assert.match(await open.innerText(), /failure\s+mover failed: exit status 3 · job mover/);
+  await shot('overview-alerts');
+  const resolved: AlertRecord = {
+    ...alert,
+    state: 'resolved',
+    resolvedAt: Date.now(),
+    resolution: 'fixed by hand',
+  };
+  await tc.cluster.ns.put(keys.alert(alert.id)).value(JSON.stringify(resolved));
+  const done = page.getByTestId('resolved-alerts').getByTestId(`alert-${alert.id}`);
+  await done.waitFor({ timeout: 30_000 });
+  assert.match(await done.innerText(), /fixed by hand/);
+  assert.equal(await open.count(), 0);
+});
+
 test('the connection screen reports an unreachable etcd with a readable error', async () => {
   const port = await freePort();
   await goto('#/connections');
@@ -195,4 +282,65 @@ test('the connection screen reports an unreachable etcd with a readable error', 
   assert.match(await result.innerText(), new RegExp(`cannot reach etcd at http://127\\.0\\.0\\.1:${port}`));
   assert.match(await result.innerText(), /check that etcd is running/);
   await shot('connections');
+});
+
+test('after the WebSocket drops, the log view resumes where it was: each line once, in order', async () => {
+  tc.apply(
+    `name: counter\nkind: once\ncommand: 'for i in $(seq 1 25); do echo "line-$i"; sleep 0.3; done; echo counted'\n`,
+  );
+  await waitFor('counter to be assigned', async () => (await tc.owner('counter')) !== null);
+  const runId = await tc.store.trigger('counter', 'ui-test');
+  await goto(`#/logs/${runId}`);
+  const rows = page.locator('[data-testid="terminal"] .xterm-rows');
+  await rows.filter({ hasText: 'line-3' }).waitFor();
+  // What the page asks for when its socket comes back.
+  const resumed: unknown[][] = [];
+  page.on('websocket', (ws) =>
+    ws.on('framesent', (f) => {
+      const msg = JSON.parse(String(f.payload));
+      if (msg.t === 'sub' && msg.name === 'logs.follow') resumed.push(msg.args);
+    }),
+  );
+  // Drop the connection mid-run: the console server restarts on the same port, with the same token.
+  const { port, token } = web;
+  await web.close();
+  assert.equal((await tc.store.getRun(runId))?.status, 'running', 'the socket dropped while the run went on');
+  web = await startWebConsole(services, { port, token });
+  await rows.filter({ hasText: 'counted' }).waitFor({ timeout: 30_000 });
+  const numbers = [...(await rows.innerText()).matchAll(/line-(\d+)/g)].map((m) => Number(m[1]));
+  assert.deepEqual(
+    numbers,
+    Array.from({ length: 25 }, (_, i) => i + 1),
+    'every line exactly once, in order',
+  );
+  // Resumed, not replayed: the new socket asked for the chunks after the ones shown.
+  assert.ok(resumed.length > 0, 'the page subscribed again');
+  assert.ok((resumed[0][1] as number) > 0, `resumed from chunk ${String(resumed[0][1])}`);
+});
+
+test('etcd stops and comes back: unreachable with the reason, then live again, without a reload', async () => {
+  await goto('#/overview');
+  await page.locator('[data-testid="node-alpha"][data-alive="true"]').waitFor();
+  await page.evaluate('window.__sameDocument = true');
+  const status = page.getByTestId('connection-status');
+  await tc.etcd.stop();
+  await page
+    .locator('[data-testid="connection-status"][data-state="unreachable"]')
+    .waitFor({ timeout: 30_000 });
+  const reason = new RegExp(`cannot reach etcd at ${tc.etcd.endpoint.replace(/\./g, '\\.')}`);
+  assert.match(await page.getByTestId('etcd-error').innerText(), reason);
+  assert.match((await status.getAttribute('title')) ?? '', reason);
+  await shot('etcd-unreachable');
+  await tc.etcd.start();
+  await page
+    .locator('[data-testid="connection-status"][data-state="connected"]')
+    .waitFor({ timeout: 30_000 });
+  await page.getByTestId('etcd-error').waitFor({ state: 'detached' });
+  await page.locator('[data-testid="node-alpha"][data-alive="true"]').waitFor({ timeout: 30_000 });
+  // Live again: a change made now reaches the page (and the overview shows a cordon).
+  assert.equal(tc.cli(['node', 'cordon', 'alpha']).status, 0);
+  await page.getByTestId('cordon-alpha').filter({ hasText: 'cordoned' }).waitFor({ timeout: 30_000 });
+  assert.equal(tc.cli(['node', 'uncordon', 'alpha']).status, 0);
+  await page.getByTestId('cordon-alpha').waitFor({ state: 'detached', timeout: 30_000 });
+  assert.equal(await page.evaluate('window.__sameDocument'), true, 'the page was not reloaded');
 });

@@ -76,9 +76,11 @@ test('every call is checked: sender first, then the name and each argument', () 
 });
 
 test('stream subscriptions are guarded the same way', () => {
-  assert.deepEqual(guardStream(good, TRUSTED, WIN, 1, 'logs.follow', ['j.1.1']), { ok: true });
-  assert.equal(guardStream(good, TRUSTED, WIN, -1, 'logs.follow', ['j.1.1']).ok, false);
-  assert.equal(guardStream(good, TRUSTED, WIN, 1, 'logs.follow', [{}]).ok, false);
+  assert.deepEqual(guardStream(good, TRUSTED, WIN, 1, 'logs.follow', ['j.1.1', 0]), { ok: true });
+  assert.equal(guardStream(good, TRUSTED, WIN, -1, 'logs.follow', ['j.1.1', 0]).ok, false);
+  assert.equal(guardStream(good, TRUSTED, WIN, 1, 'logs.follow', [{}, 0]).ok, false);
+  assert.equal(guardStream(good, TRUSTED, WIN, 1, 'logs.follow', ['j.1.1']).ok, false, 'no resume position');
+  assert.equal(guardStream(good, TRUSTED, WIN, 1, 'logs.follow', ['j.1.1', '3']).ok, false);
   assert.equal(guardStream(good, TRUSTED, WIN, 1, 'shell.exec', []).ok, false);
   assert.equal(guardStream({ ...good, isMainFrame: false }, TRUSTED, WIN, 1, 'cluster.watch', []).ok, false);
 });
@@ -92,4 +94,10 @@ test('navigation is denied except within our page', () => {
 test('every call of the contract has an argument check', () => {
   assert.equal(checkCall('nodes.list', []), null);
   assert.equal(checkCall('jobs.nextTimes', [{ name: 'x' }, 10]), null);
+  const conn = { name: 'c', endpoints: ['http://e:2379'], prefix: '/' };
+  assert.equal(checkCall('connection.save', [{ ...conn, storeInClearText: true }]), null);
+  assert.match(
+    checkCall('connection.save', [{ ...conn, storeInClearText: 'yes' }]) ?? '',
+    /storeInClearText must be true or false/,
+  );
 });

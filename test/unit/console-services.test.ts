@@ -5,29 +5,49 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBatcher } from '../../electron/services/batcher';
-import { ConnectionStore, type SecretCodec } from '../../electron/services/connections';
+import {
+  ClearTextRefused,
+  ConnectionStore,
+  storagePolicy,
+  type SecretCodec,
+} from '../../electron/services/connections';
 import { validateReport } from '../../electron/services/console-services';
 import { parseConsoleArgs } from '../../electron/services/console-command';
 
 test('stream output is batched into frames: by time, and at once past the size cap', () => {
   mock.timers.enable({ apis: ['setTimeout'] });
   try {
-    const frames: string[] = [];
-    const b = createBatcher((f) => frames.push(f.toString()), { intervalMs: 16, maxBytes: 10 });
-    b.push(Buffer.from('ab'));
-    b.push(Buffer.from('cd'));
+    const frames: [string, number | undefined][] = [];
+    const b = createBatcher((f, mark) => frames.push([f.toString(), mark]), { intervalMs: 16, maxBytes: 10 });
+    b.push(Buffer.from('ab'), 1);
+    b.push(Buffer.from('cd'), 2);
     assert.deepEqual(frames, [], 'nothing sent before the frame interval');
     mock.timers.tick(16);
-    assert.deepEqual(frames, ['abcd'], 'one frame for both chunks');
-    b.push(Buffer.from('0123456789abcdefghijk'));
-    assert.deepEqual(frames.slice(1), ['0123456789', 'abcdefghij', 'k'], 'a large push is split at the cap');
+    assert.deepEqual(frames, [['abcd', 2]], 'one frame for both chunks, resuming after the last');
+    // Frames end between pushes only: a reader's resume mark is always exact.
+    b.push(Buffer.from('012345'), 3);
+    b.push(Buffer.from('6789ab'), 4);
+    assert.deepEqual(
+      frames.slice(1),
+      [['012345', 3]],
+      'the frame is cut before the push that would overflow it',
+    );
+    b.push(Buffer.from('0123456789abcdefghijk'), 5);
+    assert.deepEqual(
+      frames.slice(2),
+      [
+        ['6789ab', 4],
+        ['0123456789abcdefghijk', 5],
+      ],
+      'a push larger than the cap goes alone, whole',
+    );
     b.push(Buffer.from('tail'));
     b.flush();
-    assert.equal(frames.at(-1), 'tail');
+    assert.deepEqual(frames.at(-1), ['tail', undefined], 'no mark: the reader keeps its last one');
     b.close();
-    b.push(Buffer.from('late'));
+    b.push(Buffer.from('late'), 9);
     mock.timers.tick(100);
-    assert.equal(frames.at(-1), 'tail', 'nothing after close');
+    assert.deepEqual(frames.at(-1), ['tail', undefined], 'nothing after close');
   } finally {
     mock.timers.reset();
   }
@@ -65,18 +85,67 @@ test('passwords never come back to the renderer, and are stored only encrypted',
   }
 });
 
-test('without a keyring, passwords are not written to disk and the user is told', () => {
+const codecWith = (available: boolean, backend?: string): SecretCodec => ({
+  ...fakeCodec(available),
+  backend: backend === undefined ? undefined : () => backend,
+});
+
+test('where a password would go: keyring, clear text (no keyring, or Linux basic_text), or memory', () => {
+  assert.equal(storagePolicy(codecWith(true), true).mode, 'keyring', 'macOS/Windows: encryption available');
+  assert.equal(storagePolicy(codecWith(true, 'gnome_libsecret'), true).mode, 'keyring');
+  assert.equal(storagePolicy(codecWith(true, 'kwallet5'), true).mode, 'keyring');
+  // Linux without a keyring: "available", but with a key built into Chromium.
+  const basic = storagePolicy(codecWith(true, 'basic_text'), true);
+  assert.equal(basic.mode, 'clear-text');
+  assert.match(basic.note, /No OS keyring.*basic_text.*clear text/s);
+  assert.equal(storagePolicy(codecWith(true, 'unknown'), true).mode, 'clear-text');
+  assert.match(storagePolicy(codecWith(false), true).note, /offers no encryption/);
+  assert.equal(storagePolicy(undefined, true).mode, 'clear-text');
+  assert.equal(storagePolicy(codecWith(false), false).mode, 'memory', 'the web console writes nothing');
+});
+
+test('without a keyring, a password is refused unless the user agrees to clear text', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pc-conn-'));
   try {
     const file = join(dir, 'clusters.json');
-    const store = new ConnectionStore({ file, codec: fakeCodec(false) });
-    store.save({ name: 'x', endpoints: ['http://e1:2379'], prefix: '/', password: 'hunter2' });
-    assert.doesNotMatch(readFileSync(file, 'utf8'), /hunter2|enc:/);
-    assert.equal(store.list().secureStorage, false);
-    assert.match(store.list().storageNote, /No OS keyring/);
+    const store = new ConnectionStore({ file, codec: codecWith(true, 'basic_text') });
+    const list = store.list();
+    assert.equal(list.secureStorage, false);
+    assert.match(list.clearTextWarning ?? '', /clear text/);
+    const input = { name: 'x', endpoints: ['http://e1:2379'], prefix: '/', user: 'ops', password: 'hunter2' };
+    assert.throws(() => store.save(input), ClearTextRefused);
+    assert.equal(store.list().profiles.length, 0, 'nothing saved');
+    // Without a password there is nothing to protect: saved.
+    const p = store.save({ ...input, password: undefined });
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /hunter2/);
+    // With the user's yes: in clear text, marked so, and read back.
+    const saved = store.save({ ...input, id: p.id, storeInClearText: true });
+    assert.equal(saved.passwordInClearText, true);
+    assert.match(readFileSync(file, 'utf8'), /"passwordClearText": "hunter2"/);
+    assert.doesNotMatch(JSON.stringify(store.list()), /hunter2/);
+    const reloaded = new ConnectionStore({ file, codec: codecWith(true, 'basic_text') });
+    assert.equal(reloaded.connectOptions(p.id).password, 'hunter2');
+    // Editing other fields keeps the agreement; a keyring appearing later encrypts it.
+    reloaded.save({ ...input, id: p.id, name: 'renamed', password: undefined });
+    assert.match(readFileSync(file, 'utf8'), /"passwordClearText": "hunter2"/);
+    const withKeyring = new ConnectionStore({ file, codec: codecWith(true, 'gnome_libsecret') });
+    withKeyring.persist();
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /hunter2/);
+    assert.equal(
+      new ConnectionStore({ file, codec: codecWith(true, 'gnome_libsecret') }).connectOptions(p.id).password,
+      'hunter2',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the web console keeps passwords in memory: no file, no question', () => {
+  const store = new ConnectionStore();
+  const p = store.save({ name: 'x', endpoints: ['http://e1:2379'], prefix: '/', password: 'hunter2' });
+  assert.equal(store.connectOptions(p.id).password, 'hunter2');
+  assert.equal(store.list().clearTextWarning, undefined);
+  assert.match(store.list().storageNote, /in memory/);
 });
 
 test("the editor's check uses the job model: reasons per field, YAML and 10 next times", () => {

@@ -4,7 +4,8 @@
 /** 32-bit FNV-1a over the UTF-8 bytes of `text`. */
 export function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) {
+  // TextEncoder, not Buffer: the console's browser bundle runs this too (H in schedule previews).
+  for (const byte of new TextEncoder().encode(text)) {
     hash ^= byte;
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
