@@ -30,16 +30,15 @@ import {
   type StreamArgs,
   type StreamEvent,
   type StreamName,
-  type ValidationReport,
 } from '../common/contract';
 import { ConnectionStore } from './connections';
+import { validateReport } from './validate-report';
 import { createBatcher } from './batcher';
 
 const PING_MS = 2000;
 /** Node detail: how many of a node's jobs, and runs of each, are read for its recent runs. */
 const NODE_JOBS_READ = 25;
 const RUNS_PER_JOB = 5;
-const PREVIEW_TIMES = 10;
 
 interface Active {
   profileId: string;
@@ -414,25 +413,6 @@ export class ConsoleServices extends EventEmitter {
 }
 
 /** The editor's check: the same validateJob the CLI uses, plus the YAML and a preview. */
-export function validateReport(input: Record<string, unknown>, now = Date.now()): ValidationReport {
-  const v = validateJob(input);
-  if (!v.ok) return { ok: false, errors: v.errors };
-  const report: ValidationReport = {
-    ok: true,
-    errors: [],
-    spec: v.job as JobSpecData,
-    yaml: jobsToYaml([v.job]),
-  };
-  if (v.job.kind !== 'loop') {
-    try {
-      report.next = nextTimes(v.job, now, PREVIEW_TIMES);
-    } catch (err) {
-      report.nextError = (err as Error).message;
-    }
-  }
-  return report;
-}
-
 function scheduleText(spec: JobSpec): string {
   if (spec.kind === 'cron') return spec.schedule ?? '';
   if (spec.kind === 'loop')

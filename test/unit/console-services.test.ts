@@ -11,7 +11,7 @@ import {
   storagePolicy,
   type SecretCodec,
 } from '../../electron/services/connections';
-import { validateReport } from '../../electron/services/console-services';
+import { validateReport } from '../../electron/services/validate-report';
 import { parseConsoleArgs } from '../../electron/services/console-command';
 
 test('stream output is batched into frames: by time, and at once past the size cap', () => {
