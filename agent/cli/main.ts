@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { connect, describeEtcdError, type Cluster } from '../core/etcd';
-import { Store, NotFoundError, SpecConflictError, setCordon } from '../core/store';
+import { Store, NotFoundError, SpecConflictError, setCordon, forgetNode } from '../core/store';
 import { parseJobFile, jobsToYaml } from '../core/job/files';
 import { crontabToJobs } from '../core/job/crontab';
 import { renderGraph } from '../core/job/deps';
@@ -37,6 +37,7 @@ Commands:
   logs RUN_ID [--follow]       a run's output
   nodes                        nodes, leader, running runs
   node cordon|uncordon|drain NODE   stop new jobs / move jobs away as they go idle
+  node forget NODE             drop a dead node for good (a retired machine)
   alerts [--open|--all]        open and recent alerts, with their delivery
   alerts resolve ID [--reason TEXT]   resolve an alert by hand
   alerts config [apply -f FILE]       show or replace channels and cluster alert rules
@@ -300,13 +301,19 @@ async function nodesCommand(store: Store, global: GlobalOptions): Promise<number
 
 async function nodeCommand(store: Store, args: string[]): Promise<number> {
   const [sub, node] = args;
+  if (sub === 'forget') {
+    if (!node) throw new UsageError('peppercorn node forget needs a node id (see `peppercorn nodes`)');
+    await forgetNode(store, node);
+    process.stdout.write(`node/${node} forgotten: no longer listed; its node-down alert resolves\n`);
+    return 0;
+  }
   const modes: Record<string, 'cordon' | 'drain' | null> = {
     cordon: 'cordon',
     drain: 'drain',
     uncordon: null,
   };
   if (!(sub in modes))
-    throw new UsageError(`unknown node command "${sub ?? ''}"; use cordon, uncordon or drain`);
+    throw new UsageError(`unknown node command "${sub ?? ''}"; use cordon, uncordon, drain or forget`);
   if (!node) throw new UsageError(`peppercorn node ${sub} needs a node id (see \`peppercorn nodes\`)`);
   await setCordon(store, node, modes[sub], `${process.env.USER ?? 'cli'}@${hostname()}`);
   const what = {

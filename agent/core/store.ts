@@ -396,6 +396,24 @@ export async function setCordon(
   }
 }
 
+/**
+ * Forgets a dead node for good (a retired machine): its member record and cordon go, so
+ * `nodes` stops listing it and the leader resolves its node-down alert. Refused while it lives.
+ */
+export async function forgetNode(store: Store, node: string): Promise<void> {
+  const nodes = await store.listNodes();
+  const view = nodes.find((n) => n.id === node);
+  if (!view) throw new NotFoundError(`no node named "${node}"; see \`peppercorn nodes\``);
+  const { ns } = store.cluster;
+  // Compared in the same write: a node that rejoins meanwhile is not forgotten.
+  const res = await ns
+    .if(keys.node(node), 'Create', '==', 0)
+    .then(ns.delete().key(keys.member(node)), ns.delete().key(keys.cordon(node)))
+    .commit();
+  if (!res.succeeded)
+    throw new Error(`node "${node}" is alive; stop its agent first (a live node cannot be forgotten)`);
+}
+
 /** How many times a job fired in (from, to]; capped so a long pause costs little. */
 function countTimes(
   spec: JobSpec,

@@ -156,3 +156,25 @@ test('alerts of a removed job are resolved', async () => {
       .every((a) => a.state === 'resolved' && /was removed|superseded/.test(a.resolution!)),
   );
 });
+
+test('a member gone without leaving raises node-down once; forgetting it resolves the alert', async () => {
+  await put(keys.alerting, {
+    channels: {},
+    cluster: { nodeDown: '1s' },
+    delivery: { attempts: 3, backoff: '1s', timeout: '5s' },
+  });
+  const member = { id: 'ghost', hostname: 'h', pid: 1, labels: {}, capacity: 0, startedAt: 1, version: 'x' };
+  await put(keys.member('ghost'), member);
+  await put(keys.member('retired'), { ...member, id: 'retired', leftAt: 2 });
+  const down = await waitFor('a node-down alert', async () =>
+    (await all()).find((a) => a.rule === 'node-down'),
+  );
+  assert.equal(down.node, 'ghost', 'a node that left on purpose raises nothing');
+  assert.match(down.id, /^node-down\.ghost\.\d+$/);
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal((await all()).filter((a) => a.rule === 'node-down').length, 1, 'raised once');
+  await cluster.ns.delete().key(keys.member('ghost')).exec();
+  await waitFor('resolved as forgotten', async () =>
+    (await all()).find((a) => a.id === down.id && a.state === 'resolved' && /forgotten/.test(a.resolution!)),
+  );
+});

@@ -115,4 +115,15 @@ test('graceful shutdown hands the jobs back and releases the lease at once', asy
       .filter((j) => j.spec.name.startsWith('sticky'))
       .every((j) => j.owner === 'dup'),
   );
+  // A node that is gone for good can be forgotten; a live one cannot.
+  const live = tc.cli(['node', 'forget', 'dup']);
+  assert.equal(live.status, 1);
+  assert.match(live.stderr, /node "dup" is alive; stop its agent first/);
+  const forgot = tc.cli(['node', 'forget', 'grace']);
+  assert.equal(forgot.status, 0, forgot.stderr);
+  assert.equal(
+    (await tc.store.listNodes()).find((n) => n.id === 'grace'),
+    undefined,
+  );
+  assert.ok((await tc.store.listNodes()).some((n) => n.id === 'dup' && n.alive));
 });
