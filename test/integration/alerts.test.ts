@@ -48,7 +48,7 @@ function holdNext(): Promise<Received> {
   return waitFor('a delivery to hold', () => hook.requests.find((r) => r.key === key && !r.accepted));
 }
 
-test('one alert per failure, delivered once, across kill -9 and SIGSTOP of the leader mid-delivery and an etcd restart', async () => {
+test('one alert per failure, delivered once, across kill -9 and SIGSTOP of the leader mid-delivery, an etcd restart and kill -9 of the job’s owner', async () => {
   tc.apply(
     `name: fails\nkind: cron\nschedule: "*/2 * * * * *"\ncommand: "exit 3"\nalerts: { on: [failure] }\n`,
   );
@@ -91,6 +91,28 @@ test('one alert per failure, delivered once, across kill -9 and SIGSTOP of the l
     () => hook.acceptedByKey().size >= afterRestart + 2,
     60_000,
   );
+
+  // 4. kill -9 of the failing job's owner: its failures go on elsewhere, alerts with them.
+  // The owner may be the leader: hold every notice first, and let a send already answered be
+  // recorded, so the kill lands while nothing is between an answer and its record.
+  const owner = (await tc.owner('fails'))!;
+  hook.hold = () => true;
+  await sleep(1000);
+  tc.agents.get(owner)!.kill9();
+  await sleep(500);
+  hook.hold = undefined;
+  hook.dropHeld();
+  const beforeMove = hook.acceptedByKey().size;
+  await waitFor(
+    'the job failing (and alerting) on another node',
+    async () => {
+      const o = await tc.owner('fails');
+      return o && o !== owner && hook.acceptedByKey().size >= beforeMove + 2;
+    },
+    60_000,
+  );
+  tc.startAgent(owner);
+  await tc.ready(['n1', 'n2', 'n3']);
 
   // Stop the failures, then every failed run must have exactly one alert, delivered once.
   assert.equal(tc.cli(['job', 'pause', 'fails']).status, 0);
