@@ -32,6 +32,8 @@ async function main() {
     await tc.start();
     for (const id of ['node-a', 'node-b', 'node-c']) tc.startAgent(id, ['--labels', `zone=${id.slice(-1)}`]);
     await tc.ready(['node-a', 'node-b', 'node-c']);
+    const alerting = tc.cli(['alerts', 'config', 'apply', '-f', join(root, 'examples', 'alerting.yaml')]);
+    process.stdout.write(alerting.stdout + alerting.stderr);
     const apply = tc.cli(['job', 'apply', '-f', join(root, 'examples', 'jobs.yaml')]);
     process.stdout.write(apply.stdout + apply.stderr);
     const env = `PEPPERCORN_ETCD=${tc.etcd.endpoint} PEPPERCORN_PREFIX=${tc.prefix}`;
@@ -45,6 +47,8 @@ In another terminal:
   npx peppercorn runs heartbeat        # run history
   npx peppercorn job run deploy-hook   # trigger; prints a run id
   npx peppercorn logs <run id> --follow
+  npx peppercorn alerts                # the job "flaky" fails now and then; notices go to
+                                       # \${TMPDIR:-/tmp}/peppercorn-demo-alerts.jsonl
   npx peppercorn console               # the console in your browser
 
 Agent logs and data: ${tc.dir}
