@@ -5,6 +5,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import type { Channel } from '../core/alerting';
 import type { AlertRecord } from '../core/records';
 import { sendMail } from './smtp';
@@ -61,9 +62,17 @@ export async function send(channel: Channel, n: Notice, timeoutMs: number): Prom
         throw new Error(
           `environment variable ${channel.passwordEnv} (the SMTP password) is not set for this agent`,
         );
+      let ca: string | undefined;
+      if (channel.caFile) {
+        try {
+          ca = await readFile(channel.caFile, 'utf8');
+        } catch (err) {
+          throw new Error(`cannot read the SMTP CA file ${channel.caFile}: ${(err as Error).message}`);
+        }
+      }
       const alert = publicAlert(n.alert);
       return sendMail(
-        { ...channel, password },
+        { ...channel, password, ca },
         {
           subject: `[peppercorn] ${headline(n)}`,
           body: `${headline(n)}\n\n${JSON.stringify({ event: n.event, cluster: n.cluster, alert }, null, 2)}\n`,

@@ -1,7 +1,7 @@
 // A small SMTP client: enough to hand one plain-text mail to a relay (RFC 5321):
 // EHLO, STARTTLS when offered (or TLS from the start), AUTH PLAIN, MAIL, RCPT, DATA.
 // No dependency for something this small and this rarely changed.
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { hostname } from 'node:os';
 
@@ -13,6 +13,8 @@ export interface SmtpServer {
   to: string[];
   user?: string;
   password?: string;
+  /** PEM of the CA that signed the server's certificate, when it is not a public one. */
+  ca?: string;
 }
 
 export interface Mail {
@@ -72,8 +74,14 @@ function dotStuff(text: string): string {
 }
 
 export async function sendMail(server: SmtpServer, mail: Mail, timeoutMs: number): Promise<void> {
+  // Certificates are verified (against `ca` when given); SNI only for names, never for IPs.
+  const tlsOptions = {
+    host: server.host,
+    ...(isIP(server.host) ? {} : { servername: server.host }),
+    ...(server.ca ? { ca: server.ca } : {}),
+  };
   let sock: Socket | TLSSocket = server.secure
-    ? tlsConnect({ host: server.host, port: server.port, servername: server.host })
+    ? tlsConnect({ ...tlsOptions, port: server.port })
     : netConnect({ host: server.host, port: server.port });
   let replies = new Replies();
   const where = `SMTP ${server.host}:${server.port}`;
@@ -104,11 +112,11 @@ export async function sendMail(server: SmtpServer, mail: Mail, timeoutMs: number
       plain.removeAllListeners('data');
       plain.removeAllListeners('close');
       replies = new Replies();
-      sock = tlsConnect({ socket: plain as Socket, servername: server.host });
+      sock = tlsConnect({ ...tlsOptions, socket: plain as Socket });
       wire(sock);
       await new Promise<void>((resolve, reject) => {
         (sock as TLSSocket).once('secureConnect', () => resolve());
-        sock.once('error', reject);
+        sock.once('error', (err) => reject(new Error(`${where}: ${err.message}`)));
       });
       ehlo = await cmd(`EHLO ${me}`, [250]);
     }

@@ -33,6 +33,8 @@ export type Channel =
       user?: string;
       /** The password is read from this environment variable of the leader, never stored in etcd. */
       passwordEnv?: string;
+      /** A CA certificate file (PEM) on the agents, for a server whose certificate is not public. */
+      caFile?: string;
     };
 
 export interface AlertingConfig {
@@ -135,7 +137,7 @@ function validateChannel(
       checkKeys(
         v,
         field,
-        ['type', 'host', 'port', 'secure', 'from', 'to', 'user', 'passwordEnv', 'password'],
+        ['type', 'host', 'port', 'secure', 'from', 'to', 'user', 'passwordEnv', 'password', 'caFile'],
         fail,
       );
       const host = str('host');
@@ -159,6 +161,9 @@ function validateChannel(
       const passwordEnv = v.passwordEnv;
       if (passwordEnv !== undefined && (typeof passwordEnv !== 'string' || !ENV_RE.test(passwordEnv)))
         fail(`${field}.passwordEnv`, 'an environment variable name');
+      const caFile = v.caFile;
+      if (caFile !== undefined && (typeof caFile !== 'string' || !caFile.startsWith('/')))
+        fail(`${field}.caFile`, 'an absolute path to a PEM file on the agents');
       const user = v.user;
       if (user !== undefined && typeof user !== 'string') fail(`${field}.user`, 'must be text');
       if (!host || !from || !Array.isArray(to)) return undefined;
@@ -171,6 +176,7 @@ function validateChannel(
         to: to as string[],
         ...(typeof user === 'string' ? { user } : {}),
         ...(typeof passwordEnv === 'string' ? { passwordEnv } : {}),
+        ...(typeof caFile === 'string' ? { caFile } : {}),
       };
     }
     default:

@@ -2,7 +2,16 @@
 // server. They record what arrived; the webhook one can hold requests unanswered
 // (a slow receiver) to kill the sender mid-delivery.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer, type AddressInfo } from 'node:net';
+import {
+  createServer as createTcpServer,
+  type Server as TcpServer,
+  type AddressInfo,
+  type Socket,
+} from 'node:net';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 
 export interface Received {
   key: string;
@@ -87,61 +96,91 @@ export interface Mail {
   to: string[];
   data: string;
   auth?: string;
+  /** It came over TLS. */
+  secure: boolean;
 }
 
-/** Just enough SMTP to receive what agent/alert/smtp.ts sends (no TLS). */
+/** TLS material for the test servers: a self-signed certificate for localhost and 127.0.0.1. */
+const TLS_DIR = join(__dirname, '..', '..', '..', 'test', 'harness', 'tls');
+export const TEST_CA_FILE = join(TLS_DIR, 'cert.pem');
+
+/** Just enough SMTP to receive what agent/alert/smtp.ts sends: plain, STARTTLS or TLS from the start. */
 export class SmtpReceiver {
   readonly mails: Mail[] = [];
   private server: TcpServer | undefined;
   port = 0;
 
-  async start(): Promise<void> {
-    this.server = createTcpServer((sock) => {
-      sock.setEncoding('utf8');
-      let buf = '';
-      let mail: Partial<Mail> = { to: [] };
-      let inData = false;
-      let auth: string | undefined;
-      sock.write('220 test ESMTP\r\n');
-      sock.on('data', (d: string) => {
-        buf += d;
-        for (;;) {
-          if (inData) {
-            const end = buf.indexOf('\r\n.\r\n');
-            if (end < 0) return;
-            mail.data = buf.slice(0, end);
-            buf = buf.slice(end + 5);
-            inData = false;
-            this.mails.push({ ...(mail as Mail), auth });
-            mail = { to: [] };
-            sock.write('250 queued\r\n');
-            continue;
-          }
-          const i = buf.indexOf('\r\n');
-          if (i < 0) return;
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const verb = line.split(' ')[0].toUpperCase();
-          if (verb === 'EHLO') sock.write('250-test\r\n250 AUTH PLAIN\r\n');
-          else if (verb === 'AUTH') {
-            auth = Buffer.from(line.split(' ')[2] ?? '', 'base64').toString();
-            sock.write('235 ok\r\n');
-          } else if (verb === 'MAIL') {
-            mail.from = /<(.*)>/.exec(line)?.[1];
-            sock.write('250 ok\r\n');
-          } else if (verb === 'RCPT') {
-            mail.to!.push(/<(.*)>/.exec(line)?.[1] ?? '');
-            sock.write('250 ok\r\n');
-          } else if (verb === 'DATA') {
-            inData = true;
-            sock.write('354 go\r\n');
-          } else if (verb === 'QUIT') {
-            sock.end('221 bye\r\n');
-          } else sock.write('502 no\r\n');
+  constructor(private readonly mode: 'plain' | 'starttls' | 'implicit' = 'plain') {}
+
+  private tlsOptions() {
+    return { key: readFileSync(join(TLS_DIR, 'key.pem')), cert: readFileSync(TEST_CA_FILE) };
+  }
+
+  private session(sock: Duplex, greet: boolean, secure: boolean): void {
+    let buf = '';
+    let mail: Partial<Mail> = { to: [] };
+    let inData = false;
+    let auth: string | undefined;
+    if (greet) sock.write('220 test ESMTP\r\n');
+    const onData = (d: Buffer) => {
+      buf += d.toString('utf8');
+      for (;;) {
+        if (inData) {
+          const end = buf.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          mail.data = buf.slice(0, end);
+          buf = buf.slice(end + 5);
+          inData = false;
+          this.mails.push({ ...(mail as Mail), auth, secure });
+          mail = { to: [] };
+          sock.write('250 queued\r\n');
+          continue;
         }
-      });
-      sock.on('error', () => undefined);
-    });
+        const i = buf.indexOf('\r\n');
+        if (i < 0) return;
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const verb = line.split(' ')[0].toUpperCase();
+        if (verb === 'EHLO')
+          sock.write(
+            this.mode === 'starttls' && !secure
+              ? '250-test\r\n250 STARTTLS\r\n'
+              : '250-test\r\n250 AUTH PLAIN\r\n',
+          );
+        else if (verb === 'STARTTLS') {
+          sock.write('220 go ahead\r\n');
+          sock.off('data', onData);
+          const tlsSock = new TLSSocket(sock as Socket, { isServer: true, ...this.tlsOptions() });
+          tlsSock.on('error', () => undefined);
+          this.session(tlsSock, false, true);
+          return;
+        } else if (verb === 'AUTH') {
+          auth = Buffer.from(line.split(' ')[2] ?? '', 'base64').toString();
+          sock.write('235 ok\r\n');
+        } else if (verb === 'MAIL') {
+          mail.from = /<(.*)>/.exec(line)?.[1];
+          sock.write('250 ok\r\n');
+        } else if (verb === 'RCPT') {
+          mail.to!.push(/<(.*)>/.exec(line)?.[1] ?? '');
+          sock.write('250 ok\r\n');
+        } else if (verb === 'DATA') {
+          inData = true;
+          sock.write('354 go\r\n');
+        } else if (verb === 'QUIT') {
+          sock.end('221 bye\r\n');
+        } else sock.write('502 no\r\n');
+      }
+    };
+    sock.on('data', onData);
+    sock.on('error', () => undefined);
+  }
+
+  async start(): Promise<void> {
+    this.server =
+      this.mode === 'implicit'
+        ? createTlsServer(this.tlsOptions(), (sock) => this.session(sock, true, true))
+        : createTcpServer((sock) => this.session(sock, true, false));
+    this.server.on('tlsClientError', () => undefined);
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as AddressInfo).port;
   }

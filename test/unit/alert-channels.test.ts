@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noticeOf, send } from '../../agent/alert/channels';
 import { newAlert } from '../../agent/core/alerting';
-import { WebhookReceiver, SmtpReceiver } from '../harness/receivers';
+import { WebhookReceiver, SmtpReceiver, TEST_CA_FILE } from '../harness/receivers';
 import { processRunning } from '../../agent/runner/procgroup';
 import { waitFor } from '../harness/cluster';
 
@@ -136,4 +136,33 @@ test('smtp: a plain-text mail with the alert, AUTH PLAIN from the environment', 
     ),
     /PC_UNSET_X .* is not set/,
   );
+});
+
+test('smtp over TLS: STARTTLS when offered, or TLS from the start; the certificate is verified', async () => {
+  const starttls = new SmtpReceiver('starttls');
+  const implicit = new SmtpReceiver('implicit');
+  await starttls.start();
+  await implicit.start();
+  try {
+    const mail = { type: 'smtp' as const, host: '127.0.0.1', from: 'a@b.c', to: ['d@e.f'] };
+    await send({ ...mail, port: starttls.port, secure: false, caFile: TEST_CA_FILE }, notice, 5000);
+    assert.equal(starttls.mails.length, 1);
+    assert.equal(starttls.mails[0].secure, true, 'upgraded with STARTTLS before the message');
+    await send({ ...mail, port: implicit.port, secure: true, caFile: TEST_CA_FILE }, notice, 5000);
+    assert.equal(implicit.mails.length, 1);
+    assert.equal(implicit.mails[0].secure, true);
+    // Without the CA, the self-signed server is refused, readably, and nothing is sent.
+    await assert.rejects(
+      send({ ...mail, port: starttls.port, secure: false }, notice, 5000),
+      /SMTP 127\.0\.0\.1:\d+: self-signed certificate/,
+    );
+    assert.equal(starttls.mails.length, 1);
+    await assert.rejects(
+      send({ ...mail, port: implicit.port, secure: true, caFile: '/nonexistent/ca.pem' }, notice, 5000),
+      /cannot read the SMTP CA file \/nonexistent\/ca\.pem/,
+    );
+  } finally {
+    await starttls.stop();
+    await implicit.stop();
+  }
 });

@@ -81,6 +81,13 @@ defaults: { channels: [opz] }
   assert.match(byField['channels.x.type'], /webhook, command or smtp/);
   assert.match(byField['defaults.channels'], /no channel named "opz"/);
 
+  const ca = parseAlertingYaml(
+    'channels:\n  m: { type: smtp, host: h, from: a@b.c, to: d@e.f, caFile: ca.pem }\n',
+  );
+  assert.ok(
+    !ca.ok && /absolute path/.test(ca.errors[0].message) && ca.errors[0].field === 'channels.m.caFile',
+  );
+
   const yamlError = parseAlertingYaml('channels: [\n');
   assert.ok(!yamlError.ok && yamlError.errors[0].field === '(yaml)');
 });
