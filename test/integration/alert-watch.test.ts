@@ -20,6 +20,8 @@ import { AlertWatch, KEEP_RESOLVED_MS, MAX_OPEN_PER_JOB } from '../../agent/aler
 const etcd = new TestEtcd();
 let cluster: Cluster;
 let watch: AlertWatch;
+let alerting: AlertingView;
+const logs: string[] = [];
 const mirrors: PrefixMirror[] = [];
 
 before(async () => {
@@ -39,7 +41,7 @@ before(async () => {
     mirrors.push(mirror);
     return mirror;
   };
-  const alerting = new AlertingView(m(keys.alerting), () => undefined);
+  alerting = new AlertingView(m(keys.alerting), (msg) => logs.push(msg));
   const wm = {
     alerts: m(keys.alerts),
     completions: m(keys.completions),
@@ -177,4 +179,19 @@ test('a member gone without leaving raises node-down once; forgetting it resolve
   await waitFor('resolved as forgotten', async () =>
     (await all()).find((a) => a.id === down.id && a.state === 'resolved' && /forgotten/.test(a.resolution!)),
   );
+});
+
+test('a corrupt alerting config is reported once and the last good one stays in force', async () => {
+  const good = alerting.current;
+  assert.equal(good.cluster.nodeDown, '1s');
+  await cluster.ns.put(keys.alerting).value('{"channels": {"x": {"type": "pager"}}}').exec();
+  await waitFor('the corrupt value reported', () => {
+    void alerting.current; // reading the config is what decodes a new value
+    return logs.some((l) => l.includes('corrupt value at alerting'));
+  });
+  const line = logs.find((l) => l.includes('corrupt value at alerting'))!;
+  assert.match(line, /channels\.x\.type: "pager": use webhook, command or smtp/);
+  assert.match(line, /keeping the previous alerting config; fix it with peppercorn alerts config apply FILE/);
+  assert.equal(alerting.current, good);
+  assert.equal(logs.filter((l) => l.includes('corrupt value at alerting')).length, 1, 'reported once');
 });
