@@ -115,7 +115,7 @@ export class AlertWatch {
         id: `no-leader.${since}`,
         rule: 'no-leader',
         summary:
-          `the cluster had no leader for ${formatDuration(until - since)} (${new Date(since).toISOString()} to ` +
+          `the cluster had no leader for ${formatDuration(toSeconds(until - since))} (${new Date(since).toISOString()} to ` +
           `${new Date(until).toISOString()}): no job was assigned or moved and no alert was sent meanwhile`,
       },
       channelsFor(config, config.cluster.channels),
@@ -231,7 +231,7 @@ export class AlertWatch {
             rule: 'deadman',
             job: spec.name,
             summary:
-              `${spec.name}: no successful run for ${formatDuration(now - since)} (deadman ${rules!.deadman})` +
+              `${spec.name}: no successful run for ${formatDuration(toSeconds(now - since))} (deadman ${rules!.deadman})` +
               (last === undefined
                 ? '; it has never succeeded'
                 : `; last success ${new Date(last).toISOString()}`),
@@ -280,4 +280,9 @@ export class AlertWatch {
       if (i >= KEEP_RESOLVED || now - (s.alert.resolvedAt ?? 0) > KEEP_RESOLVED_MS)
         await this.writer.remove(s.alert.id, s.entry.modRevision);
   }
+}
+
+/** Whole seconds read better in a summary than "9s123ms". */
+function toSeconds(ms: number): number {
+  return Math.max(1000, Math.round(ms / 1000) * 1000);
 }

@@ -9,6 +9,7 @@
 //   members/<node>                every node ever seen (survives death) the node itself
 //   cordons/<node>                cordon or drain asked by an operator  CLI/console
 //   leader                        the leader, bound to its node lease   campaign
+//   leader-beat                   the leader's last sign of life (every few s)   leader, fenced
 //   runs/<job>/<time>.<attempt>   run record                            claim, outcome
 //   active/<node>/<run id>        runs in flight on a node              claim, outcome
 //   triggers/<job>/<time>.<attempt>  a run asked for by hand or by a retry
@@ -90,6 +91,7 @@ export const keys = {
   cordonNode: (key: string) => key.slice('cordons/'.length),
 
   leader: 'leader',
+  leaderBeat: 'leader-beat',
 
   runs: 'runs/',
   jobRuns: (job: string) => `runs/${job}/`,

@@ -23,6 +23,14 @@ export interface LeaderRecord {
   since: number;
 }
 
+/** Rewritten by the leader every few seconds: a leader elected after a gap knows since when there was none. */
+export interface LeaderBeat {
+  node: string;
+  at: number;
+  /** The leader stepped down on purpose (graceful shutdown): what follows is no outage. */
+  stopped?: boolean;
+}
+
 export interface Assignment {
   node: string;
   /** The owner's epoch: a node that restarts under the same id does not inherit its old jobs' claims. */
@@ -172,6 +180,7 @@ type Shape = Record<string, 'string' | 'number' | 'object' | 'boolean' | 'string
 const shapes = {
   node: { id: 'string', labels: 'object', capacity: 'number', startedAt: 'number' },
   leader: { node: 'string', epoch: 'number' },
+  beat: { node: 'string', at: 'number' },
   assignment: { node: 'string', epoch: 'number' },
   cursor: { t: 'number', n: 'number?' },
   run: { id: 'string', job: 'string', status: 'string', scheduledAt: 'number', attempt: 'number' },

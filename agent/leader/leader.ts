@@ -32,6 +32,8 @@ import { completeRun } from '../alert/raise';
 import { AlertWriter, type LeaderFence } from '../alert/writer';
 import { AlertSender } from '../alert/sender';
 import { AlertWatch } from '../alert/watch';
+import { LeaderBeats } from './beat';
+import { parseDuration } from '../core/job/duration';
 
 const MAX_TXN_OPS = 100; // etcd allows 128 per transaction
 /** etcd history kept for watchers that fall behind; older revisions are compacted. */
@@ -60,8 +62,10 @@ export class Leader implements LeaderFence {
   private history: { at: number; rev: number }[] = [];
   private campaigning = false;
   private stopped = false;
-  /** Since when this node has seen no leader (its own start, if there was none then). */
-  private leaderlessSince: number | undefined = Date.now();
+  /** When this node saw the leader key go (undefined while there is one, or if it never saw one). */
+  private leaderlessSince: number | undefined;
+  private sawLeader = false;
+  private readonly beats: LeaderBeats;
   readonly alertSender: AlertSender;
   private readonly alertWatch: AlertWatch;
 
@@ -76,6 +80,16 @@ export class Leader implements LeaderFence {
     const writer = new AlertWriter(cluster, this, log);
     this.alertSender = new AlertSender(writer, mirrors.alerts, alerting, cluster.prefix, log);
     this.alertWatch = new AlertWatch(writer, mirrors, alerting, log);
+    // A beat at least three times per no-leader threshold (and every 5 s at most).
+    this.beats = new LeaderBeats(
+      cluster,
+      this,
+      () => {
+        const t = alerting.current.cluster.noLeader;
+        return Math.max(500, Math.min(5000, t === undefined ? 5000 : parseDuration(t) / 3));
+      },
+      log,
+    );
     const kick = () => this.kick();
     mirrors.leader.on('change', () => this.onLeaderChange());
     for (const m of [mirrors.jobs, mirrors.nodes, mirrors.assignments, mirrors.active, mirrors.cordons])
@@ -112,6 +126,7 @@ export class Leader implements LeaderFence {
   /** Steps down by deleting our leader key, so a successor need not wait for our lease. */
   async resign(): Promise<void> {
     const rev = this.leaderRev;
+    if (rev) await this.beats.stepDown();
     this.stop();
     if (!rev) return;
     const { ns } = this.cluster;
@@ -127,7 +142,8 @@ export class Leader implements LeaderFence {
     const mirror = this.mirrors.leader;
     const entry = mirror.entries.get(keys.leader);
     if (entry) this.leaderlessSince = undefined;
-    else this.leaderlessSince ??= Date.now();
+    else if (this.sawLeader) this.leaderlessSince ??= Date.now();
+    this.sawLeader = !!entry;
     // The mirror may not have caught up with our own campaign yet: only a view at
     // or past our leader key's revision can tell that the key is gone.
     if (
@@ -168,7 +184,11 @@ export class Leader implements LeaderFence {
         this.leaderRev = rev;
         this.log(`elected leader (revision ${this.leaderRev})`);
         this.history = [];
-        const gapSince = this.leaderlessSince;
+        // The gap began when we saw the old leader go, or else (we were not there: a
+        // whole-cluster outage) at its last beat; a leader that stepped down on purpose left none.
+        const prev = await this.beats.last().catch(() => undefined);
+        const gapSince = this.leaderlessSince ?? (prev && !prev.stopped ? prev.at : undefined);
+        this.beats.start();
         await Promise.all([
           this.mirrors.active.start(),
           this.mirrors.alerts.start(),
@@ -196,6 +216,7 @@ export class Leader implements LeaderFence {
     if (!this.leaderRev) return;
     this.log(`no longer leader: ${why}`);
     this.leaderRev = 0;
+    this.beats.stop();
     this.alertSender.stop();
     this.alertWatch.stop();
     clearInterval(this.compactTimer);

@@ -23,7 +23,7 @@ before(async () => {
   const r = tc.cli(
     ['alerts', 'config', 'apply', '-f', '-'],
     `channels:\n  hook: { type: webhook, url: "${hook.url}" }\n` +
-      `cluster: { nodeDown: 2s, noLeader: off }\ndelivery: { attempts: 20, backoff: 200ms, timeout: 10s }\n`,
+      `cluster: { nodeDown: 2s, noLeader: 6s }\ndelivery: { attempts: 20, backoff: 200ms, timeout: 10s }\n`,
   );
   assert.equal(r.status, 0, r.stderr);
   for (const id of ['n1', 'n2', 'n3']) tc.startAgent(id);
@@ -211,6 +211,21 @@ test('dead-man’s switch: no success within the window alerts; a success resolv
   await waitFor('the deadman alert resolved', async () =>
     (await alerts()).find((a) => a.id === dm.id && a.state === 'resolved'),
   );
+});
+
+test('a whole-cluster outage (every agent killed) is reported as a no-leader gap by the next leader', async () => {
+  const killedAt = Date.now();
+  for (const a of tc.agents.values()) a.kill9();
+  await sleep(8000);
+  for (const id of ['n1', 'n2', 'n3']) tc.startAgent(id);
+  await tc.ready(['n1', 'n2', 'n3']);
+  const gap = await waitFor('a no-leader alert delivered', async () =>
+    (await alerts()).find((a) => a.rule === 'no-leader' && a.openedAt > killedAt && delivered(a)),
+  );
+  assert.equal(gap.state, 'resolved', 'reported after the fact');
+  assert.match(gap.summary, /^the cluster had no leader for (\d+m)?\d+s \(/);
+  // Reported once, whichever agent won the election.
+  assert.equal((await alerts()).filter((a) => a.rule === 'no-leader' && a.openedAt > killedAt).length, 1);
 });
 
 test('peppercorn alerts: lists with delivery; resolve by hand; config errors store nothing', async () => {
