@@ -27,7 +27,8 @@ export class AlertWriter {
    */
   async update(id: string, change: (a: AlertRecord) => AlertRecord | null): Promise<AlertRecord | null> {
     const key = keys.alert(id);
-    for (let attempt = 0; attempt < 5 && this.fence.isLeader; attempt++) {
+    // Conflicts come from the same alert's other deliveries (one per channel) being recorded at once.
+    for (let attempt = 0; attempt < 20 && this.fence.isLeader; attempt++) {
       const kv = (await this.cluster.ns.get(key).exec()).kvs[0];
       if (!kv) return null;
       let current: AlertRecord;
