@@ -16,10 +16,16 @@ import type { AlertRecord, DepRecord } from '../../agent/core/records';
 import { AlertingView } from '../../agent/alert/config-view';
 import { AlertWriter, type LeaderFence } from '../../agent/alert/writer';
 import { AlertWatch, KEEP_RESOLVED_MS, MAX_OPEN_PER_JOB } from '../../agent/alert/watch';
+import { AlertSender } from '../../agent/alert/sender';
+import { WebhookReceiver } from '../harness/receivers';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const etcd = new TestEtcd();
 let cluster: Cluster;
 let watch: AlertWatch;
+let sender: AlertSender;
 let alerting: AlertingView;
 const logs: string[] = [];
 const mirrors: PrefixMirror[] = [];
@@ -50,10 +56,13 @@ before(async () => {
     members: m(keys.members),
   };
   await Promise.all(mirrors.map((x) => x.start()));
-  watch = new AlertWatch(new AlertWriter(cluster, fence, () => undefined), wm, alerting, () => undefined);
+  const writer = new AlertWriter(cluster, fence, () => undefined);
+  watch = new AlertWatch(writer, wm, alerting, () => undefined);
+  sender = new AlertSender(writer, wm.alerts, alerting, '/pc-watch/', () => undefined);
 });
 after(async () => {
   watch?.stop();
+  sender?.stop();
   for (const x of mirrors) x.close();
   cluster?.close();
   await etcd.destroy();
@@ -194,4 +203,47 @@ test('a corrupt alerting config is reported once and the last good one stays in 
   assert.match(line, /keeping the previous alerting config; fix it with peppercorn alerts config apply FILE/);
   assert.equal(alerting.current, good);
   assert.equal(logs.filter((l) => l.includes('corrupt value at alerting')).length, 1, 'reported once');
+});
+
+test('one alert, two channels: both notices sent once and both recorded, in one record', async () => {
+  const hook = new WebhookReceiver();
+  await hook.start();
+  const dir = mkdtempSync(join(tmpdir(), 'pc-sender-'));
+  const file = join(dir, 'notices.jsonl');
+  try {
+    await put(keys.alerting, {
+      channels: {
+        hook: { type: 'webhook', url: hook.url, format: 'json' },
+        file: { type: 'command', command: `cat >> ${file}` },
+      },
+      cluster: {},
+      delivery: { attempts: 3, backoff: '1s', timeout: '5s' },
+    });
+    await waitFor('the new config', () => Object.keys(alerting.current.channels).length === 2);
+    const alert = newAlert(
+      { id: 'two.1.1.failure', rule: 'failure', job: 'two', summary: 'x' },
+      ['hook', 'file'],
+      true,
+      1,
+    );
+    await job('two'); // else the watch resolves its alert as belonging to a removed job
+    await put(keys.alert(alert.id), alert);
+    sender.start();
+    const done = await waitFor('both notices recorded delivered', async () => {
+      const a = (await all()).find((x) => x.id === alert.id);
+      return a && Object.values(a.deliveries).every((d) => d.state === 'delivered') ? a : undefined;
+    });
+    assert.deepEqual(Object.keys(done.deliveries).sort(), ['open:file', 'open:hook']);
+    for (const d of Object.values(done.deliveries)) assert.equal(d.attempts, 1);
+    await new Promise((r) => setTimeout(r, 1500)); // nothing more is sent
+    assert.deepEqual(
+      hook.requests.map((r) => r.key),
+      ['two.1.1.failure:open'],
+    );
+    assert.ok(existsSync(file));
+    assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, 1);
+  } finally {
+    sender.stop();
+    await hook.stop();
+  }
 });
