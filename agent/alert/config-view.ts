@@ -3,7 +3,7 @@
 // start, the built-in one: alerts are still raised and listed, with no channel).
 import { keys } from '../core/keys';
 import type { PrefixMirror } from '../core/mirror';
-import { EMPTY_CONFIG, validateAlerting, type AlertingConfig } from '../core/alerting';
+import { EMPTY_CONFIG, decodeAlerting, type AlertingConfig } from '../core/alerting';
 
 export class AlertingView {
   private rev = -1;
@@ -23,17 +23,11 @@ export class AlertingView {
       this.config = EMPTY_CONFIG;
       return this.config;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(e.value.toString());
-    } catch {
-      parsed = undefined;
-    }
-    const res = validateAlerting(parsed);
+    const res = decodeAlerting(e.value);
     if (res.ok) this.config = res.config;
     else
       this.log(
-        `corrupt value at ${keys.alerting}: ${res.errors.map((x) => `${x.field}: ${x.message}`).join('; ')}; ` +
+        `corrupt value at ${keys.alerting}: ${res.problem}; ` +
           'keeping the previous alerting config; fix it with peppercorn alerts config apply FILE',
       );
     return this.config;

@@ -11,7 +11,7 @@ export interface RaiseContext {
   jobAlerts: JobAlerts | undefined;
 }
 
-export function rulesFor(ctx: RaiseContext): AlertRules | null {
+function rulesFor(ctx: RaiseContext): AlertRules | null {
   return effectiveAlertRules(ctx.jobAlerts, ctx.config.defaults);
 }
 

@@ -4,18 +4,13 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { hostname } from 'node:os';
+import type { Channel } from '../core/alerting';
 
-export interface SmtpServer {
-  host: string;
-  port: number;
-  secure: boolean;
-  from: string;
-  to: string[];
-  user?: string;
+/** An smtp channel of the alerting config, with its secrets read: the password, the CA's PEM. */
+export type SmtpServer = Omit<Extract<Channel, { type: 'smtp' }>, 'type' | 'passwordEnv' | 'caFile'> & {
   password?: string;
-  /** PEM of the CA that signed the server's certificate, when it is not a public one. */
   ca?: string;
-}
+};
 
 export interface Mail {
   subject: string;

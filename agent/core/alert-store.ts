@@ -3,7 +3,7 @@
 import type { Cluster } from './etcd';
 import { keys } from './keys';
 import { decode, decodeOr, type AlertRecord, type CorruptValueError } from './records';
-import { EMPTY_CONFIG, resolveAlert, validateAlerting, type AlertingConfig } from './alerting';
+import { EMPTY_CONFIG, decodeAlerting, resolveAlert, type AlertingConfig } from './alerting';
 import { NotFoundError } from './store';
 
 export async function listAlerts(
@@ -26,17 +26,10 @@ export async function listAlerts(
 export async function getAlerting(cluster: Cluster): Promise<{ config: AlertingConfig; stored: boolean }> {
   const kv = (await cluster.ns.get(keys.alerting).exec()).kvs[0];
   if (!kv) return { config: EMPTY_CONFIG, stored: false };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(kv.value.toString());
-  } catch {
-    parsed = undefined;
-  }
-  const res = validateAlerting(parsed);
+  const res = decodeAlerting(kv.value);
   if (!res.ok)
     throw new Error(
-      `corrupt value at ${keys.alerting}: ${res.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}; ` +
-        'apply a good config with peppercorn alerts config apply FILE',
+      `corrupt value at ${keys.alerting}: ${res.problem}; apply a good config with peppercorn alerts config apply FILE`,
     );
   return { config: res.config, stored: true };
 }

@@ -263,6 +263,20 @@ export function validateAlerting(input: unknown): ConfigResult {
   };
 }
 
+/** A stored value (from etcd), checked like an applied one; `problem` is one line for a corrupt-value message. */
+export function decodeAlerting(
+  value: Uint8Array | string,
+): { ok: true; config: AlertingConfig } | { ok: false; problem: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof value === 'string' ? value : new TextDecoder().decode(value));
+  } catch {
+    return { ok: false, problem: 'not JSON' };
+  }
+  const res = validateAlerting(parsed);
+  return res.ok ? res : { ok: false, problem: res.errors.map((e) => `${e.field}: ${e.message}`).join('; ') };
+}
+
 /** Parses the YAML an operator writes; errors name the line or the field. */
 export function parseAlertingYaml(text: string): ConfigResult {
   const doc = parseDocument(text);

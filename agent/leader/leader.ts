@@ -416,13 +416,9 @@ export class Leader implements LeaderFence {
 
   /** Writes in batches, each fenced by our leader key (and optional mod-revision checks). */
   private async fencedWrite(ops: IOperation[], compares: [string, number][] = []): Promise<void> {
-    const { ns } = this.cluster;
     for (let i = 0; i < ops.length; i += MAX_TXN_OPS - compares.length) {
       if (!this.isLeader) return;
-      let txn = ns.if(keys.leader, 'Create', '==', this.leaderRev);
-      for (const [k, rev] of compares) txn = txn.and(k, 'Mod', '==', rev);
-      const res = await txn.then(...ops.slice(i, i + MAX_TXN_OPS - compares.length)).commit();
-      if (!res.succeeded) {
+      if (!(await this.txn(ops.slice(i, i + MAX_TXN_OPS - compares.length), compares))) {
         const leader = this.mirrors.leader.entries.get(keys.leader);
         if (!leader || leader.createRevision !== this.leaderRev)
           this.depose('a fenced write found another leader');

@@ -109,16 +109,21 @@ abstract class Metric<S> {
   abstract render(): string[];
 }
 
-export interface CounterOptions extends MetricOptions {
-  /** An unlabelled counter read at scrape time (e.g. from another component's stats). */
+interface ScalarOptions extends MetricOptions {
+  /** An unlabelled metric read at scrape time (e.g. from another component's stats). */
   collect?: () => number;
 }
 
-export class Counter extends Metric<{ v: number }> {
+/** One number per series: what counters and gauges share. */
+abstract class Scalar extends Metric<{ v: number }> {
   private readonly collect?: () => number;
 
-  constructor(opts: CounterOptions, limits: { maxSeries: number; onDrop: (metric: string) => void }) {
-    super(opts, 'counter', limits);
+  constructor(
+    opts: ScalarOptions,
+    type: 'counter' | 'gauge',
+    limits: { maxSeries: number; onDrop: (metric: string) => void },
+  ) {
+    super(opts, type, limits);
     if (opts.collect && this.labelNames.length) throw new Error(`${opts.name}: collect needs no labels`);
     this.collect = opts.collect;
     if (!this.labelNames.length) this.get(undefined);
@@ -126,12 +131,6 @@ export class Counter extends Metric<{ v: number }> {
 
   protected initial(): { v: number } {
     return { v: 0 };
-  }
-
-  inc(labels?: Labels, by = 1): void {
-    if (!(by >= 0)) throw new Error(`${this.name}: a counter only goes up (inc by ${by})`);
-    const s = this.get(labels);
-    if (s) s.v += by;
   }
 
   /** Current value (0 for a series never seen). For tests and collectors. */
@@ -153,23 +152,25 @@ export class Counter extends Metric<{ v: number }> {
   }
 }
 
-export interface GaugeOptions extends MetricOptions {
-  /** An unlabelled gauge read at scrape time. */
-  collect?: () => number;
-}
+export type CounterOptions = ScalarOptions;
 
-export class Gauge extends Metric<{ v: number }> {
-  private readonly collect?: () => number;
-
-  constructor(opts: GaugeOptions, limits: { maxSeries: number; onDrop: (metric: string) => void }) {
-    super(opts, 'gauge', limits);
-    if (opts.collect && this.labelNames.length) throw new Error(`${opts.name}: collect needs no labels`);
-    this.collect = opts.collect;
-    if (!this.labelNames.length) this.get(undefined);
+export class Counter extends Scalar {
+  constructor(opts: CounterOptions, limits: { maxSeries: number; onDrop: (metric: string) => void }) {
+    super(opts, 'counter', limits);
   }
 
-  protected initial(): { v: number } {
-    return { v: 0 };
+  inc(labels?: Labels, by = 1): void {
+    if (!(by >= 0)) throw new Error(`${this.name}: a counter only goes up (inc by ${by})`);
+    const s = this.get(labels);
+    if (s) s.v += by;
+  }
+}
+
+export type GaugeOptions = ScalarOptions;
+
+export class Gauge extends Scalar {
+  constructor(opts: GaugeOptions, limits: { maxSeries: number; onDrop: (metric: string) => void }) {
+    super(opts, 'gauge', limits);
   }
 
   set(value: number, labels?: Labels): void {
@@ -184,23 +185,6 @@ export class Gauge extends Metric<{ v: number }> {
 
   dec(labels?: Labels, by = 1): void {
     this.inc(labels, -by);
-  }
-
-  value(labels?: Labels): number {
-    if (this.collect) return this.collect();
-    const key = this.labelNames.map((n) => String(labels?.[n])).join('\u0000');
-    return this.series.get(key)?.state.v ?? 0;
-  }
-
-  render(): string[] {
-    const out = this.header();
-    if (this.collect) {
-      out.push(`${this.name} ${formatValue(this.collect())}`);
-      return out;
-    }
-    for (const { values, state } of this.series.values())
-      out.push(`${this.name}${formatLabels(this.labelNames, values)} ${formatValue(state.v)}`);
-    return out;
   }
 }
 

@@ -150,9 +150,13 @@ export class Scheduler extends EventEmitter {
     mirrors.jobs.on('change', refresh);
     mirrors.assignments.on('change', refresh);
     mirrors.triggers.on('change', () => this.claimTriggers());
-    mirrors.completions.on('change', () => {
-      // A parent completed a run: its children on this node may be released.
-      for (const job of this.owned.values()) if (job.spec.after?.length) this.pump(job);
+    mirrors.completions.on('change', (changed: string[] | null) => {
+      // A parent completed a run: its children on this node may be released. Every complete
+      // run writes its completion key, so only the children of the jobs that changed are woken
+      // (all of them after a re-list).
+      const parents = changed && new Set(changed.map(keys.completionJob));
+      for (const job of this.owned.values())
+        if (job.spec.after?.some((d) => !parents || parents.has(d.job))) this.pump(job);
     });
     mirrors.semaphores.on('change', () => {
       // A slot may have freed: jobs and runs waiting for one try again.

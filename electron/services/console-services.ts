@@ -3,7 +3,6 @@
 // One ClusterLive (one set of etcd watches) serves every cluster.watch subscriber.
 import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
-import { parse as parseYaml } from 'yaml';
 import { connect, describeEtcdError, type Cluster, type ConnectOptions } from '../../agent/core/etcd';
 import { NotFoundError, Store } from '../../agent/core/store';
 import { listAlerts } from '../../agent/core/alert-store';
@@ -32,7 +31,7 @@ import {
   type StreamName,
 } from '../common/contract';
 import { ConnectionStore } from './connections';
-import { validateReport } from './validate-report';
+import { parseJobYaml, validateReport } from './validate-report';
 import { createBatcher } from './batcher';
 
 const PING_MS = 2000;
@@ -368,19 +367,7 @@ export class ConsoleServices extends EventEmitter {
       };
     },
     'jobs.validate': (input) => validateReport(input),
-    'jobs.parseYaml': (text) => {
-      try {
-        const value: unknown = parseYaml(text);
-        if (typeof value !== 'object' || value === null || Array.isArray(value))
-          return {
-            ok: false,
-            errors: [{ field: 'yaml', message: 'the YAML must be one job: a map of fields' }],
-          };
-        return { ok: true, errors: [], input: value as Record<string, unknown> };
-      } catch (err) {
-        return { ok: false, errors: [{ field: 'yaml', message: (err as Error).message.split('\n')[0] }] };
-      }
-    },
+    'jobs.parseYaml': (text) => parseJobYaml(text),
     'jobs.apply': async (input) => {
       const v = validateJob(input);
       if (!v.ok) throw new Error(v.errors.map((e) => `${e.field}: ${e.message}`).join('; '));

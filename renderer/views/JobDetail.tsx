@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { JobDetail, RunInfo } from '../../electron/common/contract';
-import { fmtDuration, fmtTime, go, StatusBadge, useClient, useCluster } from '../state';
+import { fmtDuration, fmtTime, go, useClient, useCluster } from '../state';
+import { RunTable } from './RunTable';
 
 export function JobDetailView({ name }: { name: string }) {
   const client = useClient();
@@ -72,47 +73,7 @@ export function JobDetailView({ name }: { name: string }) {
       <h2>Durations and outcomes</h2>
       <RunChart runs={runs} />
       <h2>Run history</h2>
-      <table className="grid" data-testid="runs-table">
-        <thead>
-          <tr>
-            <th>outcome</th>
-            <th>run</th>
-            <th>node</th>
-            <th>cause</th>
-            <th>scheduled</th>
-            <th>started</th>
-            <th>duration</th>
-            <th>exit</th>
-            <th>reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((r) => (
-            <tr key={r.id}>
-              <td>
-                <StatusBadge status={r.status} />
-              </td>
-              <td>
-                <a href={`#/logs/${encodeURIComponent(r.id)}`}>{r.id}</a>
-              </td>
-              <td>{r.node || '—'}</td>
-              <td>{r.cause}</td>
-              <td>{fmtTime(r.scheduledAt)}</td>
-              <td>{fmtTime(r.startedAt)}</td>
-              <td>{r.startedAt && r.endedAt ? fmtDuration(r.endedAt - r.startedAt) : '—'}</td>
-              <td>{r.signal ?? r.exitCode ?? ''}</td>
-              <td className="muted">{r.reason}</td>
-            </tr>
-          ))}
-          {runs.length === 0 && (
-            <tr>
-              <td colSpan={9} className="muted">
-                No runs yet.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+      <RunTable runs={runs} testId="runs-table" detailed />
     </div>
   );
 }

@@ -3,7 +3,8 @@
 // recent runs of its jobs (read again when one of them finishes).
 import { useEffect, useState } from 'react';
 import type { NodeDetail, RunInfo } from '../../electron/common/contract';
-import { fmtDuration, fmtTime, NodeStateBadges, StatusBadge, useClient, useCluster } from '../state';
+import { fmtTime, NodeStateBadges, StatusBadge, useClient, useCluster } from '../state';
+import { RunTable } from './RunTable';
 
 /** How often the lease is read again: its TTL left tells when the node last renewed it. */
 const LEASE_POLL_MS = 2000;
@@ -112,43 +113,7 @@ export function NodeDetailView({ id }: { id: string }) {
       </ul>
 
       <h2>Recent runs of its jobs</h2>
-      <table className="grid" data-testid="node-runs">
-        <thead>
-          <tr>
-            <th>outcome</th>
-            <th>run</th>
-            <th>ran on</th>
-            <th>scheduled</th>
-            <th>started</th>
-            <th>duration</th>
-            <th>reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((r) => (
-            <tr key={r.id}>
-              <td>
-                <StatusBadge status={r.status} />
-              </td>
-              <td>
-                <a href={`#/logs/${encodeURIComponent(r.id)}`}>{r.id}</a>
-              </td>
-              <td>{r.node || '—'}</td>
-              <td>{fmtTime(r.scheduledAt)}</td>
-              <td>{fmtTime(r.startedAt)}</td>
-              <td>{r.startedAt && r.endedAt ? fmtDuration(r.endedAt - r.startedAt) : '—'}</td>
-              <td className="muted">{r.reason}</td>
-            </tr>
-          ))}
-          {runs.length === 0 && (
-            <tr>
-              <td colSpan={7} className="muted">
-                No runs yet.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+      <RunTable runs={runs} testId="node-runs" nodeHeader="ran on" />
       <h2>Jobs ({jobs.length})</h2>
       <table className="grid" data-testid="node-jobs">
         <thead>

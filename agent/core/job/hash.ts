@@ -4,7 +4,7 @@
 /** 32-bit FNV-1a over the UTF-8 bytes of `text`. */
 export function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;
-  // TextEncoder, not Buffer: the console's browser bundle runs this too (H in schedule previews).
+  // TextEncoder, not Buffer: the component tests run the job model in a browser page.
   for (const byte of new TextEncoder().encode(text)) {
     hash ^= byte;
     hash = Math.imul(hash, 0x01000193) >>> 0;
