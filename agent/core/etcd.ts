@@ -59,9 +59,10 @@ export function connect(opts: ConnectOptions): Cluster {
     },
   };
   if (opts.user) options.auth = { username: opts.user, password: opts.password ?? '' };
-  if (opts.cacert) {
+  if (opts.cacert || opts.cert || opts.key) {
     options.credentials = {
-      rootCertificate: readFileSync(opts.cacert),
+      // Without a CA file, gRPC checks the server against the system's CAs.
+      rootCertificate: (opts.cacert ? readFileSync(opts.cacert) : null) as Buffer,
       privateKey: opts.key ? readFileSync(opts.key) : undefined,
       certChain: opts.cert ? readFileSync(opts.cert) : undefined,
     };
@@ -89,7 +90,7 @@ export function describeEtcdError(err: unknown, endpoints: string[]): string {
     return `cannot reach etcd at ${endpoints.join(', ')} (${firstLine(msg)}); check that etcd is running and --etcd / PEPPERCORN_ETCD is right`;
   }
   if (/authenticat|permission denied|invalid auth token/i.test(msg)) {
-    return `etcd at ${endpoints.join(', ')} refused the credentials (${firstLine(msg)}); check --user/--password`;
+    return `etcd at ${endpoints.join(', ')} refused the credentials (${firstLine(msg)}); check --user and the password (PEPPERCORN_PASSWORD, --password-file or the config file)`;
   }
   return `etcd error: ${firstLine(msg)}`;
 }

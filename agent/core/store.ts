@@ -12,9 +12,17 @@ import {
   type RunRecord,
   type TriggerRecord,
   type CordonRecord,
+  type DepRecord,
 } from './records';
 import type { JobSpec } from './job/spec';
-import { canonicalJob } from './job/spec';
+import {
+  planApply,
+  batches,
+  matchesLabels,
+  type ApplyResult,
+  type JobChange,
+  type StoredJob,
+} from './job/apply-plan';
 import { compileSchedule } from './job/schedule';
 import { findCycle } from './job/deps';
 import { toEntry } from './mirror';
@@ -22,7 +30,27 @@ import { nodeViews, type NodeView } from './node-views';
 
 export type { NodeView };
 
-export type ApplyResult = 'created' | 'updated' | 'unchanged';
+export type { ApplyResult };
+
+export interface ApplyOptions {
+  /** Decide and report, store nothing. */
+  dryRun?: boolean;
+  /** Also delete stored jobs carrying all these labels that the file does not name. */
+  prune?: Record<string, string>;
+  /** Told before writing when the changes need more than one transaction. */
+  onSplit?: (transactions: number, changes: number) => void;
+}
+
+/** A multi-transaction apply that failed part-way: what was stored, and why it stopped. */
+export class PartialApplyError extends Error {
+  constructor(
+    readonly stored: { name: string; result: ApplyResult }[],
+    readonly notStored: string[],
+    override readonly cause: unknown,
+  ) {
+    super(`apply stopped part-way: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
 
 export interface JobView {
   spec: JobSpec;
@@ -31,8 +59,6 @@ export interface JobView {
   /** Only from getJob: the assignment with its reason and history. */
   assignment?: Assignment | null;
 }
-
-const TXN_JOBS = 40; // each job takes up to 2 ops and 1 compare; etcd allows 128 ops
 
 export class Store {
   /** Corrupt values met while reading; shown to the user, never fatal. */
@@ -49,64 +75,122 @@ export class Store {
   // ---- jobs --------------------------------------------------------------------
 
   /**
-   * Stores validated specs. A new job's cursor starts now (it does not run for
-   * times before it existed); a changed schedule takes effect from now too.
+   * Stores validated specs (see job/apply-plan.ts for what changes and how the writes
+   * are split). A new job's cursor starts now (it does not run for times before it
+   * existed); a changed schedule takes effect from now too.
    */
-  async applyJobs(jobs: JobSpec[]): Promise<{ name: string; result: ApplyResult }[]> {
-    await this.checkSharedResources(jobs);
-    const out: { name: string; result: ApplyResult }[] = [];
-    for (let i = 0; i < jobs.length; i += TXN_JOBS) {
-      out.push(...(await this.applyBatch(jobs.slice(i, i + TXN_JOBS))));
+  async applyJobs(jobs: JobSpec[], opts: ApplyOptions = {}): Promise<JobChange[]> {
+    const pruneNames = opts.prune ? await this.pruneCandidates(jobs, opts.prune) : [];
+    await this.checkSharedResources(jobs, pruneNames);
+    let plan = planApply(
+      jobs,
+      await this.readStored([...jobs.map((j) => j.name), ...pruneNames]),
+      Date.now(),
+      pruneNames,
+    );
+    if (opts.dryRun) return plan;
+    const txns = batches(plan);
+    if (txns.length > 1) opts.onSplit?.(txns.length, plan.filter((c) => c.result !== 'unchanged').length);
+    const done: JobChange[] = [];
+    for (const [i, batch] of txns.entries()) {
+      try {
+        done.push(
+          ...(await this.applyBatch(
+            batch.map((c) => c.spec ?? c.name),
+            pruneNames,
+          )),
+        );
+      } catch (err) {
+        if (i === 0) throw err;
+        throw new PartialApplyError(
+          done.filter((c) => c.result !== 'unchanged'),
+          txns
+            .slice(i)
+            .flat()
+            .filter((c) => c.result !== 'unchanged')
+            .map((c) => c.name),
+          err,
+        );
+      }
     }
+    plan = done;
+    return plan;
+  }
+
+  /** Stored jobs with all of `labels` that `jobs` does not name. */
+  private async pruneCandidates(jobs: JobSpec[], labels: Record<string, string>): Promise<string[]> {
+    const named = new Set(jobs.map((j) => j.name));
+    return (await this.listJobs())
+      .filter((v) => !named.has(v.spec.name) && matchesLabels(v.spec, labels))
+      .map((v) => v.spec.name);
+  }
+
+  private async readStored(names: string[]): Promise<Map<string, StoredJob>> {
+    const out = new Map<string, StoredJob>();
+    await Promise.all(
+      names.map(async (name) => {
+        const [kv, ckv] = await Promise.all([
+          this.ns.get(keys.job(name)).exec(),
+          this.ns.get(keys.cursor(name)).exec(),
+        ]).then(([a, b]) => [a.kvs[0], b.kvs[0]]);
+        if (!kv) return;
+        out.set(name, {
+          spec: decodeOr<JobSpec>('job', keys.job(name), kv.value, this.warn),
+          modRevision: Number(kv.mod_revision),
+          cursor: ckv ? decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn) : undefined,
+          cursorRevision: ckv ? Number(ckv.mod_revision) : 0,
+        });
+      }),
+    );
     return out;
   }
 
-  private async applyBatch(jobs: JobSpec[]): Promise<{ name: string; result: ApplyResult }[]> {
+  /** One transaction: specs to store and names to prune; re-planned if anything moved meanwhile. */
+  private async applyBatch(items: (JobSpec | string)[], pruneNames: string[]): Promise<JobChange[]> {
+    const specs = items.filter((i): i is JobSpec => typeof i !== 'string');
+    const prunes = items.filter((i): i is string => typeof i === 'string' && pruneNames.includes(i));
     for (let attempt = 0; attempt < 5; attempt++) {
-      const now = Date.now();
-      const existing = await Promise.all(jobs.map((j) => this.ns.get(keys.job(j.name)).exec()));
-      const cursors = await Promise.all(jobs.map((j) => this.ns.get(keys.cursor(j.name)).exec()));
-      const results: { name: string; result: ApplyResult }[] = [];
-      const ops: IOperation[] = [];
+      const plan = planApply(
+        specs,
+        await this.readStored(items.map((i) => (typeof i === 'string' ? i : i.name))),
+        Date.now(),
+        prunes,
+      );
       const compares: [string, number][] = [];
-      jobs.forEach((job, i) => {
-        const kv = existing[i].kvs[0];
-        compares.push([keys.job(job.name), kv ? Number(kv.mod_revision) : 0]);
-        const value = JSON.stringify(job);
-        let old: JobSpec | undefined;
-        if (kv) old = decodeOr<JobSpec>('job', keys.job(job.name), kv.value, this.warn);
-        if (old && canonicalJob(old) === canonicalJob(job)) {
-          results.push({ name: job.name, result: 'unchanged' });
-          return;
+      const ops: IOperation[] = [];
+      for (const c of plan) {
+        compares.push([keys.job(c.name), c.jobRevision]);
+        if (c.result === 'pruned') ops.push(...this.removeOps(c.name));
+        else if (c.spec) ops.push(this.ns.put(keys.job(c.name)).value(JSON.stringify(c.spec)));
+        if (c.cursor) {
+          compares.push([keys.cursor(c.name), c.cursorRevision ?? 0]);
+          ops.push(this.ns.put(keys.cursor(c.name)).value(JSON.stringify(c.cursor)));
         }
-        ops.push(this.ns.put(keys.job(job.name)).value(value));
-        const timing = (j: JobSpec) => JSON.stringify([j.kind, j.schedule, j.timezone, j.at, j.times]);
-        const ckv = cursors[i].kvs[0];
-        const c = ckv ? decodeOr<Cursor>('cursor', keys.cursor(job.name), ckv.value, this.warn) : undefined;
-        if (!old || timing(old) !== timing(job) || !c) {
-          // Loop counts restart with a new `times`; clock jobs start from now.
-          const next: Cursor = {
-            t: Math.max(now, c?.t ?? 0),
-            n: old && old.kind === job.kind && old.times === job.times ? c?.n : 0,
-          };
-          compares.push([keys.cursor(job.name), ckv ? Number(ckv.mod_revision) : 0]);
-          ops.push(this.ns.put(keys.cursor(job.name)).value(JSON.stringify(next)));
-        }
-        results.push({ name: job.name, result: old || kv ? 'updated' : 'created' });
-      });
-      if (ops.length === 0) return results;
+      }
+      if (ops.length === 0) return plan;
       // Optimistic: every job and cursor we read must be as we read it.
       let txn = this.ns.if(compares[0][0], 'Mod', '==', compares[0][1]);
       for (const [k, rev] of compares.slice(1)) txn = txn.and(k, 'Mod', '==', rev);
       const res = await txn.then(...ops).commit();
-      if (res.succeeded) return results;
+      if (res.succeeded) return plan;
     }
     throw new Error('the jobs kept changing while applying (another writer?); try again');
   }
 
+  private removeOps(name: string): IOperation[] {
+    return [
+      this.ns.delete().key(keys.job(name)),
+      this.ns.delete().key(keys.cursor(name)),
+      this.ns.delete().key(keys.assignment(name)),
+      this.ns.delete().prefix(keys.jobRuns(name)),
+      this.ns.delete().prefix(keys.jobTriggers(name)),
+      this.ns.delete().key(keys.completion(name)),
+    ];
+  }
+
   /** Jobs naming the same resource must agree on its size, or the semaphore would be ambiguous. */
-  private async checkSharedResources(incoming: JobSpec[]): Promise<void> {
-    const replaced = new Set(incoming.map((j) => j.name));
+  private async checkSharedResources(incoming: JobSpec[], pruned: string[] = []): Promise<void> {
+    const replaced = new Set([...incoming.map((j) => j.name), ...pruned]);
     const stored = (await this.listJobs()).map((v) => v.spec).filter((j) => !replaced.has(j.name));
     const sizes = new Map<string, { size: number; job: string }>();
     const problems: string[] = [];
@@ -123,6 +207,13 @@ export class Store {
     // Dependencies: every parent must exist (here or already stored), and no cycles.
     const all = [...stored, ...incoming];
     const names = new Set(all.map((j) => j.name));
+    // A pruned job must not leave a job behind that runs after it.
+    for (const job of all)
+      for (const d of job.after ?? [])
+        if (pruned.includes(d.job))
+          problems.push(
+            `job "${job.name}": after: "${d.job}" would be pruned; keep "${d.job}" in the file, or remove the dependency`,
+          );
     for (const job of incoming)
       for (const d of job.after ?? [])
         if (!names.has(d.job))
@@ -153,6 +244,17 @@ export class Store {
     return out.sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
   }
 
+  /** Each job's latest completed run (its `completions/` record), by job name. */
+  async lastOutcomes(): Promise<Map<string, DepRecord>> {
+    const res = await this.ns.getAll().prefix(keys.completions).exec();
+    const out = new Map<string, DepRecord>();
+    for (const kv of res.kvs) {
+      const d = decodeOr<DepRecord>('dep', kv.key.toString(), kv.value, this.warn);
+      if (d) out.set(keys.completionJob(kv.key.toString()), d);
+    }
+    return out;
+  }
+
   async getJob(name: string): Promise<JobView> {
     const [kv, a, c] = await Promise.all([
       this.ns.get(keys.job(name)).exec(),
@@ -176,14 +278,7 @@ export class Store {
   async removeJob(name: string): Promise<void> {
     const res = await this.ns
       .if(keys.job(name), 'Create', '>', 0)
-      .then(
-        this.ns.delete().key(keys.job(name)),
-        this.ns.delete().key(keys.cursor(name)),
-        this.ns.delete().key(keys.assignment(name)),
-        this.ns.delete().prefix(keys.jobRuns(name)),
-        this.ns.delete().prefix(keys.jobTriggers(name)),
-        this.ns.delete().key(keys.completion(name)),
-      )
+      .then(...this.removeOps(name))
       .commit();
     if (!res.succeeded) throw new NotFoundError(`no job named "${name}"`);
   }

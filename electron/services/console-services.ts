@@ -372,7 +372,7 @@ export class ConsoleServices extends EventEmitter {
       const v = validateJob(input);
       if (!v.ok) throw new Error(v.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
       const [res] = await this.need().store.applyJobs([v.job]);
-      return res;
+      return { name: res.name, result: res.result };
     },
     'jobs.remove': (name) => this.need().store.removeJob(name),
     'jobs.pause': (name) => this.need().store.setPaused(name, true),

@@ -23,6 +23,8 @@ export interface JobSpec extends PolicyFields {
   user?: string;
   timeout?: string;
   selector: Record<string, string>;
+  /** The job's own labels: for the operator (`job ls -l`, `job apply --prune -l`), not for placement. */
+  labels?: Record<string, string>;
   policy: RunPolicy;
   paused: boolean;
   times?: number;
@@ -66,11 +68,12 @@ export const JOB_FIELDS = [
   'resources',
   'alerts',
   'paused',
+  'labels',
   'description',
 ] as const satisfies ReadonlyArray<keyof JobSpec>;
 
-const KINDS: readonly JobKind[] = ['cron', 'loop', 'once'];
-const POLICIES: readonly RunPolicy[] = ['at-most-once', 'at-least-once'];
+export const KINDS: readonly JobKind[] = ['cron', 'loop', 'once'];
+export const POLICIES: readonly RunPolicy[] = ['at-most-once', 'at-least-once'];
 const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,251}[A-Za-z0-9])?$/;
 const USER_RE = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}$/;
@@ -81,7 +84,6 @@ const ALIASES: Record<string, keyof JobSpec> = {
   cron: 'schedule',
   tz: 'timezone',
   environment: 'env',
-  labels: 'selector',
   nodeselector: 'selector',
   cwd: 'workdir',
   dir: 'workdir',
@@ -257,6 +259,25 @@ export function validateJob(input: unknown): ValidationResult {
     }
   }
 
+  // labels: the job's own, like selector's shape
+  let labels: Record<string, string> | undefined;
+  if (input.labels !== undefined) {
+    if (!isMap(input.labels)) {
+      fail('labels', `must be a map of label: value, got ${typeName(input.labels)}`);
+    } else {
+      labels = {};
+      for (const [key, value] of Object.entries(input.labels)) {
+        const field = `labels.${key}`;
+        if (!LABEL_KEY_RE.test(key)) {
+          fail(field, `"${key}" is not a valid label; use letters, digits, ".", "_", "-" and "/"`);
+        }
+        if (typeof value !== 'string')
+          fail(field, `value must be a string, got ${typeName(value)}${quoteHint(value)}`);
+        else labels[key] = value;
+      }
+    }
+  }
+
   // policy
   let policy: RunPolicy = 'at-most-once';
   if (input.policy !== undefined) {
@@ -348,6 +369,7 @@ export function validateJob(input: unknown): ValidationResult {
     ...policies,
     alerts,
     paused,
+    labels,
     description,
   });
   return { ok: true, job };
@@ -388,6 +410,7 @@ export function canonicalJob(job: JobSpec): string {
     timezone: job.timezone ?? 'UTC',
     env: job.env ?? {},
     selector: job.selector ?? {},
+    labels: job.labels ?? {},
     policy: job.policy ?? 'at-most-once',
     paused: job.paused ?? false,
   };
