@@ -14,9 +14,9 @@ export function unifiedDiff(before: string, after: string, from: string, to: str
   let j = 0;
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i] === b[j]) ops.push({ op: ' ', line: a[i], ai: i++, bi: j++ });
-    else if (j < b.length && (i >= a.length || lcs[i][j + 1] >= lcs[i + 1][j]))
-      ops.push({ op: '+', line: b[j], ai: i, bi: j++ });
-    else ops.push({ op: '-', line: a[i], ai: i++, bi: j });
+    else if (i < a.length && (j >= b.length || lcs[i + 1][j] >= lcs[i][j + 1]))
+      ops.push({ op: '-', line: a[i], ai: i++, bi: j });
+    else ops.push({ op: '+', line: b[j], ai: i, bi: j++ });
   }
   if (!ops.some((o) => o.op !== ' ')) return '';
   const out = [`--- ${from}`, `+++ ${to}`];

@@ -24,7 +24,7 @@ export interface StoredJob {
 export interface JobChange {
   name: string;
   result: ApplyResult;
-  /** The spec to store (created/updated). */
+  /** The spec from the file (all but pruned); stored when created/updated. */
   spec?: JobSpec;
   /** The stored spec before (updated/unchanged/pruned). */
   before?: JobSpec;
@@ -52,7 +52,7 @@ export function planApply(
     const s = stored.get(job.name);
     const old = s?.spec;
     if (s && old && canonicalJob(old) === canonicalJob(job))
-      return { name: job.name, result: 'unchanged', before: old, jobRevision: s.modRevision };
+      return { name: job.name, result: 'unchanged', spec: job, before: old, jobRevision: s.modRevision };
     const c = s?.cursor;
     const change: JobChange = {
       name: job.name,

@@ -410,7 +410,8 @@ export function canonicalJob(job: JobSpec): string {
     timezone: job.timezone ?? 'UTC',
     env: job.env ?? {},
     selector: job.selector ?? {},
-    labels: job.labels ?? {},
+    // No labels and empty labels are the same job (and the canonical form of jobs stored before labels).
+    labels: job.labels && Object.keys(job.labels).length ? job.labels : undefined,
     policy: job.policy ?? 'at-most-once',
     paused: job.paused ?? false,
   };
