@@ -458,8 +458,12 @@ export class Store {
         runWatcher.on('error', finish);
         runWatcher.on('put', finish);
         signal?.addEventListener('abort', finish);
-        // Chunks written between our read and the watch's start are caught by re-reading.
+        // Chunks written between our read and the watch's start are caught by re-reading;
+        // so is the run record (claimed, or even ended, before the watch began).
         void this.readLogs(runId, nextSeq).then((r) => r.chunks.forEach((c) => emit(c.seq, c.data)), finish);
+        void this.getRun(runId).then((r) => {
+          if (r && (!run || r.status !== run.status)) finish();
+        }, finish);
       });
     }
   }

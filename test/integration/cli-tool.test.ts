@@ -4,7 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { TestCluster, CLI, waitFor } from '../harness/cluster';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestCluster, CLI, ROOT, waitFor } from '../harness/cluster';
 
 const tc = new TestCluster();
 before(() => tc.start());
@@ -102,7 +104,7 @@ test('every command has --help (status 0, usage and examples or arguments) and r
 test('--version prints the package version; completion scripts load in their shells', () => {
   const v = tc.cli(['--version']);
   assert.equal(v.status, 0);
-  assert.equal(v.stdout.trim(), require('../../../package.json').version);
+  assert.equal(v.stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   const bash = sh(
     `source <(pc completion bash); COMP_WORDS=(peppercorn job ap); COMP_CWORD=2; _peppercorn; echo "\${COMPREPLY[@]}"; COMP_WORDS=(peppercorn job apply --dr); COMP_CWORD=3; _peppercorn; echo "\${COMPREPLY[@]}"`,
   );

@@ -59,6 +59,8 @@ Examples:
     )
     .action(
       act(ctx, async (file: string, opts: { timezone?: string; name?: string; user?: string }) => {
+        // import-crontab never reaches etcd, so a --user taken as the global etcd user is ours.
+        opts = { ...opts, user: opts.user ?? ctx.flags.user };
         const text = readInput(file);
         let zone: { zone: string; from: string };
         if (opts.timezone) {
