@@ -9,6 +9,8 @@ import { readFile } from 'node:fs/promises';
 import type { Channel } from '../core/alerting';
 import type { AlertRecord } from '../core/records';
 import { sendMail } from './smtp';
+import { runEnvironment } from '../runner/environment';
+import { agentIdentity } from '../runner/users';
 
 export interface Notice {
   idempotencyKey: string;
@@ -132,8 +134,8 @@ function runCommand(command: string, n: Notice, timeoutMs: number): Promise<void
     const child = spawn('/bin/sh', ['-c', command], {
       detached: true, // its own process group, so a timeout kills what it started too
       stdio: ['pipe', 'ignore', 'pipe'],
-      env: {
-        ...process.env,
+      // Built like a run's: the agent's secrets stay with the agent (see runner/environment.ts).
+      env: runEnvironment(process.env, agentIdentity(), {
         PEPPERCORN_ALERT_ID: n.alert.id,
         PEPPERCORN_ALERT_EVENT: n.event,
         PEPPERCORN_ALERT_RULE: n.alert.rule,
@@ -141,7 +143,7 @@ function runCommand(command: string, n: Notice, timeoutMs: number): Promise<void
         PEPPERCORN_ALERT_NODE: n.alert.node ?? '',
         PEPPERCORN_ALERT_SUMMARY: n.alert.summary,
         PEPPERCORN_ALERT_KEY: n.idempotencyKey,
-      },
+      }),
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr.length < 500 ? (stderr += d.toString()) : undefined));
