@@ -12,6 +12,7 @@ import { Scheduler, DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './s
 import { pruneLogs } from './runner/logfiles';
 import { raiseAgentPriority } from './runner/priority';
 import { clearStaleStartLines } from './runner/start-line';
+import { prepareDataDir } from './node/data-dir';
 import { startReaper } from './runner/reaper';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
@@ -103,6 +104,8 @@ export class Agent {
   async start(): Promise<void> {
     const boost = raiseAgentPriority(this.opts.priorityBoost ?? 10);
     if (boost) this.log(`agent niceness ${boost.from} → ${boost.to}; jobs run at ${boost.from}`);
+    const tightened = await prepareDataDir(this.opts.dataDir);
+    if (tightened) this.log(tightened);
     clearStaleStartLines(this.opts.dataDir);
     startReaper();
     // Before joining: a port clash must fail before the node registers.

@@ -5,6 +5,7 @@
 // already have given our jobs away, so the scheduler stops claiming.
 import { EventEmitter } from 'node:events';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './data-dir';
 import { join } from 'node:path';
 import type { Lease } from 'etcd3';
 import type { Cluster } from '../core/etcd';
@@ -124,9 +125,9 @@ export class Membership extends EventEmitter {
   }
 
   private async saveLease(): Promise<void> {
-    await mkdir(this.dataDir, { recursive: true });
+    await mkdir(this.dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const saved: SavedLease = { leaseId: this.leaseId, pid: process.pid };
-    await writeFile(this.leaseFile(), JSON.stringify(saved));
+    await writeFile(this.leaseFile(), JSON.stringify(saved), { mode: PRIVATE_FILE_MODE });
   }
 
   private scheduleKeepalive(): void {
