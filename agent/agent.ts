@@ -17,6 +17,7 @@ import { startReaper } from './runner/reaper';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
+import { redactKnown } from './core/redact';
 
 export interface AgentOptions {
   nodeId: string;
@@ -51,7 +52,8 @@ export class Agent {
     private readonly cluster: Cluster,
     private readonly opts: AgentOptions,
   ) {
-    this.log = opts.log ?? ((msg) => console.log(`${new Date().toISOString()} [${opts.nodeId}] ${msg}`));
+    const print = opts.log ?? ((msg) => console.log(`${new Date().toISOString()} [${opts.nodeId}] ${msg}`));
+    this.log = (msg) => print(redactKnown(msg));
     this.record = {
       id: opts.nodeId,
       hostname: hostname(),

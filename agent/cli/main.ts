@@ -16,6 +16,7 @@ import { parseGlobal, parseFlags, parseLabels, parseInteger, UsageError, type Gl
 import { table, iso, seconds, labels } from './format';
 import { print, readInput } from './io';
 import { alertsCommand } from './alerts';
+import { redactKnown } from '../core/redact';
 
 const HELP = `peppercorn — distributed cron on etcd
 
@@ -432,7 +433,7 @@ function fail(err: unknown): number {
     err instanceof CorruptValueError ||
     (err instanceof Error && err.message.startsWith('cannot serve metrics'))
   ) {
-    process.stderr.write(`peppercorn: ${err.message}\n`);
+    process.stderr.write(`peppercorn: ${redactKnown(err.message)}\n`);
     return 1;
   }
   const endpoints = (() => {
@@ -447,13 +448,13 @@ function fail(err: unknown): number {
     /etcd|grpc|Unavailable|deadline|ECONNREFUSED|circuit/i.test(`${err.constructor.name} ${err.message}`)
       ? describeEtcdError(err, endpoints)
       : ((err as Error)?.message ?? String(err));
-  process.stderr.write(`peppercorn: ${msg}\n`);
+  process.stderr.write(`peppercorn: ${redactKnown(msg)}\n`);
   return 1;
 }
 
 // An unhandled 'error' anywhere must not kill an agent silently.
 process.on('unhandledRejection', (err) =>
-  process.stderr.write(`peppercorn: unexpected: ${(err as Error)?.stack ?? err}\n`),
+  process.stderr.write(`peppercorn: unexpected: ${redactKnown(String((err as Error)?.stack ?? err))}\n`),
 );
 
 main(process.argv.slice(2)).then(

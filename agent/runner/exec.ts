@@ -12,6 +12,7 @@ import { signalGroup } from './procgroup';
 import { TailBuffer } from './tail';
 import { runEnvironment } from './environment';
 import { agentIdentity, cachedUser, lookupUser, UserLookupError, type UserAccount } from './users';
+import { redactKnown } from '../core/redact';
 
 export interface RunSpec {
   runId: string;
@@ -355,7 +356,8 @@ class Run implements PreparedRun, LineMember {
     if (this.ending && (this.started || !this.startError)) {
       return { ...base, status: this.ending.status, error: this.ending.error };
     }
-    if (this.startError) return { ...base, status: 'failed', error: this.startError };
+    // A spawn error can quote the environment or the command line: no secret of ours in the record.
+    if (this.startError) return { ...base, status: 'failed', error: redactKnown(this.startError) };
     if (!this.started) {
       const how = this.signal ? `signal ${this.signal}` : `exit code ${this.exitCode}`;
       return { ...base, status: 'failed', error: `the waiting process ended before release (${how})` };
