@@ -42,7 +42,7 @@ Commands:
   alerts [--open|--all]        open and recent alerts, with their delivery
   alerts resolve ID [--reason TEXT]   resolve an alert by hand
   alerts config [apply -f FILE]       show or replace channels and cluster alert rules
-  alerts test CHANNEL          send a test notice through a channel, from here
+  alerts test CHANNEL [--allow-command]  send a test notice through a channel, from here
   import-crontab FILE          crontab → job specs (YAML on stdout)
   console [--port N] [--no-open]   the console in a browser (127.0.0.1, token in the URL)
 

@@ -6,7 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentProc, TestCluster, waitFor } from '../harness/cluster';
+import { spawnSync } from 'node:child_process';
+import { AgentProc, CLI, TestCluster, waitFor } from '../harness/cluster';
+import { SmtpReceiver } from '../harness/receivers';
 import { runLogPath } from '../../agent/runner/logfiles';
 import type { RunRecord } from '../../agent/core/records';
 
@@ -15,6 +17,8 @@ const tc = new TestCluster();
 const ETCD_SECRET = 'etcd-pw-4f9c1d';
 const SMTP_SECRET = 'smtp-pw-8b27e0';
 const alertEnvFile = tc.path('alert-env.txt');
+const testEnvFile = tc.path('test-env.txt');
+const smtp = new SmtpReceiver('plain');
 let agent: AgentProc;
 
 /** The variable names a run may see (runner/environment.ts), plus what the shell itself exports. */
@@ -29,10 +33,15 @@ function names(envDump: string): string[] {
 
 before(async () => {
   await tc.start();
+  await smtp.start();
   const r = tc.cli(
     ['alerts', 'config', 'apply', '-f', '-'],
     `channels:\n  page: { type: command, command: "env > ${alertEnvFile}" }\n` +
-      `cluster: { nodeDown: off, noLeader: off }\ndelivery: { attempts: 3, backoff: 200ms, timeout: 10s }\n`,
+      `  local: { type: command, command: "env > ${testEnvFile}" }\n` +
+      `  mail: { type: smtp, host: 127.0.0.1, port: ${smtp.port}, from: a@b.c, to: d@e.f, user: u, passwordEnv: OPERATOR_CLOUD_KEY, insecure: true }\n` +
+      `  hook: { type: webhook, url: "http://127.0.0.1:${smtp.port}/", headersEnv: { Authorization: OPERATOR_CLOUD_KEY } }\n` +
+      // Jobs without their own alerts notify `page` only: the other channels are for alerts test.
+      `defaults: { channels: [page] }\ncluster: { nodeDown: off, noLeader: off }\ndelivery: { attempts: 3, backoff: 200ms, timeout: 10s }\n`,
   );
   assert.equal(r.status, 0, r.stderr);
   // A data dir left open by an earlier install: the agent makes it private.
@@ -49,7 +58,10 @@ before(async () => {
   tc.agents.set('n1', agent);
   await tc.ready(['n1']);
 });
-after(() => tc.stop());
+after(async () => {
+  await tc.stop();
+  await smtp.stop();
+});
 
 async function firstRun(job: string, done: (r: RunRecord) => boolean): Promise<RunRecord> {
   return waitFor(`a finished run of ${job}`, async () =>
@@ -115,4 +127,38 @@ test('an alert command runs with the minimal environment: no agent secret', asyn
   assert.doesNotMatch(out, new RegExp(`${ETCD_SECRET}|${SMTP_SECRET}`));
   const extra = names(out).filter((n) => !MINIMAL.includes(n) && !n.startsWith('PEPPERCORN_ALERT_'));
   assert.deepEqual(extra, [], out);
+});
+
+test('alerts test from a workstation: a command channel only with --allow-command and a minimal environment; no secret of the operator read', async () => {
+  // The operator's shell holds a secret; the alerting config in etcd names it.
+  const operator = { ...tc.env(), OPERATOR_CLOUD_KEY: 'cloud-key-5e6f7a' };
+  const alertsTest = (...args: string[]) =>
+    spawnSync(process.execPath, [CLI, 'alerts', 'test', ...args], { env: operator, encoding: 'utf8' });
+
+  const refused = alertsTest('local');
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(
+    refused.stderr,
+    /runs a command .* on this machine; check it, then run peppercorn alerts test local --allow-command/,
+  );
+  assert.equal(existsSync(testEnvFile), false, 'the command did not run');
+
+  const allowed = alertsTest('local', '--allow-command');
+  assert.equal(allowed.status, 0, allowed.stderr);
+  const env = readFileSync(testEnvFile, 'utf8');
+  assert.doesNotMatch(env, /cloud-key-5e6f7a|PEPPERCORN_ETCD/);
+  const extra = names(env).filter((n) => !MINIMAL.includes(n) && !n.startsWith('PEPPERCORN_ALERT_'));
+  assert.deepEqual(extra, [], env);
+
+  for (const channel of ['mail', 'hook']) {
+    const r = alertsTest(channel);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /takes a secret from the agents' environment .*OPERATOR_CLOUD_KEY.*does not read your environment/,
+    );
+    assert.doesNotMatch(r.stderr, /cloud-key-5e6f7a/);
+  }
+  assert.deepEqual(smtp.auths, [], 'nothing reached the SMTP server');
+  assert.deepEqual(smtp.mails, []);
 });
