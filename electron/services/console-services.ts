@@ -312,7 +312,12 @@ export class ConsoleServices extends EventEmitter {
       this.connections.remove(id);
     },
     'connection.test': async (input) => {
-      const opts = this.connections.optionsFor(input);
+      let opts: ConnectOptions;
+      try {
+        opts = this.connections.optionsFor(input);
+      } catch (err) {
+        return { ok: false, message: (err as Error).message };
+      }
       let cluster: Cluster | undefined;
       try {
         cluster = connect(opts);
