@@ -93,3 +93,14 @@ export function overlapping(spans: Span[]): [Span, Span][] {
 export function describeSpan(s: Span): string {
   return `${s.runId} on ${s.node} (pid ${s.pid}) ${s.start}..${s.lastSeen}${s.ended ? '' : ' (no end line)'}`;
 }
+
+/** Test cleanup: SIGKILL the process group of every span still running (orphans of a failed check). */
+export function killSpans(spans: Span[]): void {
+  for (const s of spans) {
+    try {
+      process.kill(-s.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}

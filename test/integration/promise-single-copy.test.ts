@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestCluster, waitFor } from '../harness/cluster';
-import { spanCommand, readSpans, overlapping, describeSpan, type Span } from '../harness/spans';
+import { spanCommand, readSpans, overlapping, describeSpan, killSpans, type Span } from '../harness/spans';
 import { processRunning } from '../../agent/runner/procgroup';
 
 const tc = new TestCluster();
@@ -16,7 +16,10 @@ before(async () => {
   for (const id of NODES) tc.startAgent(id);
   await tc.ready(NODES);
 });
-after(() => tc.stop());
+after(async () => {
+  for (const f of ['loop-term.txt', 'stop.txt']) killSpans(readSpans(tc.path(f)));
+  await tc.stop();
+});
 
 /** The span of the first copy on `node`, once it has started. */
 async function copyOn(file: string, job: string, node: string | ((n: string) => boolean)): Promise<Span> {
