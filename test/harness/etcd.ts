@@ -2,7 +2,7 @@
 // temporary data dir. It can be stopped and started again on the same ports and
 // data, to test recovery from an etcd restart. `TestEtcdCluster` runs several
 // members (a real Raft quorum) so that one can be killed while the cluster serves.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -186,4 +186,30 @@ export function relieveQuota(endpoints: string[]): void {
   }
   for (const e of endpoints) etcdctl([e], ['defrag']);
   etcdctl(endpoints, ['alarm', 'disarm']);
+}
+
+/** etcdctl without blocking this process's event loop (proxies and timers keep running). */
+export function etcdctlAsync(endpoints: string[], args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.env.ETCDCTL_BIN ?? 'etcdctl',
+      ['--endpoints', endpoints.join(','), '--command-timeout=10s', ...args],
+      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 60_000, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`etcdctl ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
+    ),
+  );
+}
+
+/** relieveQuota, asynchronously, over the members that run. */
+export async function relieveQuotaAsync(endpoints: string[]): Promise<void> {
+  const status = JSON.parse(await etcdctlAsync(endpoints, ['endpoint', 'status', '-w', 'json'])) as {
+    Status: { header: { revision: number } };
+  }[];
+  const rev = Math.max(...status.map((s) => s.Status.header.revision));
+  await etcdctlAsync(endpoints, ['compaction', '--physical', String(rev)]).catch((err) => {
+    if (!/compacted/.test(String(err))) throw err;
+  });
+  for (const e of endpoints) await etcdctlAsync([e], ['defrag']);
+  await etcdctlAsync(endpoints, ['alarm', 'disarm']);
 }
