@@ -61,9 +61,14 @@ test('job operations are valid for the state reached; cordons are lifted', () =>
           assert.equal(exists.get(a.job), false, `seed ${seed}: re-apply of a live job`);
         else assert.equal(exists.get(a.job), true, `seed ${seed}: ${a.op} of removed job ${a.job}`);
         if (a.op === 'rm') exists.set(a.job, false);
-        if (a.op === 'reapply') (exists.set(a.job, true), paused.set(a.job, false));
-        if (a.op === 'pause') (assert.equal(paused.get(a.job), false), paused.set(a.job, true));
-        if (a.op === 'resume') (assert.equal(paused.get(a.job), true), paused.set(a.job, false));
+        if (a.op === 'reapply') {
+          exists.set(a.job, true);
+          paused.set(a.job, false);
+        }
+        if (a.op === 'pause' || a.op === 'resume') {
+          assert.equal(paused.get(a.job), a.op === 'resume', `seed ${seed}: ${a.op} of ${a.job}`);
+          paused.set(a.job, a.op === 'pause');
+        }
       } else if (a.op === 'cordon' || a.op === 'drain') {
         assert.equal(cordoned, undefined, `seed ${seed}: two nodes cordoned at once`);
         cordoned = a.node;
