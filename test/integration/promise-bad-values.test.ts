@@ -38,7 +38,7 @@ const RAW: Record<string, Record<string, unknown>> = {
   'timezone-bad': { ...base, timezone: 'Mars/Olympus' },
 };
 
-test('raw job values without (or with odd) optional fields never stop the leader assigning jobs', async () => {
+test('raw job values without (or with odd) optional fields never stop the cluster taking and assigning jobs', async () => {
   const file = tc.path('canary.txt');
   const stuck: string[] = [];
   for (const [name, value] of Object.entries(RAW)) {
