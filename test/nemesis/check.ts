@@ -42,6 +42,10 @@ export interface Observed {
 
 export function check(jobs: NemesisJob[], o: Observed): string[] {
   const out: string[] = [];
+  const causes = new Map<string, string>();
+  for (const runs of o.runs.values()) for (const r of runs) causes.set(r.id, r.cause);
+  /** A span with its run's cause (schedule, manual, loop, retry...) when etcd still has its record. */
+  const describe = (s: Span) => `${describeSpan(s)}${causes.has(s.runId) ? ` [${causes.get(s.runId)}]` : ''}`;
   for (const d of launchedTwice(o.spans))
     out.push(
       `twice: ${d.runId} launched by ${d.spans.length} processes: ${d.spans.map(describeSpan).join('; ')}`,
@@ -77,7 +81,7 @@ export function check(jobs: NemesisJob[], o: Observed): string[] {
       const at = s.start;
       const alive = spans.filter((x) => x.start <= at && x.lastSeen > at);
       if (alive.length > j.concurrency)
-        out.push(`concurrency (${j.name}, limit ${j.concurrency}): ${alive.map(describeSpan).join('; ')}`);
+        out.push(`concurrency (${j.name}, limit ${j.concurrency}): ${alive.map(describe).join('; ')}`);
     }
   }
 
