@@ -5,8 +5,11 @@
 // boundary every saved exec is CPU that a hundred commands starting together do not queue for.
 // The positional parameters are cleared first, so the command sees what `sh -c` would give it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export const GATE_FD = 3;
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 // Either way the gate reads one line from fd 3: a newline means go; EOF (agent gone, or cancelled)
 // means exit without running. On a private pipe the runner writes the newline and closes the pipe.
@@ -29,7 +32,12 @@ export interface GateOptions {
 
 /** Spawns the waiting shell. Throws for the errors Node reports synchronously (e.g. ENOTDIR cwd). */
 export function spawnGate(command: string, opts: GateOptions): ChildProcess {
-  return spawn('/bin/sh', ['-c', GATE_SCRIPT, 'peppercorn-run', command], {
+  const args = ['-c', GATE_SCRIPT, 'peppercorn-run', command];
+  // The run's first process dies with the agent, whatever kills it (kill -9 of its group,
+  // the OOM killer), even if the reaper is gone too: util-linux's setpriv asks the kernel
+  // for a parent-death signal, after the uid change (which would clear it), then execs sh.
+  const [file, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '/bin/sh', ...args]] : ['/bin/sh', args];
+  return spawn(file, argv, {
     env: opts.env,
     cwd: opts.cwd,
     uid: opts.uid,
