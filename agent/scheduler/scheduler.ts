@@ -801,14 +801,28 @@ export class Scheduler extends EventEmitter {
       .and(key, 'Version', '>', 0)
       .and(keys.run(ref), 'Create', '==', 0);
     for (const slot of slots) txn = txn.and(slot, 'Create', '==', 0);
-    txn = txn.then(ns.delete().key(key), ...this.launchOps(job, run));
-    const res = await this.commitOrReadBack(txn, run);
+    const ops = [ns.delete().key(key), ...this.launchOps(job, run)];
+    // A loop's manual run is one of its iterations: it advances the loop's cursor in the same
+    // claim, so it and the loop's own next iteration cannot both start (one copy, always).
+    let loopCursor: Cursor | undefined;
+    if (job.spec.kind === 'loop') {
+      const cur = (job.cursor ??= await this.readCursor(job.name));
+      loopCursor = { t: Math.max(Date.now(), cur.t + 1), n: cur.n + 1 };
+      txn = txn.and(keys.cursor(job.name), 'Mod', '==', cur.modRev);
+      ops.push(ns.put(keys.cursor(job.name)).value(JSON.stringify(loopCursor)));
+    }
+    const res = await this.commitOrReadBack(txn.then(...ops), run);
     if (!res.ok) {
       // The run exists already (a retry of an old trigger): drop the trigger so it cannot fire again.
       const exists = await ns.get(keys.run(ref)).exists();
       if (exists) await ns.delete().key(key).exec();
+      else if (loopCursor) {
+        job.cursor = undefined; // the loop moved on meanwhile: look again shortly
+        setTimeout(() => this.claimTriggers(), 100).unref();
+      }
       return;
     }
+    if (loopCursor) job.cursor = { ...loopCursor, n: loopCursor.n ?? 0, modRev: res.revision };
     this.stats.claims++;
     this.launch(job, run, res.revision, Date.now());
   }
