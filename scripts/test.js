@@ -3,10 +3,14 @@
 const { spawnSync } = require('node:child_process');
 const { readdirSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
+const { ensureProjectNode } = require('./project-node');
+
+ensureProjectNode();
 const { ensureEtcd } = require('./ensure-etcd');
 const { ensureChromium } = require('./ensure-chromium');
 
 const root = join(__dirname, '..');
+console.error(`node ${process.version} (${process.execPath})`);
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 function step(what, cmd, args) {
