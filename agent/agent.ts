@@ -16,6 +16,8 @@ import { startReaper } from './runner/reaper';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
+import { createLogger, chooseFormat, type Log } from './logger/logger';
+import { logRuns } from './logger/runs';
 
 export interface AgentOptions {
   nodeId: string;
@@ -32,25 +34,30 @@ export interface AgentOptions {
   historyWindowMs?: number;
   /** How long a shutdown waits for runs in flight before stopping them. */
   drainTimeoutMs?: number;
-  log?: (msg: string) => void;
+  /** The agent's log (default: pino on stdout, JSON unless stdout is a terminal). */
+  log?: Log;
 }
 
 export class Agent {
   readonly membership: Membership;
   readonly leader: Leader;
   readonly scheduler: Scheduler;
+  /** Jobs and their completions as this node sees them (read by the metrics). */
+  readonly views: { jobs: PrefixMirror; completions: PrefixMirror };
   private mirrors: PrefixMirror[] = [];
   private pruneTimer: NodeJS.Timeout | undefined;
   private metricsServer: MetricsServer | undefined;
   private stopping = false;
-  private readonly log: (msg: string) => void;
+  private readonly log: Log;
   private readonly record: NodeRecord;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly opts: AgentOptions,
   ) {
-    this.log = opts.log ?? ((msg) => console.log(`${new Date().toISOString()} [${opts.nodeId}] ${msg}`));
+    this.log =
+      opts.log ??
+      createLogger({ node: opts.nodeId, format: chooseFormat(undefined, process.stdout.isTTY === true) }).log;
     this.record = {
       id: opts.nodeId,
       hostname: hostname(),
@@ -76,6 +83,7 @@ export class Agent {
     const cordons = mirror(keys.cordons);
     const semaphores = mirror(keys.semaphores);
     const completions = mirror(keys.completions);
+    this.views = { jobs, completions };
     const alerting = new AlertingView(mirror(keys.alerting), this.log);
     // Leader-only (started when elected): alerts/ and members/ are read by the leader alone.
     const alerts = mirror(keys.alerts);
@@ -96,6 +104,7 @@ export class Agent {
       this.log,
       alerting,
     );
+    logRuns(this.scheduler, this.log);
     this.membership.on('lost', () => void this.rejoin());
     this.membership.on('etcd-error', (err: Error) => this.log(`lease keepalive failed: ${err.message}`));
   }

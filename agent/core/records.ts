@@ -68,6 +68,8 @@ export interface DepRecord {
   failures?: number;
   /** When the job last succeeded (ms), if it ever did. */
   lastSuccessAt?: number;
+  /** When a run of the job last ended without success (ms), if one ever did. */
+  lastFailureAt?: number;
 }
 
 /** What raised an alert. Run rules come from the job (or cluster defaults); the rest from the leader. */
