@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Cluster } from './core/etcd';
 import { keys } from './core/keys';
 import { PrefixMirror } from './core/mirror';
-import type { NodeRecord } from './core/records';
+import { encode, type NodeRecord } from './core/records';
 import { Membership } from './node/membership';
 import { Leader } from './leader/leader';
 import { Scheduler, DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler/scheduler';
@@ -18,6 +18,7 @@ import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
 import { createLogger, chooseFormat, type Log } from './logger/logger';
 import { logRuns } from './logger/runs';
+import { reportNewerFormats } from './alert/format-alert';
 
 export interface AgentOptions {
   nodeId: string;
@@ -48,8 +49,10 @@ export class Agent {
   private pruneTimer: NodeJS.Timeout | undefined;
   private metricsServer: MetricsServer | undefined;
   private stopping = false;
+  private stopFormatReports: () => void = () => undefined;
   private readonly log: Log;
   private readonly record: NodeRecord;
+  private readonly alerting: AlertingView;
 
   constructor(
     private readonly cluster: Cluster,
@@ -85,6 +88,7 @@ export class Agent {
     const completions = mirror(keys.completions);
     this.views = { jobs, completions };
     const alerting = new AlertingView(mirror(keys.alerting), this.log);
+    this.alerting = alerting;
     // Leader-only (started when elected): alerts/ and members/ are read by the leader alone.
     const alerts = mirror(keys.alerts);
     const members = mirror(keys.members);
@@ -113,6 +117,12 @@ export class Agent {
     const boost = raiseAgentPriority(this.opts.priorityBoost ?? 10);
     if (boost) this.log(`agent niceness ${boost.from} → ${boost.to}; jobs run at ${boost.from}`);
     clearStaleStartLines(this.opts.dataDir);
+    this.stopFormatReports = reportNewerFormats(
+      this.cluster,
+      this.opts.nodeId,
+      () => this.alerting.current,
+      this.log,
+    );
     startReaper();
     // Before joining: a port clash must fail before the node registers.
     if (this.opts.metrics)
@@ -166,7 +176,7 @@ export class Agent {
         .then(
           this.cluster.ns
             .put(keys.node(this.opts.nodeId))
-            .value(JSON.stringify({ ...this.record, draining: true }))
+            .value(encode({ ...this.record, draining: true }))
             .lease(this.membership.leaseId),
         )
         .commit();
@@ -188,6 +198,7 @@ export class Agent {
     this.leader.stop();
     clearInterval(this.pruneTimer);
     for (const m of this.mirrors) m.close();
+    this.stopFormatReports();
     this.log('stopped');
   }
 

@@ -6,6 +6,7 @@ import { keys, parseRunId, formatRunId, type RunRef } from './keys';
 import {
   decode,
   decodeOr,
+  encode,
   CorruptValueError,
   type Assignment,
   type Cursor,
@@ -72,7 +73,7 @@ export class Store {
       jobs.forEach((job, i) => {
         const kv = existing[i].kvs[0];
         compares.push([keys.job(job.name), kv ? Number(kv.mod_revision) : 0]);
-        const value = JSON.stringify(job);
+        const value = encode(job);
         let old: JobSpec | undefined;
         if (kv) old = decodeOr<JobSpec>('job', keys.job(job.name), kv.value, this.warn);
         if (old && canonicalJob(old) === canonicalJob(job)) {
@@ -90,7 +91,7 @@ export class Store {
             n: old && old.kind === job.kind && old.times === job.times ? c?.n : 0,
           };
           compares.push([keys.cursor(job.name), ckv ? Number(ckv.mod_revision) : 0]);
-          ops.push(this.ns.put(keys.cursor(job.name)).value(JSON.stringify(next)));
+          ops.push(this.ns.put(keys.cursor(job.name)).value(encode(next)));
         }
         results.push({ name: job.name, result: old || kv ? 'updated' : 'created' });
       });
@@ -202,12 +203,12 @@ export class Store {
       const spec = decode<JobSpec>('job', keys.job(name), kv.kvs[0].value);
       if (spec.paused === paused) return false;
       const now = Date.now();
-      const ops: IOperation[] = [this.ns.put(keys.job(name)).value(JSON.stringify({ ...spec, paused }))];
+      const ops: IOperation[] = [this.ns.put(keys.job(name)).value(encode({ ...spec, paused }))];
       let txn = this.ns.if(keys.job(name), 'Mod', '==', Number(kv.kvs[0].mod_revision));
       const c = ckv.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.kvs[0].value, this.warn);
       if (!paused && spec.kind !== 'loop') {
         txn = txn.and(keys.cursor(name), 'Mod', '==', ckv.kvs[0] ? Number(ckv.kvs[0].mod_revision) : 0);
-        ops.push(this.ns.put(keys.cursor(name)).value(JSON.stringify({ ...c, t: Math.max(now, c?.t ?? 0) })));
+        ops.push(this.ns.put(keys.cursor(name)).value(encode({ ...c, t: Math.max(now, c?.t ?? 0) })));
         const missed = c ? countTimes(spec, c.t, now) : undefined;
         if (missed && missed.count > 0) {
           const ref: RunRef = { job: name, scheduledAt: missed.first, attempt: 1 };
@@ -225,7 +226,7 @@ export class Store {
             count: missed.capped ? undefined : missed.count,
             reason: `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
           };
-          ops.push(this.ns.put(keys.run(ref)).value(JSON.stringify(rec)));
+          ops.push(this.ns.put(keys.run(ref)).value(encode(rec)));
         }
       }
       const res = await txn.then(...ops).commit();
@@ -246,7 +247,7 @@ export class Store {
       const res = await this.ns
         .if(keys.trigger(ref), 'Create', '==', 0)
         .and(keys.run(ref), 'Create', '==', 0)
-        .then(this.ns.put(keys.trigger(ref)).value(JSON.stringify(trig)))
+        .then(this.ns.put(keys.trigger(ref)).value(encode(trig)))
         .commit();
       if (res.succeeded) return formatRunId(ref);
     }
@@ -392,7 +393,7 @@ export async function setCordon(
   if (mode === null) await ns.delete().key(keys.cordon(node)).exec();
   else {
     const rec: CordonRecord = { mode, by, at: Date.now() };
-    await ns.put(keys.cordon(node)).value(JSON.stringify(rec)).exec();
+    await ns.put(keys.cordon(node)).value(encode(rec)).exec();
   }
 }
 

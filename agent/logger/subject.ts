@@ -22,7 +22,7 @@ const JOB = new RegExp(`(?:^|\\s)(?:job|assign|unassign|runs of)\\s+(${NAME})(?=
 // Wording of the lines that report trouble: a failed etcd call, a corrupt value, a lost lease.
 const ERROR = /\b(gave up|corrupt|cannot|crashed)\b/i;
 const WARN =
-  /\b(fail(ed|s|ure)?|error|retrying|lost|not valid|invalid|refused|suspended|could not|unexpected|newer format)\b/i;
+  /\b(fail(ed|s|ure)?|error|retrying|lost|not valid|invalid|refused|suspended|could not|unexpected|newer than this agent)\b/i;
 
 /** The job and run a sentence names, and a level from its wording (info unless it reports trouble). */
 export function subjectOf(msg: string): { job?: string; run?: string; level: Level } {

@@ -18,6 +18,7 @@ import type { PrefixMirror } from '../core/mirror';
 import {
   decode,
   decodeOr,
+  encode,
   type ActiveEntry,
   type Assignment,
   type Cursor,
@@ -400,7 +401,7 @@ export class Scheduler extends EventEmitter {
               : `${s.count ?? 'more than 10000'} times from ${iso(s.first)} to ${iso(s.last)} not launched: ${s.reason}`,
         };
         return [
-          ns.put(keys.run(ref)).value(JSON.stringify(rec)),
+          ns.put(keys.run(ref)).value(encode(rec)),
           ...this.alertOps(skippedRun(rec, this.raiseContext(job), now)),
         ];
       })
@@ -507,7 +508,7 @@ export class Scheduler extends EventEmitter {
       .if(keys.assignment(job.name), 'Mod', '==', job.assignRev)
       .and(keys.node(me.id), 'Create', '==', me.epoch)
       .and(cursorKey, 'Mod', '==', cur.modRev);
-    const ops = [...extraOps, ns.put(cursorKey).value(JSON.stringify(next))];
+    const ops = [...extraOps, ns.put(cursorKey).value(encode(next))];
     let run: RunRecord | undefined;
     if (launchAt !== undefined) {
       const ref: RunRef = { job: job.name, scheduledAt: launchAt, attempt: 1 };
@@ -561,7 +562,7 @@ export class Scheduler extends EventEmitter {
   }
 
   private alertOps(alerts: AlertRecord[]): IOperation[] {
-    return alerts.map((a) => this.cluster.ns.put(keys.alert(a.id)).value(JSON.stringify(a)));
+    return alerts.map((a) => this.cluster.ns.put(keys.alert(a.id)).value(encode(a)));
   }
 
   /** The job's latest completion as this node last saw it (the streak and last success carry on from it). */
@@ -631,12 +632,12 @@ export class Scheduler extends EventEmitter {
     const slots = (run.holds ?? []).map((slot) =>
       ns
         .put(slot)
-        .value(JSON.stringify({ run: run.id, node: run.node }))
+        .value(encode({ run: run.id, node: run.node }))
         .lease(this.membership.leaseId),
     );
     return [
-      ns.put(keys.run(run)).value(JSON.stringify(run)),
-      ns.put(keys.activeRun(run.node, run.id)).value(JSON.stringify(active)),
+      ns.put(keys.run(run)).value(encode(run)),
+      ns.put(keys.activeRun(run.node, run.id)).value(encode(active)),
       ...slots,
     ];
   }
@@ -814,7 +815,7 @@ export class Scheduler extends EventEmitter {
         reason: `retry ${run.attempt} of ${retries} after the ${run.status} run ${run.id}`,
         notBefore,
       };
-      retryOp = this.cluster.ns.put(keys.trigger(next)).value(JSON.stringify(trig));
+      retryOp = this.cluster.ns.put(keys.trigger(next)).value(encode(trig));
       run.reason = `${run.reason ? run.reason + '; ' : ''}retrying as ${formatRunId(next)} at ${iso(notBefore)}`;
     }
     if (outcome.startedAt) run.startedAt = outcome.startedAt;
@@ -833,10 +834,7 @@ export class Scheduler extends EventEmitter {
       if (run.status === 'skipped') return this.alertOps(skippedRun(run, this.raiseContext(job), Date.now()));
       if (retryOp) return [];
       const done = completeRun(run, this.lastCompletion(run.job), this.raiseContext(job), Date.now());
-      return [
-        ns.put(keys.completion(run.job)).value(JSON.stringify(done.completion)),
-        ...this.alertOps(done.alerts),
-      ];
+      return [ns.put(keys.completion(run.job)).value(encode(done.completion)), ...this.alertOps(done.alerts)];
     };
     // Retry for a long while: etcd may be restarting; the outcome is the operator's only record.
     for (let attempt = 0; attempt < 120; attempt++) {
@@ -844,7 +842,7 @@ export class Scheduler extends EventEmitter {
         const res = await ns
           .if(runKey, 'Mod', '==', flight.claimRev)
           .then(
-            ns.put(runKey).value(JSON.stringify(run)),
+            ns.put(runKey).value(encode(run)),
             ns.delete().key(keys.activeRun(run.node, run.id)),
             ...(run.holds ?? []).map((slot) => ns.delete().key(slot)),
             ...(retryOp ? [retryOp] : []),
