@@ -231,7 +231,6 @@ function deb(work, common, arch, out) {
       'Depends: libc6 (>= 2.28), libstdc++6 (>= 5.2), libgcc-s1 | libgcc1',
       'Section: admin',
       'Priority: optional',
-      'Homepage: https://github.com/peppercorn',
       'Description: distributed cron on etcd (agent and CLI)',
       ' Agents on your servers register in etcd, elect a leader and run the jobs the',
       ' leader assigns them; every scheduled time is launched once. Includes its own',
