@@ -131,6 +131,8 @@ interface InFlight {
   single: boolean;
   /** Why a claimed run was not released at its time. */
   notReleased?: string;
+  /** The revision of the claim that created its semaphore slots. */
+  slotRev: number;
 }
 
 type Log = (msg: string) => void;
@@ -778,6 +780,18 @@ export class Scheduler extends EventEmitter {
     const trig = decodeOr<TriggerRecord>('trigger', key, value, (err) => this.log(err.message));
     const run = this.newRun(job, ref, ref.attempt > 1 ? 'retry' : 'manual');
     if (trig) run.reason = trig.reason;
+    if (job.spec.kind === 'loop' && this.singleCopyInFlight(job.name)) {
+      // A loop runs as one copy: a manual run asked for while it runs is recorded, not started.
+      run.status = 'skipped';
+      run.reason = `not started: a copy of the loop ${job.name} is running, and a loop never runs as two copies`;
+      await ns
+        .if(keys.node(me.id), 'Create', '==', me.epoch)
+        .and(key, 'Version', '>', 0)
+        .and(keys.run(ref), 'Create', '==', 0)
+        .then(ns.delete().key(key), ns.put(keys.run(ref)).value(JSON.stringify(run)))
+        .commit();
+      return;
+    }
     const slots = this.freeSlots(job);
     if (!slots) return; // claimed when a slot frees (the semaphore mirror calls claimTriggers)
     if (slots.length) run.holds = slots;
@@ -833,7 +847,7 @@ export class Scheduler extends EventEmitter {
       startLine: this.releases.line(releaseAt),
       singleCopy: isSingleCopy(spec, run),
     });
-    const flight: InFlight = { run, claimRev, proc, job, single: isSingleCopy(spec, run) };
+    const flight: InFlight = { run, claimRev, slotRev: claimRev, proc, job, single: isSingleCopy(spec, run) };
     job.inFlight.set(run.id, flight);
     this.flights.set(run.id, flight);
     const release = () => {
@@ -925,21 +939,33 @@ export class Scheduler extends EventEmitter {
       return [ns.put(keys.completion(run.job)).value(encode(done.completion)), ...this.alertOps(done.alerts)];
     };
     // Retry for a long while: etcd may be restarting; the outcome is the operator's only record.
+    // Slots are released only while they are still the ones our claim created: if etcd
+    // expired our lease, they may belong to other runs now (and must not be freed by us).
+    let ours = run.holds ?? [];
     for (let attempt = 0; attempt < 120; attempt++) {
       try {
-        const res = await ns
-          .if(runKey, 'Mod', '==', flight.claimRev)
+        let txn = ns.if(runKey, 'Mod', '==', flight.claimRev);
+        for (const slot of ours) txn = txn.and(slot, 'Create', '==', flight.slotRev);
+        const res = await txn
           .then(
             ns.put(runKey).value(encode(run)),
             ns.delete().key(keys.activeRun(run.node, run.id)),
-            ...(run.holds ?? []).map((slot) => ns.delete().key(slot)),
+            ...ours.map((slot) => ns.delete().key(slot)),
             ...(retryOp ? [retryOp] : []),
             ...doneOps(),
           )
-          .else(ns.get(runKey))
+          .else(ns.get(runKey), ...ours.map((slot) => ns.get(slot)))
           .commit();
         if (!res.succeeded) {
-          const kv = res.responses[0]?.response_range?.kvs[0];
+          const [runRes, ...slotRes] = res.responses.map((r) => r.response_range?.kvs[0]);
+          const stillOurs = ours.filter(
+            (_, i) => Number(slotRes[i]?.create_revision ?? 0) === flight.slotRev,
+          );
+          if (stillOurs.length !== ours.length) {
+            ours = stillOurs;
+            continue;
+          }
+          const kv = runRes;
           let now: RunRecord | undefined;
           try {
             now = kv && decode<RunRecord>('run', runKey, kv.value);
@@ -981,7 +1007,7 @@ export class Scheduler extends EventEmitter {
     const { run } = flight;
     await ns.delete().key(keys.activeRun(run.node, run.id)).exec();
     for (const slot of run.holds ?? [])
-      await ns.if(slot, 'Create', '==', flight.claimRev).then(ns.delete().key(slot)).commit();
+      await ns.if(slot, 'Create', '==', flight.slotRev).then(ns.delete().key(slot)).commit();
   }
 
   /** Keeps a job's run history bounded by count and age; amortised over outcomes. */

@@ -4,6 +4,7 @@
 // not launch T twice (bug 4). Oracle: the commands' own lines and etcd.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { processRunning } from '../../agent/runner/procgroup';
 import { TestCluster, waitFor, sleep } from '../harness/cluster';
 import { spanCommand, readSpans, launchedTwice, describeSpan } from '../harness/spans';
 import { keys } from '../../agent/core/keys';
@@ -50,7 +51,9 @@ test('pruning with --keep-runs 3 keeps the record of a long run in flight, and i
   assert.deepEqual(problems, [], 'pruning lost a run in flight');
 });
 
-test('job rm of a mutex holder: the mutex is released when its run ends; the siblings go on', async () => {
+// `job rm` stops a single-copy run (a semaphore holder) on its node; however it ends, its
+// slot must be released, or every job on that mutex stalls.
+test('job rm of a mutex holder: the holder stops, the mutex is released, the siblings go on', async () => {
   const file = tc.path('mutex-rm.txt');
   tc.apply(
     [
@@ -65,11 +68,8 @@ test('job rm of a mutex holder: the mutex is released when its run ends; the sib
     readSpans(file).find((s) => s.job === 'rm-holder'),
   );
   await tc.store.removeJob('rm-holder');
-  const ended = await waitFor(
-    'the holder to end',
-    () => readSpans(file).find((s) => s.pid === holder.pid && s.ended),
-    30_000,
-  );
+  await waitFor('the holder to end', () => !processRunning(holder.pid), 30_000);
+  const ended = readSpans(file).find((s) => s.pid === holder.pid)!;
   try {
     await waitFor(
       'rm-waiter to run twice after the holder ended',
