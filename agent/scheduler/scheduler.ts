@@ -788,7 +788,7 @@ export class Scheduler extends EventEmitter {
         .if(keys.node(me.id), 'Create', '==', me.epoch)
         .and(key, 'Version', '>', 0)
         .and(keys.run(ref), 'Create', '==', 0)
-        .then(ns.delete().key(key), ns.put(keys.run(ref)).value(JSON.stringify(run)))
+        .then(ns.delete().key(key), ns.put(keys.run(ref)).value(encode(run)))
         .commit();
       return;
     }
