@@ -12,6 +12,7 @@ import { CorruptValueError, type RunRecord } from '../core/records';
 import { DuplicateNodeError } from '../node/membership';
 import { UsageError } from './args';
 import { ConfigError } from '../core/agent-config';
+import { redactKnown } from '../core/redact';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -59,7 +60,7 @@ export function reportFailure(err: unknown, endpoints: () => string[]): number {
     err instanceof CorruptValueError ||
     (err instanceof Error && err.message.startsWith('cannot serve metrics'))
   ) {
-    process.stderr.write(`peppercorn: ${err.message}\n`);
+    process.stderr.write(`peppercorn: ${redactKnown(err.message)}\n`);
     return EXIT_FAILURE;
   }
   const msg =
@@ -67,6 +68,6 @@ export function reportFailure(err: unknown, endpoints: () => string[]): number {
     /etcd|grpc|Unavailable|deadline|ECONNREFUSED|circuit/i.test(`${err.constructor.name} ${err.message}`)
       ? describeEtcdError(err, endpoints())
       : ((err as Error)?.message ?? String(err));
-  process.stderr.write(`peppercorn: ${msg}\n`);
+  process.stderr.write(`peppercorn: ${redactKnown(msg)}\n`);
   return EXIT_FAILURE;
 }

@@ -3,10 +3,11 @@
 import { buildProgram } from './program';
 import { drained, guardStdout } from './output';
 import { reportFailure } from './exit';
+import { redactKnown } from '../core/redact';
 
 // An unhandled 'error' anywhere must not kill an agent silently.
 process.on('unhandledRejection', (err) =>
-  process.stderr.write(`peppercorn: unexpected: ${(err as Error)?.stack ?? err}\n`),
+  process.stderr.write(`peppercorn: unexpected: ${redactKnown(String((err as Error)?.stack ?? err))}\n`),
 );
 
 async function main(): Promise<void> {

@@ -1,6 +1,8 @@
 // The values Peppercorn keeps in etcd, and their decoding. A value that does not
 // decode (hand-edited, truncated, from a future version) is reported with its key
 // and skipped by the caller: a corrupt record must never stop a node or the leader.
+// It is reported once per key revision (the mirrors keep one buffer per revision).
+import { validateJob, type JobSpec } from './job/spec';
 
 export interface NodeRecord {
   id: string;
@@ -53,6 +55,13 @@ export interface Cursor {
   n?: number;
   /** Jobs with `after`: the parent runs already used to release a run (parent → run id). */
   consumed?: Record<string, string>;
+  /**
+   * The incarnation (JobSpec.uid) this cursor belongs to. `job rm` keeps the cursor as a
+   * tombstone (`removedAt`), so a job re-created under the same name starts after every
+   * time the old one may have claimed, and never launches one of them again.
+   */
+  uid?: string;
+  removedAt?: number;
 }
 
 /**
@@ -68,11 +77,23 @@ export interface DepRecord {
   failures?: number;
   /** When the job last succeeded (ms), if it ever did. */
   lastSuccessAt?: number;
+  /** When a run of the job last ended without success (ms), if one ever did. */
+  lastFailureAt?: number;
 }
 
 /** What raised an alert. Run rules come from the job (or cluster defaults); the rest from the leader. */
 export type AlertRule =
-  'failure' | 'timeout' | 'lost' | 'missed' | 'consecutive-failures' | 'deadman' | 'node-down' | 'no-leader';
+  | 'failure'
+  | 'timeout'
+  | 'lost'
+  | 'missed'
+  | 'consecutive-failures'
+  | 'deadman'
+  | 'node-down'
+  | 'no-leader'
+  | 'etcd-unwritable'
+  | 'clock-skew'
+  | 'newer-format';
 
 /** One notification of one channel: the alert opening, or its resolution. */
 export interface Delivery {
@@ -143,12 +164,21 @@ export interface RunRecord {
   holds?: string[];
   /** For runs released by their parents: the parent runs that released it. */
   releasedBy?: string[];
+  /** The incarnation of the job that claimed it (JobSpec.uid): a re-created job is another. */
+  uid?: string;
 }
 
 export interface ActiveEntry {
   job: string;
   epoch: number;
   since: number;
+  /**
+   * A single-copy run (a loop, or a holder of semaphore slots): while it is in flight on a
+   * live node, the leader hands its job to no other node (see leader/assign.ts).
+   */
+  single?: boolean;
+  /** The job's incarnation the run belongs to. */
+  uid?: string;
 }
 
 /** An operator's order for a node: no new jobs (cordon), or move its jobs away as they go idle (drain). */
@@ -166,6 +196,20 @@ export interface TriggerRecord {
   notBefore?: number;
 }
 
+/** A node's wall clock as it wrote it (clocks/<node>). */
+export interface ClockReport {
+  node: string;
+  at: number;
+}
+
+/** The leader's finding that a node's clock is off (skews/<node>). */
+export interface SkewRecord {
+  /** The node's clock minus the cluster's (the median of all nodes), in ms. */
+  offsetMs: number;
+  since: number;
+  alert: string;
+}
+
 export class CorruptValueError extends Error {
   constructor(
     readonly key: string,
@@ -173,6 +217,56 @@ export class CorruptValueError extends Error {
   ) {
     super(`corrupt value at ${key}: ${problem}; fix or delete the key (etcdctl del ${key})`);
   }
+}
+
+/**
+ * The format of the records this version writes: every value put in etcd (but run output
+ * chunks, which are raw bytes) is `encode`d with `v`. A reader meets three cases: no `v` (written
+ * before formats were numbered: format 1), `v` up to RECORD_FORMAT (understood), or a newer `v`
+ * (written by a newer agent in a rolling upgrade): NewerFormatError, and the record is left
+ * alone, never misread or overwritten. Raise RECORD_FORMAT only for a change old readers would
+ * misread; adding an optional field is not one.
+ */
+export const RECORD_FORMAT = 1;
+
+/** A record as stored in etcd: JSON with its format version first. */
+export function encode(value: object): string {
+  return JSON.stringify({ v: RECORD_FORMAT, ...value });
+}
+
+/** A record written by a newer version than this one: left alone (reported, never misread). */
+export class NewerFormatError extends CorruptValueError {
+  constructor(
+    key: string,
+    readonly format: number,
+  ) {
+    super(key, `format ${format}`);
+    this.message =
+      `record at ${key} has format v${format}, newer than this agent understands (v${RECORD_FORMAT}); ` +
+      `left alone: upgrade this node (see README, Upgrades)`;
+  }
+}
+
+const newerFormatListeners = new Set<(err: NewerFormatError) => void>();
+
+/** Called whenever a decode meets a newer format (the agent logs it and raises an alert). */
+export function onNewerFormat(listener: (err: NewerFormatError) => void): () => void {
+  newerFormatListeners.add(listener);
+  return () => newerFormatListeners.delete(listener);
+}
+
+/** Checks and removes `v`: throws NewerFormatError for a newer format, CorruptValueError for a bad one. */
+export function checkFormat(key: string, obj: Record<string, unknown>): void {
+  const v = obj.v;
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new CorruptValueError(key, 'field "v" (the format version) should be a whole number from 1');
+  if (v > RECORD_FORMAT) {
+    const err = new NewerFormatError(key, v);
+    for (const l of newerFormatListeners) l(err);
+    throw err;
+  }
+  delete obj.v;
 }
 
 type Shape = Record<string, 'string' | 'number' | 'object' | 'boolean' | 'string?' | 'number?' | 'object?'>;
@@ -190,6 +284,8 @@ const shapes = {
   dep: { run: 'string', status: 'string', endedAt: 'number' },
   alert: { id: 'string', rule: 'string', state: 'string', openedAt: 'number', deliveries: 'object' },
   job: { name: 'string', kind: 'string', command: 'string' },
+  clock: { node: 'string', at: 'number' },
+  skew: { offsetMs: 'number', since: 'number', alert: 'string' },
 } satisfies Record<string, Shape>;
 
 export type RecordKind = keyof typeof shapes;
@@ -208,6 +304,7 @@ export function decode<T>(kind: RecordKind, key: string, value: Uint8Array | str
     throw new CorruptValueError(key, `expected a ${kind} object`);
   }
   const obj = parsed as Record<string, unknown>;
+  checkFormat(key, obj);
   for (const [field, type] of Object.entries(shapes[kind] as Shape)) {
     const optional = type.endsWith('?');
     const want = optional ? type.slice(0, -1) : type;
@@ -221,8 +318,30 @@ export function decode<T>(kind: RecordKind, key: string, value: Uint8Array | str
       throw new CorruptValueError(key, `field "${field}" should be a ${want}`);
     }
   }
+  if (kind === 'job') return decodeJobSpec(key, value, obj) as T;
   return parsed as T;
 }
+
+// Job specs are checked by the same validator as `job apply`, so every reader gets the
+// shape the code relies on (defaults filled), or a CorruptValueError naming the fields.
+// A hand-written value lacking an optional field must not stop the leader for everyone.
+// Cached per value buffer: the mirrors keep one buffer per key revision.
+const checkedJobs = new WeakMap<object, JobSpec | CorruptValueError>();
+
+function decodeJobSpec(key: string, value: Uint8Array | string, obj: Record<string, unknown>): JobSpec {
+  const hit = typeof value === 'string' ? undefined : checkedJobs.get(value);
+  if (hit instanceof CorruptValueError) throw hit;
+  if (hit) return { ...hit };
+  const result = validateJob(obj);
+  const out: JobSpec | CorruptValueError = result.ok
+    ? { ...result.job, ...(typeof obj.uid === 'string' ? { uid: obj.uid } : {}) }
+    : new CorruptValueError(key, result.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+  if (typeof value !== 'string') checkedJobs.set(value, out);
+  if (out instanceof CorruptValueError) throw out;
+  return { ...out };
+}
+
+const reported = new WeakSet<object>();
 
 /** Like decode, but reports and returns undefined instead of throwing. */
 export function decodeOr<T>(
@@ -234,7 +353,11 @@ export function decodeOr<T>(
   try {
     return decode<T>(kind, key, value);
   } catch (err) {
-    report(err as CorruptValueError);
+    if (typeof value === 'string') report(err as CorruptValueError);
+    else if (!reported.has(value)) {
+      reported.add(value);
+      report(err as CorruptValueError);
+    }
     return undefined;
   }
 }

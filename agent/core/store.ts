@@ -1,11 +1,13 @@
 // What the CLI and the desktop console do to a cluster: jobs, runs, nodes, logs.
 // Agents never go through here; they have their own protocol (scheduler, leader).
+import { randomUUID } from 'node:crypto';
 import type { IKeyValue, IOperation } from 'etcd3';
 import type { Cluster } from './etcd';
 import { keys, parseRunId, formatRunId, type RunRef } from './keys';
 import {
   decode,
   decodeOr,
+  encode,
   CorruptValueError,
   type Assignment,
   type Cursor,
@@ -59,6 +61,9 @@ export interface JobView {
   /** Only from getJob: the assignment with its reason and history. */
   assignment?: Assignment | null;
 }
+
+/** How long `job rm` keeps a job's cursor, so a re-created job starts after it. */
+const CURSOR_TOMBSTONE_SEC = 3600;
 
 export class Store {
   /** Corrupt values met while reading; shown to the user, never fatal. */
@@ -147,6 +152,16 @@ export class Store {
           cursorRevision: ckv ? Number(ckv.mod_revision) : 0,
         });
       }
+      // Tombstones: a cursor whose job was removed.
+      for (const [ckey, ckv] of cursorKv) {
+        const name = ckey.slice(keys.cursors.length);
+        if (!wanted.has(name) || out.has(name)) continue;
+        out.set(name, {
+          modRevision: 0,
+          cursor: decodeOr<Cursor>('cursor', ckey, ckv.value, this.warn),
+          cursorRevision: Number(ckv.mod_revision),
+        });
+      }
       return out;
     }
     await Promise.all(
@@ -155,10 +170,10 @@ export class Store {
           this.ns.get(keys.job(name)).exec(),
           this.ns.get(keys.cursor(name)).exec(),
         ]).then(([a, b]) => [a.kvs[0], b.kvs[0]]);
-        if (!kv) return;
+        if (!kv && !ckv) return;
         out.set(name, {
-          spec: decodeOr<JobSpec>('job', keys.job(name), kv.value, this.warn),
-          modRevision: Number(kv.mod_revision),
+          spec: kv ? decodeOr<JobSpec>('job', keys.job(name), kv.value, this.warn) : undefined,
+          modRevision: kv ? Number(kv.mod_revision) : 0,
           cursor: ckv ? decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn) : undefined,
           cursorRevision: ckv ? Number(ckv.mod_revision) : 0,
         });
@@ -180,30 +195,57 @@ export class Store {
       );
       const compares: [string, number][] = [];
       const ops: IOperation[] = [];
+      const tombstoneLease = plan.some((c) => c.result === 'pruned')
+        ? await this.tombstoneLease()
+        : undefined;
       for (const c of plan) {
         compares.push([keys.job(c.name), c.jobRevision]);
-        if (c.result === 'pruned') ops.push(...this.removeOps(c.name));
+        if (c.result === 'pruned') ops.push(...this.removeOps(c.name, c.tombstone!, tombstoneLease!.id));
         else if (c.spec && c.result !== 'unchanged')
-          ops.push(this.ns.put(keys.job(c.name)).value(JSON.stringify(c.spec)));
+          // The incarnation: kept across updates, new for a job (re-)created.
+          ops.push(
+            this.ns.put(keys.job(c.name)).value(encode({ ...c.spec, uid: c.before?.uid ?? randomUUID() })),
+          );
         if (c.cursor) {
           compares.push([keys.cursor(c.name), c.cursorRevision ?? 0]);
-          ops.push(this.ns.put(keys.cursor(c.name)).value(JSON.stringify(c.cursor)));
+          ops.push(this.ns.put(keys.cursor(c.name)).value(encode(c.cursor)));
         }
       }
       if (ops.length === 0) return plan;
       // Optimistic: every job and cursor we read must be as we read it.
       let txn = this.ns.if(compares[0][0], 'Mod', '==', compares[0][1]);
       for (const [k, rev] of compares.slice(1)) txn = txn.and(k, 'Mod', '==', rev);
-      const res = await txn.then(...ops).commit();
+      const res = await txn
+        .then(...ops)
+        .commit()
+        .finally(() => tombstoneLease?.release());
       if (res.succeeded) return plan;
+      await tombstoneLease?.revoke();
     }
     throw new Error('the jobs kept changing while applying (another writer?); try again');
   }
 
-  private removeOps(name: string): IOperation[] {
+  /** A lease for the cursor tombstones of removed jobs (kept an hour, not renewed). */
+  private async tombstoneLease(): Promise<{ id: string; release(): void; revoke(): Promise<void> }> {
+    const lease = this.ns.lease(CURSOR_TOMBSTONE_SEC, { autoKeepAlive: false });
+    lease.on('lost', () => undefined);
+    const id = await lease.grant();
+    return {
+      id,
+      release: () => lease.release(),
+      revoke: () =>
+        this.ns.leaseClient
+          .leaseRevoke({ ID: String(id) })
+          .then(() => undefined)
+          .catch(() => undefined),
+    };
+  }
+
+  /** What removing a job writes: everything goes but its cursor, kept as a tombstone on a lease. */
+  private removeOps(name: string, tombstone: Cursor, leaseId: string): IOperation[] {
     return [
       this.ns.delete().key(keys.job(name)),
-      this.ns.delete().key(keys.cursor(name)),
+      this.ns.put(keys.cursor(name)).value(encode(tombstone)).lease(leaseId),
       this.ns.delete().key(keys.assignment(name)),
       this.ns.delete().prefix(keys.jobRuns(name)),
       this.ns.delete().prefix(keys.jobTriggers(name)),
@@ -297,13 +339,25 @@ export class Store {
     };
   }
 
-  /** Deletes a job with its schedule state and history. Runs in flight finish. */
+  /**
+   * Deletes a job with its history. Runs in flight finish, except single-copy ones (loops,
+   * semaphore holders), which their node stops. The cursor stays an hour as a tombstone
+   * (on a lease), so the same name created again never launches a time this one claimed.
+   */
   async removeJob(name: string): Promise<void> {
+    const ckv = (await this.ns.get(keys.cursor(name)).exec()).kvs[0];
+    const c = ckv && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn);
+    const tombstone: Cursor = { t: Math.max(Date.now(), c?.t ?? 0), removedAt: Date.now() };
+    const lease = await this.tombstoneLease();
     const res = await this.ns
       .if(keys.job(name), 'Create', '>', 0)
-      .then(...this.removeOps(name))
-      .commit();
-    if (!res.succeeded) throw new NotFoundError(`no job named "${name}"`);
+      .then(...this.removeOps(name, tombstone, lease.id))
+      .commit()
+      .finally(() => lease.release());
+    if (!res.succeeded) {
+      await lease.revoke();
+      throw new NotFoundError(`no job named "${name}"`);
+    }
   }
 
   /**
@@ -320,12 +374,12 @@ export class Store {
       const spec = decode<JobSpec>('job', keys.job(name), kv.kvs[0].value);
       if (spec.paused === paused) return false;
       const now = Date.now();
-      const ops: IOperation[] = [this.ns.put(keys.job(name)).value(JSON.stringify({ ...spec, paused }))];
+      const ops: IOperation[] = [this.ns.put(keys.job(name)).value(encode({ ...spec, paused }))];
       let txn = this.ns.if(keys.job(name), 'Mod', '==', Number(kv.kvs[0].mod_revision));
       const c = ckv.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.kvs[0].value, this.warn);
       if (!paused && spec.kind !== 'loop') {
         txn = txn.and(keys.cursor(name), 'Mod', '==', ckv.kvs[0] ? Number(ckv.kvs[0].mod_revision) : 0);
-        ops.push(this.ns.put(keys.cursor(name)).value(JSON.stringify({ ...c, t: Math.max(now, c?.t ?? 0) })));
+        ops.push(this.ns.put(keys.cursor(name)).value(encode({ ...c, t: Math.max(now, c?.t ?? 0) })));
         const missed = c ? countTimes(spec, c.t, now) : undefined;
         if (missed && missed.count > 0) {
           const ref: RunRef = { job: name, scheduledAt: missed.first, attempt: 1 };
@@ -343,7 +397,7 @@ export class Store {
             count: missed.capped ? undefined : missed.count,
             reason: `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
           };
-          ops.push(this.ns.put(keys.run(ref)).value(JSON.stringify(rec)));
+          ops.push(this.ns.put(keys.run(ref)).value(encode(rec)));
         }
       }
       const res = await txn.then(...ops).commit();
@@ -364,7 +418,7 @@ export class Store {
       const res = await this.ns
         .if(keys.trigger(ref), 'Create', '==', 0)
         .and(keys.run(ref), 'Create', '==', 0)
-        .then(this.ns.put(keys.trigger(ref)).value(JSON.stringify(trig)))
+        .then(this.ns.put(keys.trigger(ref)).value(encode(trig)))
         .commit();
       if (res.succeeded) return formatRunId(ref);
     }
@@ -514,7 +568,7 @@ export async function setCordon(
   if (mode === null) await ns.delete().key(keys.cordon(node)).exec();
   else {
     const rec: CordonRecord = { mode, by, at: Date.now() };
-    await ns.put(keys.cordon(node)).value(JSON.stringify(rec)).exec();
+    await ns.put(keys.cordon(node)).value(encode(rec)).exec();
   }
 }
 

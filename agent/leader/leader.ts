@@ -13,6 +13,7 @@ import { keys, parseRunId, formatRunId } from '../core/keys';
 import type { PrefixMirror } from '../core/mirror';
 import {
   decodeOr,
+  encode,
   type ActiveEntry,
   type Assignment,
   type NodeRecord,
@@ -26,7 +27,7 @@ import {
 } from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import type { Membership } from '../node/membership';
-import { matchesSelector, planAssignments, type LiveNode, type Owner } from './assign';
+import { matchesSelector, planAssignments, type LiveNode, type Owner, type Pin } from './assign';
 import type { AlertingView } from '../alert/config-view';
 import { completeRun } from '../alert/raise';
 import { AlertWriter, type LeaderFence } from '../alert/writer';
@@ -169,7 +170,7 @@ export class Leader implements LeaderFence {
       const res = await ns
         .if(keys.leader, 'Create', '==', 0)
         .and(keys.node(this.membership.id), 'Create', '==', this.membership.epoch)
-        .then(ns.put(keys.leader).value(JSON.stringify(value)).lease(this.membership.leaseId))
+        .then(ns.put(keys.leader).value(encode(value)).lease(this.membership.leaseId))
         .else(ns.get(keys.leader))
         .commit();
       let rev = res.succeeded ? Number(res.header.revision) : 0;
@@ -291,24 +292,34 @@ export class Leader implements LeaderFence {
       }
     }
     const nodes = this.liveNodes();
+    const specs = new Map(jobs.map((j) => [j.name, j]));
     // Jobs with a run in flight on their owner: not moved by a drain or a rebalance.
     const busy = new Set<string>();
+    const pinned = new Map<string, Pin>();
     for (const e of this.mirrors.active.entries.values()) {
       const ref = keys.activeParse(e.key);
       const entry = decodeOr<ActiveEntry>('active', e.key, e.value, () => undefined);
-      const owner = entry && current.get(entry.job);
-      if (ref && entry && owner && owner.node === ref.node && owner.epoch === entry.epoch)
-        busy.add(entry.job);
+      if (!ref || !entry) continue;
+      const owner = current.get(entry.job);
+      if (owner && owner.node === ref.node && owner.epoch === entry.epoch) busy.add(entry.job);
+      const node = nodes.get(ref.node);
+      if (entry.single && node && node.epoch === entry.epoch)
+        pinned.set(entry.job, {
+          node: ref.node,
+          epoch: entry.epoch,
+          run: ref.runId,
+          loop: specs.get(entry.job)?.kind === 'loop',
+        });
     }
     const plan = planAssignments(
       jobs.map((j) => ({ name: j.name, selector: j.selector ?? {} })),
       [...nodes.values()],
       current,
       busy,
+      pinned,
     );
     const { ns } = this.cluster;
     const ops: IOperation[] = [];
-    const specs = new Map(jobs.map((j) => [j.name, j]));
     for (const [job, owner] of plan.moves) {
       const prev = records.get(job);
       const reason = moveReason(prev, nodes, specs.get(job)?.selector ?? {});
@@ -327,7 +338,7 @@ export class Leader implements LeaderFence {
         reason,
         ...(history ? { history } : {}),
       };
-      ops.push(ns.put(keys.assignment(job)).value(JSON.stringify(a)));
+      ops.push(ns.put(keys.assignment(job)).value(encode(a)));
     }
     for (const [job, why] of plan.unplaced) {
       if (current.has(job) || this.mirrors.assignments.entries.has(keys.assignment(job))) {
@@ -380,7 +391,7 @@ export class Leader implements LeaderFence {
             (rerun
               ? `; policy at-least-once: re-run as ${formatRunId(next)}`
               : '; policy at-most-once: not re-run');
-          ops.push(ns.put(runKey).value(JSON.stringify(run)));
+          ops.push(ns.put(runKey).value(encode(run)));
           compares.push([runKey, Number(kv.mod_revision)]);
           // A lost run not re-run is complete: it counts for its job's streak. A re-run one
           // completes with its re-run, but being lost still raises its alert.
@@ -391,16 +402,16 @@ export class Leader implements LeaderFence {
             { config: this.alerting.current, jobAlerts: job?.alerts },
             Date.now(),
           );
-          if (!rerun) ops.push(ns.put(keys.completion(run.job)).value(JSON.stringify(done.completion)));
+          if (!rerun) ops.push(ns.put(keys.completion(run.job)).value(encode(done.completion)));
           for (const a of done.alerts)
-            if (!rerun || a.rule === 'lost') ops.push(ns.put(keys.alert(a.id)).value(JSON.stringify(a)));
+            if (!rerun || a.rule === 'lost') ops.push(ns.put(keys.alert(a.id)).value(encode(a)));
           if (rerun) {
             const trig: TriggerRecord = {
               at: Date.now(),
               by: `leader ${this.membership.id}`,
               reason: `re-run of ${run.id} after its node died`,
             };
-            ops.push(ns.put(keys.trigger(next)).value(JSON.stringify(trig)));
+            ops.push(ns.put(keys.trigger(next)).value(encode(trig)));
           }
           this.log(`run ${run.id} lost with node ${ref.node}${rerun ? '; re-running once' : ''}`);
         }

@@ -43,7 +43,7 @@ test('schemas/ holds exactly the generated schemas (run `npm run schemas` after 
 });
 
 test('the job shape has exactly the fields validateJob takes', () => {
-  assert.deepEqual(fieldsOf(JOB_SHAPE).sort(), [...JOB_FIELDS, 'condition'].sort());
+  assert.deepEqual(fieldsOf(JOB_SHAPE).sort(), [...JOB_FIELDS, 'condition', 'uid'].sort());
 });
 
 test('every example validates against its schema and is accepted by the CLI', () => {

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { connect } from '../../core/etcd';
 import { parseDuration } from '../../core/job/duration';
 import { Agent, type AgentOptions } from '../../agent';
+import { createLogger, chooseFormat, parseLevel } from '../../logger/logger';
+import { applyTestClockOffset, CLOCK_OFFSET_ENV } from '../../node/clock-offset';
 import { UsageError, parseInteger, parseLabels } from '../args';
 import { act, type CliContext } from '../context';
 import { out } from '../output';
@@ -22,7 +24,21 @@ interface AgentFlags {
   misfireThreshold?: string;
   metricsPort?: string;
   metricsHost?: string;
+  logFormat?: string;
   checkConfig?: boolean;
+}
+
+/** --log-format (or PEPPERCORN_LOG_FORMAT) and PEPPERCORN_LOG_LEVEL; see agent/logger. */
+function agentLog(node: string, format: string | undefined) {
+  try {
+    return createLogger({
+      node,
+      format: chooseFormat(format ?? process.env.PEPPERCORN_LOG_FORMAT, process.stdout.isTTY === true),
+      level: parseLevel(process.env.PEPPERCORN_LOG_LEVEL),
+    }).log;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /** The agent's settings from flags and the validated config; pure but for the environment. */
@@ -110,6 +126,7 @@ Examples:
         const conn = ctx.connection();
         const settings = agentSettings(flags, conn.config);
         if (flags.checkConfig) {
+          agentLog(settings.nodeId, flags.logFormat);
           out(
             `${conn.configPath ? `config file ${conn.configPath}: valid` : 'no config file'}\n` +
               `etcd: ${conn.connect.endpoints.join(', ')}\nprefix: ${conn.connect.prefix ?? '/peppercorn/'}\n` +
@@ -119,11 +136,14 @@ Examples:
           );
           return 0;
         }
+        const log = agentLog(settings.nodeId, flags.logFormat);
+        const skew = applyTestClockOffset();
+        if (skew) process.stderr.write(`peppercorn: test clock offset ${skew} ms (${CLOCK_OFFSET_ENV})\n`);
         const cluster = connect({
           ...conn.connect,
           callTimeoutMs: Math.min(5000, settings.leaseTtlSec * 1000),
         });
-        const agent = new Agent(cluster, settings);
+        const agent = new Agent(cluster, { ...settings, log });
         try {
           await agent.start();
         } catch (err) {

@@ -73,6 +73,14 @@ Examples:
     .command('test')
     .argument('<channel>', 'a channel of the alerting config')
     .description('send a test notice through a channel, from here, to check it before an incident does')
-    .allowUnknownOption()
-    .action(act(ctx, (_channel: string, _opts: unknown, cmd: Command) => run(['test', ...cmd.args])));
+    .option('--allow-command', 'a command channel: run its command here (with a minimal environment)')
+    .addHelpText(
+      'after',
+      "\nA channel that needs a secret from the agents' environment is tested through the agents instead.",
+    )
+    .action(
+      act(ctx, (channel: string, opts: { allowCommand?: boolean }) =>
+        run(['test', channel, ...(opts.allowCommand ? ['--allow-command'] : [])]),
+      ),
+    );
 }

@@ -14,8 +14,9 @@ export const PRUNE_OPS = 6;
 export type ApplyResult = 'created' | 'updated' | 'unchanged' | 'pruned';
 
 export interface StoredJob {
-  /** undefined: the stored value is corrupt (it is replaced). */
+  /** undefined: no job (only a cursor tombstone left by `job rm`), or a corrupt value (replaced). */
   spec?: JobSpec;
+  /** 0: no job key. */
   modRevision: number;
   cursor?: Cursor;
   cursorRevision: number;
@@ -30,6 +31,8 @@ export interface JobChange {
   before?: JobSpec;
   /** A new cursor to write with it (new job, or its timing changed). */
   cursor?: Cursor;
+  /** Pruned: the cursor kept (on a lease) as a tombstone, so a job re-created later starts after it. */
+  tombstone?: Cursor;
   /** Revisions compared in the transaction: the job key, and the cursor key when it is written. */
   jobRevision: number;
   cursorRevision?: number;
@@ -51,17 +54,20 @@ export function planApply(
   const out: JobChange[] = incoming.map((job) => {
     const s = stored.get(job.name);
     const old = s?.spec;
+    const exists = !!s && s.modRevision > 0;
     if (s && old && canonicalJob(old) === canonicalJob(job))
       return { name: job.name, result: 'unchanged', spec: job, before: old, jobRevision: s.modRevision };
     const c = s?.cursor;
     const change: JobChange = {
       name: job.name,
-      result: s ? 'updated' : 'created',
+      result: exists ? 'updated' : 'created',
       spec: job,
       before: old,
       jobRevision: s?.modRevision ?? 0,
     };
     if (!old || timing(old) !== timing(job) || !c) {
+      // A tombstone left by `job rm` (a cursor without a job) keeps its t: a re-created job
+      // starts after every time the old incarnation may have claimed.
       change.cursor = {
         t: Math.max(now, c?.t ?? 0),
         n: old && old.kind === job.kind && old.times === job.times ? c?.n : 0,
@@ -72,7 +78,14 @@ export function planApply(
   });
   for (const name of prune) {
     const s = stored.get(name);
-    if (s) out.push({ name, result: 'pruned', before: s.spec, jobRevision: s.modRevision });
+    if (s && s.modRevision > 0)
+      out.push({
+        name,
+        result: 'pruned',
+        before: s.spec,
+        jobRevision: s.modRevision,
+        tombstone: { t: Math.max(now, s.cursor?.t ?? 0), removedAt: now },
+      });
   }
   return out;
 }

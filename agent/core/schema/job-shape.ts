@@ -193,5 +193,8 @@ export const JOB_SHAPE: Shape = {
     alerts: ALERT_RULES_SHAPE,
     paused: { type: 'boolean', doc: 'A paused job is not launched by the clock (manual runs still work).' },
     description: text('Free text for people.'),
+    uid: text(
+      "The job's incarnation, set by the store (shown by `job get -o json`); accepted back and ignored.",
+    ),
   },
 };
