@@ -13,6 +13,7 @@ import { pruneLogs } from './runner/logfiles';
 import { raiseAgentPriority } from './runner/priority';
 import { clearStaleStartLines } from './runner/start-line';
 import { startReaper } from './runner/reaper';
+import { cleanupLeftovers, setupIsolation } from './runner/isolation';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
@@ -32,6 +33,8 @@ export interface AgentOptions {
   historyWindowMs?: number;
   /** How long a shutdown waits for runs in flight before stopping them. */
   drainTimeoutMs?: number;
+  /** "auto" (podman, else docker), "none", or a command line such as "podman --runtime runc". */
+  containerRuntime?: string;
   log?: (msg: string) => void;
 }
 
@@ -105,6 +108,9 @@ export class Agent {
     if (boost) this.log(`agent niceness ${boost.from} → ${boost.to}; jobs run at ${boost.from}`);
     clearStaleStartLines(this.opts.dataDir);
     startReaper();
+    // Detected labels (runtime=podman, cgroup=v2) are advertised; labels given by the operator win.
+    const found = await setupIsolation({ ...this.opts, log: this.log });
+    this.record.labels = { ...found.labels, ...this.opts.labels };
     // Before joining: a port clash must fail before the node registers.
     if (this.opts.metrics)
       this.metricsServer = await startMetrics(this, { ...this.opts.metrics, log: this.log });
@@ -117,6 +123,8 @@ export class Agent {
     this.log(
       `joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`,
     );
+    // Our id is ours now (a live duplicate is refused): what an earlier agent under it left goes.
+    await cleanupLeftovers(this.log);
     // The leader's own mirrors start when it is elected.
     const leaderOnly: string[] = [keys.active, keys.alerts, keys.members];
     await Promise.all(this.mirrors.filter((m) => !leaderOnly.includes(m.prefix)).map((m) => m.start()));

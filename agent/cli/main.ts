@@ -231,9 +231,21 @@ async function runsCommand(store: Store, global: GlobalOptions, args: string[]):
   await store.getJob(positionals[0]);
   const limit = flags.limit ? parseInteger(flags.limit as string, '--limit', 1) : 20;
   const runs = await store.listRuns(positionals[0], limit);
+  // Container jobs get a column with the image and the container's short id.
+  const boxed = runs.some((r) => r.image);
   print(global, runs, () =>
     table(
-      ['RUN', 'STATUS', 'NODE', 'SCHEDULED', 'STARTED', 'DURATION', 'EXIT', 'REASON'],
+      [
+        'RUN',
+        'STATUS',
+        'NODE',
+        'SCHEDULED',
+        'STARTED',
+        'DURATION',
+        'EXIT',
+        ...(boxed ? ['CONTAINER'] : []),
+        'REASON',
+      ],
       runs.map((r) => [
         r.id,
         r.status + (r.count !== undefined && r.status === 'skipped' ? ` ×${r.count}` : ''),
@@ -241,7 +253,8 @@ async function runsCommand(store: Store, global: GlobalOptions, args: string[]):
         iso(r.scheduledAt),
         iso(r.startedAt),
         r.startedAt && r.endedAt ? seconds(r.endedAt - r.startedAt) : '-',
-        r.signal ?? (r.exitCode ?? '-').toString(),
+        r.oomKilled ? 'OOM' : (r.signal ?? (r.exitCode ?? '-').toString()),
+        ...(boxed ? [r.image ? `${r.image} ${r.containerId?.slice(0, 12) ?? r.container ?? ''}` : '-'] : []),
         r.reason ?? '',
       ]),
     ),
@@ -347,6 +360,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     'misfire-threshold': { type: 'string' },
     'metrics-port': { type: 'string' },
     'metrics-host': { type: 'string' },
+    'container-runtime': { type: 'string' },
   });
   const cfg = global.config;
   const str = (flag: string, key: string) =>
@@ -397,6 +411,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
         : { port: metricsPort, host: str('metrics-host', 'metricsHost') ?? '127.0.0.1' },
     priorityBoost: parseInteger(str('priority-boost', 'priorityBoost') ?? '10', '--priority-boost', 0),
     scheduler: { keepRuns, ...(lateLimitMs !== undefined ? { lateLimitMs } : {}) },
+    containerRuntime: str('container-runtime', 'containerRuntime'),
   });
   try {
     await agent.start();

@@ -143,6 +143,12 @@ export interface RunRecord {
   holds?: string[];
   /** For runs released by their parents: the parent runs that released it. */
   releasedBy?: string[];
+  /** Container jobs: the image, the container's name (known at the claim) and id (known at the end). */
+  image?: string;
+  container?: string;
+  containerId?: string;
+  /** The kernel killed the run for exceeding its memory limit. */
+  oomKilled?: boolean;
 }
 
 export interface ActiveEntry {
