@@ -5,6 +5,7 @@ const { readdirSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { ensureEtcd } = require('./ensure-etcd');
 const { ensureChromium } = require('./ensure-chromium');
+const { ensurePodman } = require('./ensure-podman');
 
 const root = join(__dirname, '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -20,6 +21,7 @@ function step(what, cmd, args) {
 
 ensureEtcd();
 ensureChromium();
+ensurePodman();
 step('build', bin('tsc'), ['-p', 'tsconfig.json']);
 step('typecheck renderer', bin('tsc'), ['-p', 'renderer/tsconfig.json']);
 step('typecheck electron', bin('tsc'), ['-p', 'electron/tsconfig.json']);
