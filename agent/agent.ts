@@ -13,7 +13,7 @@ import { pruneLogs } from './runner/logfiles';
 import { raiseAgentPriority } from './runner/priority';
 import { clearStaleStartLines } from './runner/start-line';
 import { startReaper } from './runner/reaper';
-import { cleanupLeftovers, setupIsolation } from './runner/isolation';
+import { cleanupLeftovers, closeIsolation, setupIsolation } from './runner/isolation';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
@@ -182,6 +182,7 @@ export class Agent {
     }
     this.scheduler.stop();
     await this.scheduler.drain(drainMs);
+    closeIsolation();
     await this.membership.leave();
     await this.metricsServer?.close();
     this.leader.stop();

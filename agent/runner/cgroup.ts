@@ -1,4 +1,4 @@
-// Control groups for runs: each run gets its own group, /peppercorn/<node>/<run> in every
+// Control groups for runs: each run gets its own group, /peppercorn/<agent>/<run> in every
 // hierarchy the node has, so that its limits apply to the whole process tree, its memory kill is
 // counted where we can read it after the run, and a timeout or stop kills every descendant (a
 // grandchild that called setsid has left the process group, but not the cgroup).
@@ -104,9 +104,10 @@ export class NodeCgroups {
 
   constructor(
     readonly layout: CgroupLayout,
-    nodeId: string,
+    /** The agent instance (see isolation.ts): its groups, cleaned up by its successor. */
+    agentKey: string,
   ) {
-    this.base = `/peppercorn/${safeName(nodeId)}`;
+    this.base = `/peppercorn/${safeName(agentKey)}`;
     let problem: string | undefined;
     if (layout.mode === 'none') problem = 'no cgroup file system is mounted';
     else {
@@ -156,6 +157,18 @@ export class NodeCgroups {
   create(runId: string, limits: CgroupLimits = {}): RunCgroup {
     if (this.unavailable) throw new Error(this.unavailable);
     return new RunCgroup(this, this.runPath(runId), limits);
+  }
+
+  /** Removes the agent's own parent group (empty once its runs are done); best effort. */
+  removeBase(): void {
+    if (this.unavailable) return;
+    for (const root of this.roots()) {
+      try {
+        rmdirSync(join(root, this.base));
+      } catch {
+        /* a run's group is still being removed, or it was never made: the next agent reuses it */
+      }
+    }
   }
 
   /** Kills and removes the groups an earlier agent with this node id left behind. */

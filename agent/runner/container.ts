@@ -20,6 +20,8 @@ export interface ContainerRuntime {
 }
 
 export const NODE_LABEL = 'peppercorn.node';
+/** The agent instance (node id and data dir): what its successor cleans up, and nothing else's. */
+export const AGENT_LABEL = 'peppercorn.agent';
 export const RUN_LABEL = 'peppercorn.run';
 
 export interface RuntimeResult {
@@ -74,6 +76,7 @@ export interface ContainerSpec extends IsolationFields {
   image: string;
   runId: string;
   nodeId: string;
+  agentKey: string;
   command: string;
   env: Record<string, string>;
   user?: string;
@@ -94,7 +97,8 @@ const CONTAINER_GATE =
 /** `create` arguments (pure). */
 export function createArgs(c: ContainerSpec): string[] {
   const args = ['create', '--interactive', '--name', containerName(c.runId)];
-  args.push('--label', `${NODE_LABEL}=${c.nodeId}`, '--label', `${RUN_LABEL}=${c.runId}`);
+  args.push('--label', `${NODE_LABEL}=${c.nodeId}`, '--label', `${AGENT_LABEL}=${c.agentKey}`);
+  args.push('--label', `${RUN_LABEL}=${c.runId}`);
   args.push('--pull', c.pull ?? 'missing', '--log-driver', 'none', '--env-file', c.envFile);
   if (c.network) args.push('--network', c.network);
   for (const v of c.volumes ?? []) args.push('--volume', v);
@@ -159,11 +163,11 @@ export async function inspectContainer(
   return { id, oomKilled: oom === 'true' };
 }
 
-/** Names of the containers labelled with this node (running or not). */
-export async function nodeContainers(rt: ContainerRuntime, nodeId: string): Promise<string[]> {
+/** Names of the containers labelled with this agent instance (running or not). */
+export async function agentContainers(rt: ContainerRuntime, agentKey: string): Promise<string[]> {
   const r = await runtimeCall(
     rt,
-    ['ps', '--all', '--filter', `label=${NODE_LABEL}=${nodeId}`, '--format', '{{.Names}}'],
+    ['ps', '--all', '--filter', `label=${AGENT_LABEL}=${agentKey}`, '--format', '{{.Names}}'],
     60_000,
   );
   if (r.code !== 0) throw new Error(`${rt.name} ps failed: ${r.stderr.trim()}`);
@@ -171,8 +175,8 @@ export async function nodeContainers(rt: ContainerRuntime, nodeId: string): Prom
 }
 
 /** Removes the containers an earlier agent with this node id left (it died mid-run). */
-export async function removeNodeContainers(rt: ContainerRuntime, nodeId: string): Promise<string[]> {
-  const names = await nodeContainers(rt, nodeId);
+export async function removeAgentContainers(rt: ContainerRuntime, agentKey: string): Promise<string[]> {
+  const names = await agentContainers(rt, agentKey);
   if (names.length) {
     const r = await runtimeCall(rt, ['rm', '--force', ...names], 120_000);
     if (r.code !== 0) throw new Error(`${rt.name} rm failed: ${r.stderr.trim()}`);

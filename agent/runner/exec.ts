@@ -132,11 +132,15 @@ class Run implements PreparedRun, LineMember {
   }
 
   private begin(): void {
-    const prepare = this.spec.isolation?.prepare;
-    if (prepare) {
+    const iso = this.spec.isolation;
+    if (iso?.prepare) {
       // A container is created before its time; its user and workdir are the container's own.
-      prepare.call(this.spec.isolation).then(
-        () => this.spawnNow(undefined),
+      iso.prepare().then(
+        () => {
+          // Cancelled while the container was being made: it must not stay behind.
+          if (this.finished || this.ending) void iso.finish();
+          else this.spawnNow(undefined);
+        },
         (err: unknown) => this.failToStart((err as Error).message ?? String(err)),
       );
       return;

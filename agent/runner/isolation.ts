@@ -3,7 +3,8 @@
 // module decides what they do on this node. Set up once per agent (setupIsolation).
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fnv1a32 } from '../core/job/hash';
 import { containerName, RUNTIME_LABEL, type IsolationFields } from '../core/job/isolation';
 import { NodeCgroups, readCgroupLayout, RunCgroup, type CgroupLimits } from './cgroup';
 import {
@@ -11,7 +12,7 @@ import {
   detectRuntime,
   envFileText,
   inspectContainer,
-  removeNodeContainers,
+  removeAgentContainers,
   runtimeCall,
   runtimeLimitFlags,
   spawnContainerGate,
@@ -44,6 +45,11 @@ export interface RunIsolation {
 
 interface NodeIsolation {
   nodeId: string;
+  /**
+   * Node id plus a hash of the data dir: two agents on one host under the same id (two clusters,
+   * or tests side by side) never clean up each other's run groups and containers.
+   */
+  agentKey: string;
   dataDir: string;
   cgroups: NodeCgroups;
   runtime: ContainerRuntime | undefined;
@@ -62,9 +68,10 @@ export async function setupIsolation(opts: {
   containerRuntime?: string;
   log: (msg: string) => void;
 }): Promise<{ labels: Record<string, string> }> {
-  const cgroups = new NodeCgroups(readCgroupLayout(), opts.nodeId);
+  const agentKey = `${opts.nodeId}.${fnv1a32(resolve(opts.dataDir)).toString(16)}`;
+  const cgroups = new NodeCgroups(readCgroupLayout(), agentKey);
   const runtime = await detectRuntime(opts.containerRuntime, opts.log);
-  node = { nodeId: opts.nodeId, dataDir: opts.dataDir, cgroups, runtime };
+  node = { nodeId: opts.nodeId, agentKey, dataDir: opts.dataDir, cgroups, runtime };
   opts.log(cgroups.describe());
   opts.log(
     runtime
@@ -83,13 +90,18 @@ export async function cleanupLeftovers(log: (msg: string) => void): Promise<void
   if (groups.length) log(`killed and removed ${groups.length} run cgroup(s) left by an earlier agent`);
   if (node.runtime) {
     try {
-      const gone = await removeNodeContainers(node.runtime, node.nodeId);
+      const gone = await removeAgentContainers(node.runtime, node.agentKey);
       if (gone.length)
         log(`removed ${gone.length} container(s) left by an earlier agent: ${gone.join(', ')}`);
     } catch (err) {
       log(`could not remove containers left by an earlier agent: ${(err as Error).message}`);
     }
   }
+}
+
+/** At a graceful stop, after the last run: removes the agent's (empty) parent groups. */
+export function closeIsolation(): void {
+  node?.cgroups.removeBase();
 }
 
 /** The isolation of one run of a job, or undefined when the run needs none (no cgroups here). */
@@ -207,6 +219,7 @@ class ContainerIsolation implements RunIsolation {
           ...this.job,
           runId: this.run.runId,
           nodeId: this.node.nodeId,
+          agentKey: this.node.agentKey,
           env: this.run.env,
           limitFlags: runtimeLimitFlags(this.limits),
           cgroupParent: this.group?.path,

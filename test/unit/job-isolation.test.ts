@@ -114,6 +114,7 @@ test('a container is created without any env value on its command line, labelled
     image: 'alpine:3.20',
     runId: 'boxed.1700000000000.1',
     nodeId: 'n1',
+    agentKey: 'n1.abc',
     command: 'echo "$TOKEN"',
     env: { TOKEN: 's3cret' },
     limitFlags: runtimeLimitFlags({ memoryBytes: 256 * 1024 ** 2, cpu: 0.5, pids: 200 }),
