@@ -14,6 +14,10 @@ import { raiseAgentPriority } from './runner/priority';
 import { clearStaleStartLines } from './runner/start-line';
 import { startReaper } from './runner/reaper';
 import { cleanupLeftovers, closeIsolation, setupIsolation } from './runner/isolation';
+import { OutageAlerts } from './alert/outage';
+import { ClockReporter } from './node/clock';
+import { ClockJudge, DEFAULT_CLOCK_SKEW_MS } from './leader/clocks';
+import { AlertWriter } from './alert/writer';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
@@ -31,6 +35,8 @@ export interface AgentOptions {
   priorityBoost?: number;
   /** etcd history kept before the leader compacts it. */
   historyWindowMs?: number;
+  /** A node whose clock is off by more than this from the cluster's claims nothing. */
+  clockSkewMs?: number;
   /** How long a shutdown waits for runs in flight before stopping them. */
   drainTimeoutMs?: number;
   /** "auto" (podman, else docker), "none", or a command line such as "podman --runtime runc". */
@@ -46,6 +52,9 @@ export class Agent {
   private pruneTimer: NodeJS.Timeout | undefined;
   private metricsServer: MetricsServer | undefined;
   private stopping = false;
+  private readonly outageAlerts: OutageAlerts;
+  private readonly clock: ClockReporter;
+  private readonly clockJudge: ClockJudge;
   private readonly log: (msg: string) => void;
   private readonly record: NodeRecord;
 
@@ -83,6 +92,9 @@ export class Agent {
     // Leader-only (started when elected): alerts/ and members/ are read by the leader alone.
     const alerts = mirror(keys.alerts);
     const members = mirror(keys.members);
+    const clocks = mirror(keys.clocks);
+    const skews = mirror(keys.skews);
+    this.clock = new ClockReporter(cluster, this.membership, skews, this.log);
     this.leader = new Leader(
       cluster,
       this.membership,
@@ -94,11 +106,22 @@ export class Agent {
     this.scheduler = new Scheduler(
       cluster,
       this.membership,
-      { jobs, assignments, triggers, semaphores, completions },
+      { jobs, assignments, triggers, semaphores, completions, nodes },
       { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler, dataDir: opts.dataDir },
       this.log,
       alerting,
+      () => this.clock.holdReason(),
     );
+    const alertWriter = new AlertWriter(cluster, this.leader, this.log);
+    this.outageAlerts = new OutageAlerts(
+      this.scheduler.writes,
+      alertWriter,
+      alerting,
+      cluster.prefix,
+      this.log,
+    );
+    const skewMs = opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+    this.clockJudge = new ClockJudge(cluster, clocks, skews, alertWriter, alerting, skewMs, this.log);
     this.membership.on('lost', () => void this.rejoin());
     this.membership.on('etcd-error', (err: Error) => this.log(`lease keepalive failed: ${err.message}`));
   }
@@ -107,7 +130,7 @@ export class Agent {
     const boost = raiseAgentPriority(this.opts.priorityBoost ?? 10);
     if (boost) this.log(`agent niceness ${boost.from} → ${boost.to}; jobs run at ${boost.from}`);
     clearStaleStartLines(this.opts.dataDir);
-    startReaper();
+    startReaper(this.membership.fenceMs);
     // Detected labels (runtime=podman, cgroup=v2) are advertised; labels given by the operator win.
     const found = await setupIsolation({ ...this.opts, log: this.log });
     this.record.labels = { ...found.labels, ...this.opts.labels };
@@ -126,10 +149,13 @@ export class Agent {
     // Our id is ours now (a live duplicate is refused): what an earlier agent under it left goes.
     await cleanupLeftovers(this.log);
     // The leader's own mirrors start when it is elected.
-    const leaderOnly: string[] = [keys.active, keys.alerts, keys.members];
+    const leaderOnly: string[] = [keys.active, keys.alerts, keys.members, keys.clocks];
     await Promise.all(this.mirrors.filter((m) => !leaderOnly.includes(m.prefix)).map((m) => m.start()));
     this.leader.start();
     this.scheduler.start();
+    this.outageAlerts.start();
+    this.clock.start();
+    this.clockJudge.start();
     this.pruneTimer = setInterval(() => void this.pruneLogs(), 10 * 60_000);
     this.pruneTimer.unref();
   }
@@ -159,6 +185,7 @@ export class Agent {
     this.stopping = true;
     this.log('shutting down: handing jobs back');
     const drainMs = this.opts.drainTimeoutMs ?? 30_000;
+    this.scheduler.beginShutdown();
     try {
       await this.cluster.ns
         .if(keys.node(this.opts.nodeId), 'Create', '==', this.membership.epoch)
@@ -186,6 +213,9 @@ export class Agent {
     await this.membership.leave();
     await this.metricsServer?.close();
     this.leader.stop();
+    this.outageAlerts.stop();
+    this.clock.stop();
+    this.clockJudge.stop();
     clearInterval(this.pruneTimer);
     for (const m of this.mirrors) m.close();
     this.log('stopped');

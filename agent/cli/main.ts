@@ -11,6 +11,7 @@ import { nextTimes } from '../core/job/schedule';
 import { parseDuration } from '../core/job/duration';
 import { CorruptValueError } from '../core/records';
 import { Agent } from '../agent';
+import { applyTestClockOffset, CLOCK_OFFSET_ENV } from '../node/clock-offset';
 import { DuplicateNodeError } from '../node/membership';
 import { parseGlobal, parseFlags, parseLabels, parseInteger, UsageError, type GlobalOptions } from './args';
 import { table, iso, seconds, labels } from './format';
@@ -383,6 +384,8 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
       : join(process.env.HOME ?? '.', '.local/state/peppercorn');
   const dataDir = str('data-dir', 'dataDir') ?? join(defaultDir, nodeId);
 
+  const skew = applyTestClockOffset();
+  if (skew) process.stderr.write(`peppercorn: test clock offset ${skew} ms (${CLOCK_OFFSET_ENV})\n`);
   const cluster = connect({ ...global.connect, callTimeoutMs: Math.min(5000, leaseTtlSec * 1000) });
   const keepRuns = parseInteger(str('keep-runs', 'keepRuns') ?? '200', '--keep-runs', 1);
   const durationFlag = (flag: string, key: string): number | undefined => {

@@ -22,6 +22,8 @@ export interface RunSpec {
   workdir?: string;
   /** Run as this user; only possible when the agent is root. */
   user?: string;
+  /** Must never run as two copies (a loop, a semaphore holder): the reaper's watchdog kills it when the agent stalls. */
+  singleCopy?: boolean;
   /** After this (from release), SIGTERM the whole group, then SIGKILL after killGraceMs. */
   timeoutMs?: number;
   killGraceMs: number;
@@ -59,8 +61,8 @@ export interface PreparedRun {
   release(): void;
   /** The command must never run; kills the waiting process. Once the command has started it acts as stop('cancelled'). */
   cancel(): void;
-  /** SIGTERM the group, SIGKILL after killGraceMs; status 'killed' unless the run already ended. */
-  stop(reason: string): void;
+  /** SIGTERM the group, SIGKILL after `graceMs` (default killGraceMs); status 'killed' unless the run already ended. */
+  stop(reason: string, graceMs?: number): void;
   /** Resolves exactly once, never rejects. */
   readonly done: Promise<RunOutcome>;
 }
@@ -90,6 +92,8 @@ class Run implements PreparedRun, LineMember {
   private startError: string | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** When the pending SIGKILL is due (ms since epoch), once SIGTERM was sent. */
+  private killAt: number | undefined;
   private paused = false;
   /** The shared start line this run waits on, until it fires. */
   private line: StartLine | undefined;
@@ -123,12 +127,28 @@ class Run implements PreparedRun, LineMember {
     this.abortBeforeStart('cancelled before start; the command never ran');
   }
 
-  stop(reason: string): void {
-    if (this.finished || this.exited || this.ending) return;
+  stop(reason: string, graceMs?: number): void {
+    if (this.finished || this.exited) return;
+    if (this.ending) {
+      // Already ending (a timeout, an earlier stop): a shorter grace still applies.
+      if (graceMs !== undefined && this.started) this.shortenGrace(graceMs);
+      return;
+    }
     if (!this.started)
       return this.abortBeforeStart(`stopped before start (${reason}); the command never ran`);
     this.ending = { status: 'killed', error: `stopped: ${reason}` };
-    this.terminate();
+    this.terminate(graceMs);
+  }
+
+  private shortenGrace(graceMs: number): void {
+    const killAt = Date.now() + graceMs;
+    if (this.killAt !== undefined && this.killAt <= killAt) return;
+    clearTimeout(this.graceTimer);
+    this.killAt = killAt;
+    this.graceTimer = setTimeout(() => {
+      if (!this.exited) signalGroup(this.child?.pid, 'SIGKILL');
+      this.spec.isolation?.kill();
+    }, graceMs);
   }
 
   private begin(): void {
@@ -196,7 +216,7 @@ class Run implements PreparedRun, LineMember {
     }
     iso?.adopt(child.pid);
     restoreJobPriority(child.pid);
-    reaperAdd(child.pid);
+    reaperAdd(child.pid, spec.singleCopy);
     child.on('error', (err) => {
       // After a successful spawn, 'error' only reports failed kill/send calls; nothing to do.
       if (child.pid === undefined) this.spawnFailed(err, child);
@@ -239,14 +259,11 @@ class Run implements PreparedRun, LineMember {
     this.terminate();
   }
 
-  private terminate(): void {
+  private terminate(graceMs = this.spec.killGraceMs): void {
     signalGroup(this.child?.pid, 'SIGTERM');
-    this.spec.isolation?.terminate(this.spec.killGraceMs);
+    this.spec.isolation?.terminate(graceMs);
     // A command that traps or ignores SIGTERM still ends.
-    this.graceTimer = setTimeout(() => {
-      if (!this.exited) signalGroup(this.child?.pid, 'SIGKILL');
-      this.spec.isolation?.kill();
-    }, this.spec.killGraceMs);
+    this.shortenGrace(graceMs);
   }
 
   private abortBeforeStart(error: string): void {

@@ -5,8 +5,11 @@
 // boundary every saved exec is CPU that a hundred commands starting together do not queue for.
 // The positional parameters are cleared first, so the command sees what `sh -c` would give it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export const GATE_FD = 3;
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 // Private pipe: a line read means go; EOF (agent gone, or cancelled) means exit without running.
 // Start line ($2 set): every waiting run reads EOF at once when the agent closes the line, and the
@@ -29,7 +32,11 @@ export interface GateOptions {
 export function spawnGate(command: string, opts: GateOptions): ChildProcess {
   const args = ['-c', GATE_SCRIPT, 'peppercorn-run', command];
   if (opts.line) args.push(opts.line.goFile);
-  return spawn('/bin/sh', args, {
+  // The run's first process dies with the agent, whatever kills it (kill -9 of its group,
+  // the OOM killer), even if the reaper is gone too: util-linux's setpriv asks the kernel
+  // for a parent-death signal, after the uid change (which would clear it), then execs sh.
+  const [file, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '/bin/sh', ...args]] : ['/bin/sh', args];
+  return spawn(file, argv, {
     env: opts.env,
     cwd: opts.cwd,
     uid: opts.uid,
