@@ -26,6 +26,8 @@ export interface CgroupLayout {
   unifiedControllers: Controller[];
   /** v1 mount point per controller. */
   v1: Partial<Record<Controller, string>>;
+  /** Every cgroup mount: a container runtime makes a run's parent group in each, all are cleaned. */
+  mounts: string[];
 }
 
 /** Where each limit is enforced on this layout: 'v2', 'v1', or undefined (no cgroup for it). */
@@ -39,8 +41,10 @@ export function limitHome(layout: CgroupLayout, c: Controller): 'v2' | 'v1' | un
 export function parseCgroupMounts(mounts: string, unifiedControllers = ''): CgroupLayout {
   let unified: string | undefined;
   const v1: Partial<Record<Controller, string>> = {};
+  const all: string[] = [];
   for (const line of mounts.split('\n')) {
     const [, where, type, opts] = line.split(' ');
+    if (type === 'cgroup' || type === 'cgroup2') all.push(where);
     if (type === 'cgroup2') unified ??= where;
     else if (type === 'cgroup') {
       const options = (opts ?? '').split(',');
@@ -52,7 +56,7 @@ export function parseCgroupMounts(mounts: string, unifiedControllers = ''): Cgro
     .split(/\s+/)
     .filter((c): c is Controller => (CONTROLLERS as readonly string[]).includes(c));
   const mode = unified ? (hasV1 ? 'hybrid' : 'v2') : hasV1 ? 'v1' : 'none';
-  return { mode, unified, unifiedControllers: unified ? offered : [], v1 };
+  return { mode, unified, unifiedControllers: unified ? offered : [], v1, mounts: all };
 }
 
 export function readCgroupLayout(): CgroupLayout {
@@ -60,7 +64,7 @@ export function readCgroupLayout(): CgroupLayout {
   try {
     mounts = readFileSync('/proc/self/mounts', 'utf8');
   } catch {
-    return { mode: 'none', unifiedControllers: [], v1: {} };
+    return { mode: 'none', unifiedControllers: [], v1: {}, mounts: [] };
   }
   const first = parseCgroupMounts(mounts);
   let offered = '';
@@ -130,14 +134,20 @@ export class NodeCgroups {
       !problem && !!layout.unified && existsSync(join(layout.unified, this.base, 'cgroup.kill'));
   }
 
-  /** Mount points of the hierarchies a run's group lives in (unified first). */
-  roots(): string[] {
+  /**
+   * Mount points of the hierarchies a group lives in, the one that lists and kills its members
+   * first: the unified one, plus the v1 hierarchies of the controllers it limits. A group per run
+   * in every v1 hierarchy would cost a memory cgroup (slow to free) for each run of every job.
+   */
+  roots(controllers: readonly Controller[] = CONTROLLERS): string[] {
     const out = new Set<string>();
-    if (this.layout.unified) out.add(this.layout.unified);
-    for (const c of CONTROLLERS) {
-      const at = this.layout.v1[c];
-      if (at) out.add(at);
+    const { unified, v1 } = this.layout;
+    if (unified) out.add(unified);
+    else {
+      const any = v1.pids ?? v1.memory ?? v1.cpu;
+      if (any) out.add(any);
     }
+    for (const c of controllers) if (limitHome(this.layout, c) === 'v1') out.add(v1[c]!);
     return [...out];
   }
 
@@ -162,7 +172,7 @@ export class NodeCgroups {
   /** Removes the agent's own parent group (empty once its runs are done); best effort. */
   removeBase(): void {
     if (this.unavailable) return;
-    for (const root of this.roots()) {
+    for (const root of this.layout.mounts) {
       try {
         rmdirSync(join(root, this.base));
       } catch {
@@ -172,10 +182,10 @@ export class NodeCgroups {
   }
 
   /** Kills and removes the groups an earlier agent with this node id left behind. */
-  cleanupStale(): string[] {
+  async cleanupStale(): Promise<string[]> {
     if (this.unavailable) return [];
     const found = new Set<string>();
-    for (const root of this.roots()) {
+    for (const root of this.layout.mounts) {
       let names: string[] = [];
       try {
         names = readdirSync(join(root, this.base), { withFileTypes: true })
@@ -186,11 +196,13 @@ export class NodeCgroups {
       }
       for (const n of names) found.add(n);
     }
-    for (const name of found) {
-      const g = new RunCgroup(this, `${this.base}/${name}`, {}, false);
-      g.kill();
-      g.removeSoon();
-    }
+    await Promise.all(
+      [...found].map((name) => {
+        const g = new RunCgroup(this, `${this.base}/${name}`, {}, false);
+        g.kill();
+        return g.remove();
+      }),
+    );
     return [...found];
   }
 }
@@ -204,6 +216,10 @@ export interface CgroupLimits {
 
 const CPU_PERIOD_US = 100_000;
 
+function controllersOf(l: CgroupLimits): Controller[] {
+  return CONTROLLERS.filter((c) => (c === 'memory' ? l.memoryBytes : l[c]) !== undefined);
+}
+
 export class RunCgroup {
   /** The run's directory in every hierarchy. */
   readonly dirs: string[];
@@ -214,7 +230,7 @@ export class RunCgroup {
     limits: CgroupLimits,
     make = true,
   ) {
-    this.dirs = node.roots().map((r) => join(r, path));
+    this.dirs = node.roots(controllersOf(limits)).map((r) => join(r, path));
     if (!make) return;
     for (const d of this.dirs) mkdirSync(d, { recursive: true });
     try {
@@ -379,7 +395,7 @@ export class RunCgroup {
         ok = false;
       }
     };
-    for (const d of this.dirs) rm(d);
+    for (const root of this.node.layout.mounts) rm(join(root, this.path));
     return ok;
   }
 }

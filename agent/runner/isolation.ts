@@ -68,7 +68,7 @@ export async function setupIsolation(opts: {
   containerRuntime?: string;
   log: (msg: string) => void;
 }): Promise<{ labels: Record<string, string> }> {
-  const agentKey = `${opts.nodeId}.${fnv1a32(resolve(opts.dataDir)).toString(16)}`;
+  const agentKey = agentKeyOf(opts.nodeId, opts.dataDir);
   const cgroups = new NodeCgroups(readCgroupLayout(), agentKey);
   const runtime = await detectRuntime(opts.containerRuntime, opts.log);
   node = { nodeId: opts.nodeId, agentKey, dataDir: opts.dataDir, cgroups, runtime };
@@ -86,7 +86,7 @@ export async function setupIsolation(opts: {
 /** Removes what an earlier agent with this node id left: run groups and containers. */
 export async function cleanupLeftovers(log: (msg: string) => void): Promise<void> {
   if (!node) return;
-  const groups = node.cgroups.cleanupStale();
+  const groups = await node.cgroups.cleanupStale();
   if (groups.length) log(`killed and removed ${groups.length} run cgroup(s) left by an earlier agent`);
   if (node.runtime) {
     try {
@@ -97,6 +97,21 @@ export async function cleanupLeftovers(log: (msg: string) => void): Promise<void
       log(`could not remove containers left by an earlier agent: ${(err as Error).message}`);
     }
   }
+}
+
+/** The key of an agent instance: node id plus a hash of its data dir (see NodeIsolation). */
+export function agentKeyOf(nodeId: string, dataDir: string): string {
+  return `${nodeId}.${fnv1a32(resolve(dataDir)).toString(16)}`;
+}
+
+/**
+ * Kills and removes the run groups of an agent that will not come back (a test cluster's agents
+ * after kill -9); a restarted agent does this itself (cleanupLeftovers).
+ */
+export async function removeAgentGroups(nodeId: string, dataDir: string): Promise<void> {
+  const groups = new NodeCgroups(readCgroupLayout(), agentKeyOf(nodeId, dataDir));
+  await groups.cleanupStale();
+  groups.removeBase();
 }
 
 /** At a graceful stop, after the last run: removes the agent's (empty) parent groups. */
