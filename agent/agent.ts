@@ -5,13 +5,14 @@ import { hostname } from 'node:os';
 import type { Cluster } from './core/etcd';
 import { keys } from './core/keys';
 import { PrefixMirror } from './core/mirror';
-import type { NodeRecord } from './core/records';
+import { encode, type NodeRecord } from './core/records';
 import { Membership } from './node/membership';
 import { Leader } from './leader/leader';
 import { Scheduler, DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler/scheduler';
 import { pruneLogs } from './runner/logfiles';
 import { raiseAgentPriority } from './runner/priority';
 import { clearStaleStartLines } from './runner/start-line';
+import { prepareDataDir } from './node/data-dir';
 import { startReaper } from './runner/reaper';
 import { cleanupLeftovers, closeIsolation, setupIsolation } from './runner/isolation';
 import { OutageAlerts } from './alert/outage';
@@ -21,6 +22,10 @@ import { AlertWriter } from './alert/writer';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
+import { redactKnown } from './core/redact';
+import { createLogger, chooseFormat, type Log } from './logger/logger';
+import { logRuns } from './logger/runs';
+import { reportNewerFormats } from './alert/format-alert';
 
 export interface AgentOptions {
   nodeId: string;
@@ -41,28 +46,37 @@ export interface AgentOptions {
   drainTimeoutMs?: number;
   /** "auto" (podman, else docker), "none", or a command line such as "podman --runtime runc". */
   containerRuntime?: string;
-  log?: (msg: string) => void;
+  /** The agent's log (default: pino on stdout, JSON unless stdout is a terminal). */
+  log?: Log;
 }
 
 export class Agent {
   readonly membership: Membership;
   readonly leader: Leader;
   readonly scheduler: Scheduler;
+  /** Jobs and their completions as this node sees them (read by the metrics). */
+  readonly views: { jobs: PrefixMirror; completions: PrefixMirror };
   private mirrors: PrefixMirror[] = [];
   private pruneTimer: NodeJS.Timeout | undefined;
   private metricsServer: MetricsServer | undefined;
   private stopping = false;
+  private stopFormatReports: () => void = () => undefined;
   private readonly outageAlerts: OutageAlerts;
   private readonly clock: ClockReporter;
   private readonly clockJudge: ClockJudge;
-  private readonly log: (msg: string) => void;
+  private readonly log: Log;
   private readonly record: NodeRecord;
+  private readonly alerting: AlertingView;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly opts: AgentOptions,
   ) {
-    this.log = opts.log ?? ((msg) => console.log(`${new Date().toISOString()} [${opts.nodeId}] ${msg}`));
+    // Secrets this process holds never reach its log (core/redact.ts).
+    const print =
+      opts.log ??
+      createLogger({ node: opts.nodeId, format: chooseFormat(undefined, process.stdout.isTTY === true) }).log;
+    this.log = (msg) => print(redactKnown(msg));
     this.record = {
       id: opts.nodeId,
       hostname: hostname(),
@@ -88,7 +102,9 @@ export class Agent {
     const cordons = mirror(keys.cordons);
     const semaphores = mirror(keys.semaphores);
     const completions = mirror(keys.completions);
+    this.views = { jobs, completions };
     const alerting = new AlertingView(mirror(keys.alerting), this.log);
+    this.alerting = alerting;
     // Leader-only (started when elected): alerts/ and members/ are read by the leader alone.
     const alerts = mirror(keys.alerts);
     const members = mirror(keys.members);
@@ -112,6 +128,7 @@ export class Agent {
       alerting,
       () => this.clock.holdReason(),
     );
+    logRuns(this.scheduler, this.log);
     const alertWriter = new AlertWriter(cluster, this.leader, this.log);
     this.outageAlerts = new OutageAlerts(
       this.scheduler.writes,
@@ -129,7 +146,15 @@ export class Agent {
   async start(): Promise<void> {
     const boost = raiseAgentPriority(this.opts.priorityBoost ?? 10);
     if (boost) this.log(`agent niceness ${boost.from} → ${boost.to}; jobs run at ${boost.from}`);
+    const tightened = await prepareDataDir(this.opts.dataDir);
+    if (tightened) this.log(tightened);
     clearStaleStartLines(this.opts.dataDir);
+    this.stopFormatReports = reportNewerFormats(
+      this.cluster,
+      this.opts.nodeId,
+      () => this.alerting.current,
+      this.log,
+    );
     startReaper(this.membership.fenceMs);
     // Detected labels (runtime=podman, cgroup=v2) are advertised; labels given by the operator win.
     const found = await setupIsolation({ ...this.opts, log: this.log });
@@ -192,7 +217,7 @@ export class Agent {
         .then(
           this.cluster.ns
             .put(keys.node(this.opts.nodeId))
-            .value(JSON.stringify({ ...this.record, draining: true }))
+            .value(encode({ ...this.record, draining: true }))
             .lease(this.membership.leaseId),
         )
         .commit();
@@ -218,6 +243,7 @@ export class Agent {
     this.clockJudge.stop();
     clearInterval(this.pruneTimer);
     for (const m of this.mirrors) m.close();
+    this.stopFormatReports();
     this.log('stopped');
   }
 

@@ -11,12 +11,15 @@ import { nextTimes } from '../core/job/schedule';
 import { parseDuration } from '../core/job/duration';
 import { CorruptValueError } from '../core/records';
 import { Agent } from '../agent';
+import { VERSION } from '../version';
+import { createLogger, chooseFormat, parseLevel } from '../logger/logger';
 import { applyTestClockOffset, CLOCK_OFFSET_ENV } from '../node/clock-offset';
 import { DuplicateNodeError } from '../node/membership';
 import { parseGlobal, parseFlags, parseLabels, parseInteger, UsageError, type GlobalOptions } from './args';
 import { table, iso, seconds, labels } from './format';
 import { print, readInput } from './io';
 import { alertsCommand } from './alerts';
+import { redactKnown } from '../core/redact';
 
 const HELP = `peppercorn — distributed cron on etcd
 
@@ -25,7 +28,7 @@ Usage: peppercorn [global options] <command> [options]
 Commands:
   agent [--node-id ID] [--labels k=v,...] [--capacity N] [--data-dir DIR] [--lease-ttl SECONDS]
         [--keep-runs N] [--history-window 5m] [--priority-boost 10] [--misfire-threshold 60s]
-        [--metrics-port N [--metrics-host 127.0.0.1]]
+        [--metrics-port N [--metrics-host 127.0.0.1]] [--log-format json|text]
   job apply -f FILE|-          store job specs (YAML/JSON); all or nothing
   job ls                       list jobs
   job get NAME                 show a job (YAML; --json)
@@ -42,7 +45,7 @@ Commands:
   alerts [--open|--all]        open and recent alerts, with their delivery
   alerts resolve ID [--reason TEXT]   resolve an alert by hand
   alerts config [apply -f FILE]       show or replace channels and cluster alert rules
-  alerts test CHANNEL          send a test notice through a channel, from here
+  alerts test CHANNEL [--allow-command]  send a test notice through a channel, from here
   import-crontab FILE          crontab → job specs (YAML on stdout)
   console [--port N] [--no-open]   the console in a browser (127.0.0.1, token in the URL)
 
@@ -61,6 +64,10 @@ async function main(argv: string[]): Promise<number> {
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     process.stdout.write(HELP);
     return cmd ? 0 : 2;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
   }
   if (cmd === 'import-crontab') return importCrontab(args);
   if (cmd === 'agent') return runAgent(global, args);
@@ -362,6 +369,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     'metrics-port': { type: 'string' },
     'metrics-host': { type: 'string' },
     'container-runtime': { type: 'string' },
+    'log-format': { type: 'string' },
   });
   const cfg = global.config;
   const str = (flag: string, key: string) =>
@@ -369,6 +377,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
   const nodeId = str('node-id', 'nodeId') ?? process.env.PEPPERCORN_NODE_ID ?? hostname();
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId))
     throw new UsageError(`bad node id "${nodeId}": use letters, digits, . _ -`);
+  const log = agentLog(nodeId, flags['log-format'] as string | undefined);
   const labelText = flags.labels as string | undefined;
   const labelsOut =
     labelText !== undefined
@@ -402,6 +411,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
   const metricsPort = metricsText === undefined ? undefined : parseInteger(metricsText, '--metrics-port', 0);
   const lateLimitMs = durationFlag('misfire-threshold', 'misfireThreshold');
   const agent = new Agent(cluster, {
+    log,
     nodeId,
     labels: labelsOut,
     capacity,
@@ -439,6 +449,19 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
   return 0;
 }
 
+/** --log-format (or PEPPERCORN_LOG_FORMAT) and PEPPERCORN_LOG_LEVEL; see agent/logger. */
+function agentLog(node: string, format: string | undefined) {
+  try {
+    return createLogger({
+      node,
+      format: chooseFormat(format ?? process.env.PEPPERCORN_LOG_FORMAT, process.stdout.isTTY === true),
+      level: parseLevel(process.env.PEPPERCORN_LOG_LEVEL),
+    }).log;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 function fail(err: unknown): number {
   if (err instanceof UsageError) {
     process.stderr.write(`peppercorn: ${err.message}\n`);
@@ -450,7 +473,7 @@ function fail(err: unknown): number {
     err instanceof CorruptValueError ||
     (err instanceof Error && err.message.startsWith('cannot serve metrics'))
   ) {
-    process.stderr.write(`peppercorn: ${err.message}\n`);
+    process.stderr.write(`peppercorn: ${redactKnown(err.message)}\n`);
     return 1;
   }
   const endpoints = (() => {
@@ -465,13 +488,13 @@ function fail(err: unknown): number {
     /etcd|grpc|Unavailable|deadline|ECONNREFUSED|circuit/i.test(`${err.constructor.name} ${err.message}`)
       ? describeEtcdError(err, endpoints)
       : ((err as Error)?.message ?? String(err));
-  process.stderr.write(`peppercorn: ${msg}\n`);
+  process.stderr.write(`peppercorn: ${redactKnown(msg)}\n`);
   return 1;
 }
 
 // An unhandled 'error' anywhere must not kill an agent silently.
 process.on('unhandledRejection', (err) =>
-  process.stderr.write(`peppercorn: unexpected: ${(err as Error)?.stack ?? err}\n`),
+  process.stderr.write(`peppercorn: unexpected: ${redactKnown(String((err as Error)?.stack ?? err))}\n`),
 );
 
 main(process.argv.slice(2)).then(

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Etcd3, Namespace, IOptions, isRecoverableError, GRPCResourceExhastedError } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } from 'cockatiel';
 import { normalizePrefix, DEFAULT_PREFIX } from './keys';
+import { redactKnown, rememberSecret } from './redact';
 
 export interface ConnectOptions {
   endpoints: string[];
@@ -65,6 +66,7 @@ export function connect(opts: ConnectOptions): Cluster {
     },
   };
   if (opts.user) options.auth = { username: opts.user, password: opts.password ?? '' };
+  rememberSecret(opts.password);
   if (opts.cacert) {
     options.credentials = {
       rootCertificate: readFileSync(opts.cacert),
@@ -85,7 +87,7 @@ export function connect(opts: ConnectOptions): Cluster {
 
 /** One readable line for an etcd failure, naming the endpoints tried. */
 export function describeEtcdError(err: unknown, endpoints: string[]): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = redactKnown(err instanceof Error ? err.message : String(err));
   const name = err instanceof Error ? err.constructor.name : '';
   if (
     /Unavailable|ECONNREFUSED|No connection established|deadline|Deadline|BrokenCircuit|failed to connect/i.test(

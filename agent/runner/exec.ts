@@ -10,14 +10,16 @@ import { describeSpawnError } from './errors';
 import { CappedLogWriter } from './logwriter';
 import { signalGroup } from './procgroup';
 import { TailBuffer } from './tail';
+import { runEnvironment } from './environment';
 import { agentIdentity, cachedUser, lookupUser, UserLookupError, type UserAccount } from './users';
 import type { IsolationResult, RunIsolation } from './isolation';
+import { redactKnown } from '../core/redact';
 
 export interface RunSpec {
   runId: string;
   /** Run with /bin/sh -c. */
   command: string;
-  /** Merged over the agent's process.env (the job's env plus PEPPERCORN_* vars given by the caller). */
+  /** The job's env plus the PEPPERCORN_* vars given by the caller; never the agent's own (see environment.ts). */
   env: Record<string, string>;
   workdir?: string;
   /** Run as this user; only possible when the agent is root. */
@@ -186,10 +188,7 @@ class Run implements PreparedRun, LineMember {
   private spawnNow(acct: UserAccount | undefined): void {
     if (this.finished || this.ending) return;
     const { spec } = this;
-    // The job's own env wins over the identity defaults, which win over the agent's env.
-    const env: NodeJS.ProcessEnv = acct
-      ? { ...process.env, HOME: acct.home, USER: acct.name, LOGNAME: acct.name, ...spec.env }
-      : { ...process.env, ...spec.env };
+    const env = runEnvironment(process.env, acct ?? agentIdentity(), spec.env);
     let child: ChildProcess;
     // A spawn that comes after its line fired (a slow user lookup) uses a private pipe.
     const iso = spec.isolation;
@@ -202,7 +201,7 @@ class Run implements PreparedRun, LineMember {
             cwd: spec.workdir,
             uid: acct?.uid,
             gid: acct?.gid,
-            line: line && { fd: line.fd, goFile: line.goFile },
+            line: line && { fd: line.fd },
           });
     } catch (err) {
       // Node throws synchronously for some failures (e.g. ENOTDIR cwd, invalid env values).
@@ -416,7 +415,8 @@ class Run implements PreparedRun, LineMember {
     if (this.ending && (this.started || !this.startError)) {
       return { ...base, status: this.ending.status, error: this.ending.error };
     }
-    if (this.startError) return { ...base, status: 'failed', error: this.startError };
+    // A spawn error can quote the environment or the command line: no secret of ours in the record.
+    if (this.startError) return { ...base, status: 'failed', error: redactKnown(this.startError) };
     if (!this.started) {
       const how = this.signal ? `signal ${this.signal}` : `exit code ${this.exitCode}`;
       return { ...base, status: 'failed', error: `the waiting process ended before release (${how})` };
