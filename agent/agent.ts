@@ -14,6 +14,7 @@ import { raiseAgentPriority } from './runner/priority';
 import { clearStaleStartLines } from './runner/start-line';
 import { prepareDataDir } from './node/data-dir';
 import { startReaper } from './runner/reaper';
+import { cleanupLeftovers, closeIsolation, setupIsolation } from './runner/isolation';
 import { OutageAlerts } from './alert/outage';
 import { ClockReporter } from './node/clock';
 import { ClockJudge, DEFAULT_CLOCK_SKEW_MS } from './leader/clocks';
@@ -43,6 +44,8 @@ export interface AgentOptions {
   clockSkewMs?: number;
   /** How long a shutdown waits for runs in flight before stopping them. */
   drainTimeoutMs?: number;
+  /** "auto" (podman, else docker), "none", or a command line such as "podman --runtime runc". */
+  containerRuntime?: string;
   /** The agent's log (default: pino on stdout, JSON unless stdout is a terminal). */
   log?: Log;
 }
@@ -153,6 +156,9 @@ export class Agent {
       this.log,
     );
     startReaper(this.membership.fenceMs);
+    // Detected labels (runtime=podman, cgroup=v2) are advertised; labels given by the operator win.
+    const found = await setupIsolation({ ...this.opts, log: this.log });
+    this.record.labels = { ...found.labels, ...this.opts.labels };
     // Before joining: a port clash must fail before the node registers.
     if (this.opts.metrics)
       this.metricsServer = await startMetrics(this, { ...this.opts.metrics, log: this.log });
@@ -165,6 +171,8 @@ export class Agent {
     this.log(
       `joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`,
     );
+    // Our id is ours now (a live duplicate is refused): what an earlier agent under it left goes.
+    await cleanupLeftovers(this.log);
     // The leader's own mirrors start when it is elected.
     const leaderOnly: string[] = [keys.active, keys.alerts, keys.members, keys.clocks];
     await Promise.all(this.mirrors.filter((m) => !leaderOnly.includes(m.prefix)).map((m) => m.start()));
@@ -226,6 +234,7 @@ export class Agent {
     }
     this.scheduler.stop();
     await this.scheduler.drain(drainMs);
+    closeIsolation();
     await this.membership.leave();
     await this.metricsServer?.close();
     this.leader.stop();

@@ -9,6 +9,7 @@ ensureProjectNode();
 const { ensureEtcd } = require('./ensure-etcd');
 const { ensureChromium } = require('./ensure-chromium');
 const { ensureTools } = require('./ensure-tools');
+const { ensurePodman } = require('./ensure-podman');
 
 const root = join(__dirname, '..');
 console.error(`node ${process.version} (${process.execPath})`);
@@ -26,6 +27,7 @@ function step(what, cmd, args) {
 ensureEtcd();
 ensureChromium();
 ensureTools();
+ensurePodman();
 step('build', bin('tsc'), ['-p', 'tsconfig.json']);
 step('typecheck renderer', bin('tsc'), ['-p', 'renderer/tsconfig.json']);
 step('typecheck electron', bin('tsc'), ['-p', 'electron/tsconfig.json']);

@@ -69,6 +69,17 @@ export const CONFIG_SHAPE: Shape = {
       minimum: 0,
       doc: 'Niceness the agent takes above its jobs (root only); 0 disables.',
     },
+    containerRuntime: text(
+      'The container runtime and its fixed arguments (e.g. "podman --runtime runc"), or "none". Default: podman or docker, found on PATH.',
+    ),
+    outputBudgetMiB: {
+      type: 'integer',
+      minimum: 1,
+      doc: 'Run output kept in etcd by the whole cluster, in MiB (oldest evicted first; each node keeps to its share). Default 256.',
+    },
+    clockSkew: text(
+      "A node whose clock is off from the cluster's by more than this claims nothing (e.g. 1s). Default 1s.",
+    ),
   },
 };
 
@@ -92,6 +103,9 @@ export interface ConfigFile {
   metricsPort?: number;
   metricsHost?: string;
   priorityBoost?: number;
+  containerRuntime?: string;
+  outputBudgetMiB?: number;
+  clockSkew?: string;
 }
 
 export class ConfigError extends Error {

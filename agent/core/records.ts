@@ -166,6 +166,12 @@ export interface RunRecord {
   releasedBy?: string[];
   /** The incarnation of the job that claimed it (JobSpec.uid): a re-created job is another. */
   uid?: string;
+  /** Container jobs: the image, the container's name (known at the claim) and id (known at the end). */
+  image?: string;
+  container?: string;
+  containerId?: string;
+  /** The kernel killed the run for exceeding its memory limit. */
+  oomKilled?: boolean;
 }
 
 export interface ActiveEntry {

@@ -17,6 +17,8 @@
 export interface JobPlacement {
   name: string;
   selector: Record<string, string>;
+  /** Labels a node must have, whatever their value (a container job needs `runtime`). */
+  needs?: string[];
 }
 
 export interface LiveNode {
@@ -55,6 +57,11 @@ const REBALANCE_PER_PASS = 20;
 
 export function matchesSelector(labels: Record<string, string>, selector: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** The node can take the job: its selector matches and it has every label the job needs. */
+export function fits(labels: Record<string, string>, job: JobPlacement): boolean {
+  return matchesSelector(labels, job.selector) && (job.needs ?? []).every((k) => labels[k] !== undefined);
 }
 
 function stableHash(s: string): number {
@@ -119,7 +126,7 @@ export function planAssignments(
       owner &&
       owner.epoch === cur.epoch &&
       !owner.draining &&
-      matchesSelector(owner.labels, job.selector) &&
+      fits(owner.labels, job) &&
       (owner.cordon !== 'drain' || busy.has(job.name));
     if (stays) {
       load.set(owner.id, (load.get(owner.id) ?? 0) + 1);
@@ -135,7 +142,7 @@ export function planAssignments(
     let bestTie = 0;
     let sawEligible = false;
     for (const n of nodes) {
-      if (!takesNewJobs(n) || !matchesSelector(n.labels, job.selector)) continue;
+      if (!takesNewJobs(n) || !fits(n.labels, job)) continue;
       sawEligible = true;
       const l = load.get(n.id) ?? 0;
       if (n.capacity > 0 && l >= n.capacity) continue;
@@ -165,7 +172,9 @@ export function planAssignments(
           ? 'every node matching its selector is at capacity'
           : nodes.length === 0
             ? 'no live node'
-            : `no live node that takes new jobs has the labels ${JSON.stringify(job.selector)}`,
+            : job.needs?.length
+              ? `no live node that takes new jobs has ${job.needs.map((k) => `a ${k} label`).join(' and ')}${Object.keys(job.selector).length ? ` and the labels ${JSON.stringify(job.selector)}` : ''} (a container job needs a node whose agent found podman or docker)`
+              : `no live node that takes new jobs has the labels ${JSON.stringify(job.selector)}`,
       );
     }
   }
@@ -185,7 +194,7 @@ export function planAssignments(
       if (score(from, lf - 1) < score(to, lt + 1) || (to.capacity > 0 && lt >= to.capacity)) continue;
       const candidates = owned
         .get(from.id)!
-        .filter((j) => !busy.has(j.name) && !moves.has(j.name) && matchesSelector(to.labels, j.selector))
+        .filter((j) => !busy.has(j.name) && !moves.has(j.name) && fits(to.labels, j))
         .sort((a, b) => (a.name < b.name ? -1 : 1));
       const job = candidates[candidates.length - 1];
       if (!job) continue;

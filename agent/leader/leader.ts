@@ -7,6 +7,7 @@
 // - keep etcd's history compacted;
 // - alerts: judge the conditions that need a single judge, and deliver (agent/alert/).
 // A new leader needs nothing but etcd's state.
+import { requiredLabels } from '../core/job/isolation';
 import type { IOperation } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { keys, parseRunId, formatRunId } from '../core/keys';
@@ -312,7 +313,7 @@ export class Leader implements LeaderFence {
         });
     }
     const plan = planAssignments(
-      jobs.map((j) => ({ name: j.name, selector: j.selector ?? {} })),
+      jobs.map((j) => ({ name: j.name, selector: j.selector ?? {}, needs: requiredLabels(j) })),
       [...nodes.values()],
       current,
       busy,

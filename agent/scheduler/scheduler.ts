@@ -44,6 +44,8 @@ import { completeRun, skippedRun, type RaiseContext } from '../alert/raise';
 import type { AlertingView } from '../alert/config-view';
 import { ReleaseClock } from './release-clock';
 import { EtcdWrites, outageNote, type WriteOutage } from '../node/etcd-writes';
+import { isolationFor } from '../runner/isolation';
+import { claimAheadFor, runIsolationFields } from './isolation-hooks';
 
 export interface SchedulerOptions {
   dataDir: string;
@@ -399,6 +401,7 @@ export class Scheduler extends EventEmitter {
     if (!job.schedule) return undefined;
     const step = planDue(job.schedule, job.cursor.t, now, {
       ...this.opts,
+      claimAheadMs: claimAheadFor(job.spec, this.opts.claimAheadMs),
       misfire: misfireOf(job.spec),
       queued: job.queued,
     });
@@ -695,6 +698,7 @@ export class Scheduler extends EventEmitter {
       scheduledAt: ref.scheduledAt,
       claimedAt: Date.now(),
       status: 'running',
+      ...runIsolationFields(this.owned.get(ref.job)?.spec, formatRunId(ref)),
     };
   }
 
@@ -839,19 +843,22 @@ export class Scheduler extends EventEmitter {
       send: async (data, seq) => void (await this.logLeases.put(run.id, seq, data)),
       onError: () => this.stats.etcdErrors++,
     });
+    const env = {
+      ...spec.env,
+      PEPPERCORN_JOB: run.job,
+      PEPPERCORN_RUN_ID: run.id,
+      PEPPERCORN_NODE: run.node,
+      PEPPERCORN_SCHEDULED_AT: iso(run.scheduledAt),
+      PEPPERCORN_ATTEMPT: String(run.attempt),
+    };
     const proc = prepareRun({
       runId: run.id,
       command: spec.command,
-      env: {
-        ...spec.env,
-        PEPPERCORN_JOB: run.job,
-        PEPPERCORN_RUN_ID: run.id,
-        PEPPERCORN_NODE: run.node,
-        PEPPERCORN_SCHEDULED_AT: iso(run.scheduledAt),
-        PEPPERCORN_ATTEMPT: String(run.attempt),
-      },
-      workdir: spec.workdir,
-      user: spec.user,
+      env,
+      isolation: isolationFor(spec, { runId: run.id, env }),
+      // A container job's user and workdir are the container's (see runner/container.ts).
+      workdir: spec.image ? undefined : spec.workdir,
+      user: spec.image ? undefined : spec.user,
       timeoutMs: jobTimeoutMs(spec),
       killGraceMs: this.opts.killGraceMs,
       logFile: runLogPath(this.opts.dataDir, run.job, run.id),
@@ -940,6 +947,8 @@ export class Scheduler extends EventEmitter {
     run.signal = outcome.signal;
     run.tail = outcome.tail;
     run.outputBytes = outcome.outputBytes;
+    if (outcome.oomKilled) run.oomKilled = true;
+    if (outcome.containerId) run.containerId = outcome.containerId;
     const { ns } = this.cluster;
     const runKey = keys.run(run);
     // A complete run (a failed attempt that will be retried is not) updates the job's

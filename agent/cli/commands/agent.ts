@@ -25,6 +25,9 @@ interface AgentFlags {
   metricsPort?: string;
   metricsHost?: string;
   logFormat?: string;
+  containerRuntime?: string;
+  outputBudgetMib?: string;
+  clockSkew?: string;
   checkConfig?: boolean;
 }
 
@@ -71,6 +74,7 @@ export function agentSettings(
   if (metricsPort !== undefined && metricsPort > 65535)
     throw new UsageError(`--metrics-port must be a port number (0-65535), got ${metricsPort}`);
   const lateLimitMs = dur(flags.misfireThreshold, config.misfireThreshold, '--misfire-threshold');
+  const clockSkewMs = dur(flags.clockSkew, config.clockSkew, '--clock-skew');
   return {
     nodeId,
     labels: flags.labels !== undefined ? parseLabels(flags.labels) : (config.labels ?? {}),
@@ -85,8 +89,12 @@ export function agentSettings(
     priorityBoost: int(flags.priorityBoost, config.priorityBoost, '--priority-boost', 0, 10),
     scheduler: {
       keepRuns: int(flags.keepRuns, config.keepRuns, '--keep-runs', 1, 200),
+      outputBudgetBytes:
+        int(flags.outputBudgetMib, config.outputBudgetMiB, '--output-budget-mib', 1, 256) << 20,
       ...(lateLimitMs !== undefined ? { lateLimitMs } : {}),
     },
+    ...(clockSkewMs !== undefined ? { clockSkewMs } : {}),
+    containerRuntime: flags.containerRuntime ?? config.containerRuntime,
   };
 }
 
@@ -105,6 +113,18 @@ export function registerAgent(program: Command, ctx: CliContext): void {
     .option('--misfire-threshold <duration>', 'a time later than this has misfired (default 60s)')
     .option('--metrics-port <n>', 'serve Prometheus metrics at /metrics and /healthz (0: any free port)')
     .option('--metrics-host <host>', 'address of the metrics server (default 127.0.0.1)')
+    .option(
+      '--container-runtime <command>',
+      'the container runtime and its fixed arguments, or "none" (default: podman or docker, found on PATH)',
+    )
+    .option(
+      '--output-budget-mib <n>',
+      'run output kept in etcd by the whole cluster, in MiB; each node keeps to its share (default 256)',
+    )
+    .option(
+      '--clock-skew <duration>',
+      'a node whose clock is off by more than this claims nothing (default 1s)',
+    )
     .option(
       '--check-config',
       'validate the config file and flags, print the settings, and exit (0 ok, 2 refused)',

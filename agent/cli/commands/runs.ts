@@ -38,7 +38,11 @@ Examples:
             : r.status === 'running'
               ? 'running'
               : '-';
-        const exit = (r: (typeof runs)[number]) => r.signal ?? (r.exitCode ?? '-').toString();
+        const exit = (r: (typeof runs)[number]) =>
+          r.oomKilled ? 'OOM' : (r.signal ?? (r.exitCode ?? '-').toString());
+        // Container jobs: the image and the container's short id (wide output).
+        const box = (r: (typeof runs)[number]) =>
+          r.image ? `${r.image} ${r.containerId?.slice(0, 12) ?? r.container ?? ''}`.trim() : '-';
         show(format, {
           data: runs,
           text: () =>
@@ -70,6 +74,7 @@ Examples:
                 'DURATION',
                 'EXIT',
                 'OUTPUT',
+                'CONTAINER',
                 'REASON',
               ],
               runs.map((r) => [
@@ -84,6 +89,7 @@ Examples:
                 duration(r),
                 exit(r),
                 r.outputBytes !== undefined ? `${r.outputBytes}B` : '-',
+                box(r),
                 r.reason ?? '',
               ]),
             ),

@@ -6,11 +6,12 @@ import { JOB_NAME_RE, isMap } from './shape';
 import { validatePolicies, type PolicyFields } from './policies';
 import { validateAfter, type Dependency } from './deps';
 import { validateAlertRules, type JobAlerts } from './alert-rules';
+import { validateIsolation, type IsolationFields } from './isolation';
 
 export type JobKind = 'cron' | 'loop' | 'once';
 export type RunPolicy = 'at-most-once' | 'at-least-once';
 
-export interface JobSpec extends PolicyFields {
+export interface JobSpec extends PolicyFields, IsolationFields {
   /** Run after these jobs complete (kind once without at); see deps.ts. */
   after?: Dependency[];
   name: string;
@@ -59,10 +60,15 @@ export const JOB_FIELDS = [
   'times',
   'delay',
   'command',
+  'image',
+  'pull',
+  'volumes',
+  'network',
   'env',
   'workdir',
   'user',
   'timeout',
+  'limits',
   'selector',
   'policy',
   'retries',
@@ -97,6 +103,8 @@ const ALIASES: Record<string, keyof JobSpec> = {
   disabled: 'paused',
   repeat: 'times',
   interval: 'delay',
+  container: 'image',
+  mounts: 'volumes',
 };
 
 function typeName(value: unknown): string {
@@ -355,6 +363,7 @@ export function validateJob(input: unknown): ValidationResult {
   const policies = validatePolicies(input, kind, fail);
   const after = validateAfter(input, kind, name, fail);
   const alerts = validateAlertRules(input.alerts, 'alerts', fail);
+  const isolation = validateIsolation(input, fail);
 
   if (errors.length > 0) return { ok: false, errors };
   const job = compact({
@@ -367,10 +376,15 @@ export function validateJob(input: unknown): ValidationResult {
     times,
     delay,
     command: command as string,
+    image: isolation.image,
+    pull: isolation.pull,
+    volumes: isolation.volumes,
+    network: isolation.network,
     env,
     workdir,
     user,
     timeout,
+    limits: isolation.limits,
     selector,
     policy,
     ...policies,

@@ -43,6 +43,11 @@ export const FORM_FIELDS = new Set([
   'mutex',
   'resources',
   'alerts',
+  'image',
+  'pull',
+  'volumes',
+  'network',
+  'limits',
   ...Object.keys(ONLY_FOR),
 ]);
 
