@@ -16,6 +16,7 @@ import { startReaper } from './runner/reaper';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
+import { LogServer } from './runner/log-server';
 
 export interface AgentOptions {
   nodeId: string;
@@ -80,6 +81,7 @@ export class Agent {
     // Leader-only (started when elected): alerts/ and members/ are read by the leader alone.
     const alerts = mirror(keys.alerts);
     const members = mirror(keys.members);
+    new LogServer(cluster, mirror(keys.logRequests(opts.nodeId)), { ...opts, log: this.log });
     this.leader = new Leader(
       cluster,
       this.membership,

@@ -16,6 +16,7 @@ import { parseGlobal, parseFlags, parseLabels, parseInteger, UsageError, type Gl
 import { table, iso, seconds, labels } from './format';
 import { print, readInput } from './io';
 import { alertsCommand } from './alerts';
+import { logsCommand, LOGS_USAGE } from './logs';
 
 const HELP = `peppercorn — distributed cron on etcd
 
@@ -34,7 +35,7 @@ Commands:
   job next NAME [-n 5]         next firing times
   job graph [NAME]             the dependency graph (jobs with after:)
   runs JOB [--limit N]         run history, newest first
-  logs RUN_ID [--follow]       a run's output
+  ${LOGS_USAGE}
   nodes                        nodes, leader, running runs
   node cordon|uncordon|drain NODE   stop new jobs / move jobs away as they go idle
   node forget NODE             drop a dead node for good (a retired machine)
@@ -77,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
       case 'runs':
         return await runsCommand(store, global, args);
       case 'logs':
-        return await logsCommand(store, args);
+        return await logsCommand(cluster, args);
       case 'nodes':
         return await nodesCommand(store, global);
       case 'node':
@@ -246,31 +247,6 @@ async function runsCommand(store: Store, global: GlobalOptions, args: string[]):
       ]),
     ),
   );
-  return 0;
-}
-
-async function logsCommand(store: Store, args: string[]): Promise<number> {
-  const { flags, positionals } = parseFlags(args, { follow: { type: 'boolean', short: 'f' } });
-  const runId = positionals[0];
-  if (!runId) throw new UsageError('peppercorn logs needs a run id (see `peppercorn runs JOB`)');
-  const run = await store.getRun(runId);
-  if (!run) throw new NotFoundError(`no run ${runId}; it may have been pruned from the history`);
-  if (flags.follow) {
-    const final = await store.followLogs(runId, (d) => process.stdout.write(d));
-    if (final)
-      process.stderr.write(
-        `[run ${final.id} ${final.status}${final.exitCode != null ? `, exit ${final.exitCode}` : ''}]\n`,
-      );
-    return 0;
-  }
-  const { chunks } = await store.readLogs(runId);
-  if (chunks.length) for (const c of chunks) process.stdout.write(c.data);
-  else if (run.tail) {
-    process.stderr.write(
-      `[the shipped output has expired; the last ${run.tail.length} bytes kept in the run record follow. Full output: ${join('<data dir of ' + run.node + '>', 'logs', run.job, run.id + '.log')}]\n`,
-    );
-    process.stdout.write(run.tail);
-  } else process.stderr.write(`[no output${run.status === 'running' ? ' yet' : ''}]\n`);
   return 0;
 }
 
