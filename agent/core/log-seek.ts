@@ -56,6 +56,28 @@ export function tailStart(buf: Buffer, lines: number): number {
 }
 
 /**
+ * tailStart over a file read backwards in blocks of `blockBytes` (a log can be 64 MiB; only the
+ * blocks holding its last `lines` lines are read).
+ */
+export async function tailStartOf(
+  file: { size: number; read: (position: number, length: number) => Promise<Buffer> },
+  lines: number,
+  blockBytes = 64 << 10,
+): Promise<number> {
+  if (file.size === 0 || lines <= 0) return file.size;
+  const last = await file.read(file.size - 1, 1);
+  let need = newlinesToPass(lines, last[0] === 0x0a);
+  for (let end = file.size; end > 0;) {
+    const start = Math.max(0, end - blockBytes);
+    const r = nthNewlineFromEnd(await file.read(start, end - start), need);
+    if ('at' in r) return start + r.at + 1;
+    need = r.left;
+    end = start;
+  }
+  return 0;
+}
+
+/**
  * The offset output written at or after `since` starts at, to within INDEX_STEP_MS (earlier rather
  * than later: nothing written after `since` is left out). `entry(i)` reads entry i of `count`;
  * without an index (count 0) the file's mtime is when all of it was written.

@@ -18,9 +18,9 @@ import {
 import {
   INDEX_ENTRY_BYTES,
   decodeIndexEntry,
-  newlinesToPass,
   nthNewlineFromEnd,
   sinceStart,
+  tailStartOf,
 } from '../core/log-seek';
 import { runLogIndexPath, runLogPath } from './logfiles';
 
@@ -172,7 +172,8 @@ export class LogServer {
       if (!st.isFile()) throw new Refusal(`the log of run ${req.run} is not a regular file`, 'failed');
       const size = st.size;
       let from = Math.min(req.offset ?? 0, size);
-      if (req.tailLines !== undefined) from = await this.tailFrom(fh, size, req.tailLines);
+      if (req.tailLines !== undefined)
+        from = await tailStartOf({ size, read: (at, n) => readAt(fh, at, n) }, req.tailLines, SCAN_BYTES);
       else if (req.since !== undefined) {
         from = await this.sinceFrom(path, req.since, { size, mtimeMs: st.mtimeMs });
         from = await lineStart(fh, from);
@@ -182,20 +183,6 @@ export class LogServer {
     } finally {
       await fh.close();
     }
-  }
-
-  private async tailFrom(fh: FileHandle, size: number, lines: number): Promise<number> {
-    if (size === 0 || lines === 0) return size;
-    const last = await readAt(fh, size - 1, 1);
-    let need = newlinesToPass(lines, last[0] === 0x0a);
-    for (let end = size; end > 0;) {
-      const start = Math.max(0, end - SCAN_BYTES);
-      const r = nthNewlineFromEnd(await readAt(fh, start, end - start), need);
-      if ('at' in r) return start + r.at + 1;
-      need = r.left;
-      end = start;
-    }
-    return 0;
   }
 
   private async sinceFrom(logPath: string, since: number, file: { size: number; mtimeMs: number }) {
