@@ -267,23 +267,24 @@ async function fromNode(
           ? { since: start.since }
           : { offset: start.offset ?? start.from ?? 0 }),
     };
+    // One attempt for the first window (its failure decides the fallback); later windows are asked
+    // again from the same offset a few times (a dropped watch, an etcd hiccup).
+    const ask = async (r: LogRequest, attempts: number) => {
+      for (let i = 1; ; i++) {
+        try {
+          return await askNode(cluster, lease, run.node, r, timeoutMs);
+        } catch (err) {
+          if (i < attempts && err instanceof NodeLogError && err.code === 'no-answer') continue;
+          if (attempts === 1) throw err;
+          throw new NodeLogError(`node ${run.node} stopped answering at byte ${r.offset ?? 0}`, 'no-answer');
+        }
+      }
+    };
     let first = true;
-    let failures = 0;
+    let next = ask(req, 1);
     for (;;) {
       if (opts.signal?.aborted) return { run: current };
-      let got: { answer: LogAnswer; data: Buffer };
-      try {
-        got = await askNode(cluster, lease, run.node, req, timeoutMs);
-      } catch (err) {
-        // A dropped watch or an etcd hiccup: ask again from the same place, a few times.
-        if (first || ++failures > 3 || !(err instanceof NodeLogError && err.code === 'no-answer'))
-          throw first
-            ? err
-            : new NodeLogError(`node ${run.node} stopped answering at byte ${req.offset ?? 0}`, 'no-answer');
-        continue;
-      }
-      failures = 0;
-      const { answer, data } = got;
+      const { answer, data } = await next;
       if (answer.error) {
         // A run that printed nothing has no file: that is its whole output.
         if (answer.code === 'missing' && first && (run.outputBytes ?? 0) === 0 && run.status !== 'running') {
@@ -295,17 +296,22 @@ async function fromNode(
       }
       if (first && announce) opts.onStart?.(answer.from);
       first = false;
-      if (data.length) await opts.onData(data, answer.to);
       req = { run: run.id, offset: answer.to, maxBytes: LOG_WINDOW_BYTES };
-      if (answer.to < answer.size) continue;
+      const more = answer.to < answer.size;
+      // Ask for the next window while this one is written out: two windows at most in memory.
+      if (more) {
+        next = ask(req, 4);
+        next.catch(() => undefined); // handled at the next turn, unless onData fails first
+      }
+      if (data.length) await opts.onData(data, answer.to);
+      if (more) continue;
       // At the end of the file: done, unless following a run still writing to it.
       if (!opts.follow || current?.status !== 'running') return { run: current };
       await sleep(opts.pollMs ?? 1000, opts.signal);
       current = await new Store(cluster).getRun(run.id).catch(() => current);
-      if (current && current.status !== 'running') {
-        // It has ended: one last read catches what it wrote last.
-        opts = { ...opts, follow: false };
-      }
+      // Ended: one last read catches what it wrote last.
+      if (current && current.status !== 'running') opts = { ...opts, follow: false };
+      next = ask(req, 4);
     }
   } finally {
     await lease.revoke().catch(() => undefined);
