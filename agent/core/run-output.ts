@@ -180,18 +180,27 @@ async function fromEtcd(
   let nextSeq = 0;
   // Strictly in order: a chunk is passed on only after the previous one was taken.
   let chain = Promise.resolve();
+  // A chunk whose send failed leaves a gap in the seqs: later bytes are shown, but byte positions
+  // are no longer known, so there is nothing to resume at (nor to continue from on the node).
+  let gap = false;
   const emit = (data: Buffer, seq: number) => {
-    if (seq !== nextSeq) return;
-    nextSeq++;
+    if (seq < nextSeq) return;
+    if (seq > nextSeq && !gap) {
+      gap = true;
+      opts.onNote?.(
+        `part of the live output did not reach etcd; the whole output is in the log file on ${run.node}`,
+      );
+    }
+    nextSeq = seq + 1;
     if (isShipCapMarker(data)) {
-      capped = true;
+      capped = !gap;
       return;
     }
     const start = pos;
     pos += data.length;
     if (pos <= skip) return;
     const part = start < skip ? data.subarray(skip - start) : data;
-    const next = pos;
+    const next = gap ? undefined : pos;
     chain = chain.then(() => opts.onData(part, next));
   };
   for (const c of stored) emit(c.data, c.seq);
