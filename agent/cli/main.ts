@@ -11,12 +11,14 @@ import { nextTimes } from '../core/job/schedule';
 import { parseDuration } from '../core/job/duration';
 import { CorruptValueError } from '../core/records';
 import { Agent } from '../agent';
+import { applyTestClockOffset, CLOCK_OFFSET_ENV } from '../node/clock-offset';
 import { DuplicateNodeError } from '../node/membership';
 import { parseGlobal, parseFlags, parseLabels, parseInteger, UsageError, type GlobalOptions } from './args';
 import { table, iso, seconds, labels } from './format';
 import { print, readInput } from './io';
 import { alertsCommand } from './alerts';
 import { logsCommand, LOGS_USAGE } from './logs';
+import { redactKnown } from '../core/redact';
 
 const HELP = `peppercorn — distributed cron on etcd
 
@@ -42,7 +44,7 @@ Commands:
   alerts [--open|--all]        open and recent alerts, with their delivery
   alerts resolve ID [--reason TEXT]   resolve an alert by hand
   alerts config [apply -f FILE]       show or replace channels and cluster alert rules
-  alerts test CHANNEL          send a test notice through a channel, from here
+  alerts test CHANNEL [--allow-command]  send a test notice through a channel, from here
   import-crontab FILE          crontab → job specs (YAML on stdout)
   console [--port N] [--no-open]   the console in a browser (127.0.0.1, token in the URL)
 
@@ -345,6 +347,8 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
       : join(process.env.HOME ?? '.', '.local/state/peppercorn');
   const dataDir = str('data-dir', 'dataDir') ?? join(defaultDir, nodeId);
 
+  const skew = applyTestClockOffset();
+  if (skew) process.stderr.write(`peppercorn: test clock offset ${skew} ms (${CLOCK_OFFSET_ENV})\n`);
   const cluster = connect({ ...global.connect, callTimeoutMs: Math.min(5000, leaseTtlSec * 1000) });
   const keepRuns = parseInteger(str('keep-runs', 'keepRuns') ?? '200', '--keep-runs', 1);
   const durationFlag = (flag: string, key: string): number | undefined => {
@@ -408,7 +412,7 @@ function fail(err: unknown): number {
     err instanceof CorruptValueError ||
     (err instanceof Error && err.message.startsWith('cannot serve metrics'))
   ) {
-    process.stderr.write(`peppercorn: ${err.message}\n`);
+    process.stderr.write(`peppercorn: ${redactKnown(err.message)}\n`);
     return 1;
   }
   const endpoints = (() => {
@@ -423,13 +427,13 @@ function fail(err: unknown): number {
     /etcd|grpc|Unavailable|deadline|ECONNREFUSED|circuit/i.test(`${err.constructor.name} ${err.message}`)
       ? describeEtcdError(err, endpoints)
       : ((err as Error)?.message ?? String(err));
-  process.stderr.write(`peppercorn: ${msg}\n`);
+  process.stderr.write(`peppercorn: ${redactKnown(msg)}\n`);
   return 1;
 }
 
 // An unhandled 'error' anywhere must not kill an agent silently.
 process.on('unhandledRejection', (err) =>
-  process.stderr.write(`peppercorn: unexpected: ${(err as Error)?.stack ?? err}\n`),
+  process.stderr.write(`peppercorn: unexpected: ${redactKnown(String((err as Error)?.stack ?? err))}\n`),
 );
 
 main(process.argv.slice(2)).then(

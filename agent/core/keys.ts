@@ -21,6 +21,8 @@
 //   completions/<job>             a job's latest completed run: for jobs that run after it, and alerts
 //   alerts/<alert id>             an alert, open or resolved, with its delivery state   outcome writer, leader
 //   alerting                      channels and cluster alert rules (YAML-derived JSON)  CLI
+//   clocks/<node>                 the node's wall clock, every few s, bound to its lease   the node itself
+//   skews/<node>                  the node's clock is off: it claims nothing meanwhile      leader, fenced
 //
 // A run id is `<job>.<scheduled ms>.<attempt>`: job names cannot contain dots, so
 // it parses back, and the same scheduled time always gets the same id, which a
@@ -130,6 +132,13 @@ export const keys = {
   alert: (id: string) => `alerts/${id}`,
   alertId: (key: string) => key.slice('alerts/'.length),
   alerting: 'alerting',
+
+  clocks: 'clocks/',
+  clock: (node: string) => `clocks/${node}`,
+  clockNode: (key: string) => key.slice('clocks/'.length),
+  skews: 'skews/',
+  skew: (node: string) => `skews/${node}`,
+  skewNode: (key: string) => key.slice('skews/'.length),
 
   semaphores: 'sem/',
   semaphore: (name: string) => `sem/${name}/`,

@@ -1,5 +1,6 @@
 // What the CLI and the desktop console do to a cluster: jobs, runs, nodes, logs.
 // Agents never go through here; they have their own protocol (scheduler, leader).
+import { randomUUID } from 'node:crypto';
 import type { IKeyValue, IOperation } from 'etcd3';
 import type { Cluster } from './etcd';
 import { keys, parseRunId, formatRunId, type RunRef } from './keys';
@@ -33,6 +34,9 @@ export interface JobView {
 }
 
 const TXN_JOBS = 40; // each job takes up to 2 ops and 1 compare; etcd allows 128 ops
+
+/** How long `job rm` keeps a job's cursor, so a re-created job starts after it. */
+const CURSOR_TOMBSTONE_SEC = 3600;
 
 export class Store {
   /** Corrupt values met while reading; shown to the user, never fatal. */
@@ -72,9 +76,10 @@ export class Store {
       jobs.forEach((job, i) => {
         const kv = existing[i].kvs[0];
         compares.push([keys.job(job.name), kv ? Number(kv.mod_revision) : 0]);
-        const value = JSON.stringify(job);
         let old: JobSpec | undefined;
         if (kv) old = decodeOr<JobSpec>('job', keys.job(job.name), kv.value, this.warn);
+        // The incarnation: kept across updates, new for a job (re-)created.
+        const value = JSON.stringify({ ...job, uid: old?.uid ?? randomUUID() });
         if (old && canonicalJob(old) === canonicalJob(job)) {
           results.push({ name: job.name, result: 'unchanged' });
           return;
@@ -85,6 +90,8 @@ export class Store {
         const c = ckv ? decodeOr<Cursor>('cursor', keys.cursor(job.name), ckv.value, this.warn) : undefined;
         if (!old || timing(old) !== timing(job) || !c) {
           // Loop counts restart with a new `times`; clock jobs start from now.
+          // A tombstone left by `job rm` (c without old) keeps its t: a re-created job starts
+          // after every time the old incarnation may have claimed.
           const next: Cursor = {
             t: Math.max(now, c?.t ?? 0),
             n: old && old.kind === job.kind && old.times === job.times ? c?.n : 0,
@@ -172,20 +179,34 @@ export class Store {
     };
   }
 
-  /** Deletes a job with its schedule state and history. Runs in flight finish. */
+  /**
+   * Deletes a job with its history. Runs in flight finish, except single-copy ones (loops,
+   * semaphore holders), which their node stops. The cursor stays an hour as a tombstone
+   * (on a lease), so the same name created again never launches a time this one claimed.
+   */
   async removeJob(name: string): Promise<void> {
+    const ckv = (await this.ns.get(keys.cursor(name)).exec()).kvs[0];
+    const c = ckv && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn);
+    const tombstone: Cursor = { t: Math.max(Date.now(), c?.t ?? 0), removedAt: Date.now() };
+    const lease = this.ns.lease(CURSOR_TOMBSTONE_SEC, { autoKeepAlive: false });
+    lease.on('lost', () => undefined);
+    const leaseId = await lease.grant();
     const res = await this.ns
       .if(keys.job(name), 'Create', '>', 0)
       .then(
         this.ns.delete().key(keys.job(name)),
-        this.ns.delete().key(keys.cursor(name)),
+        this.ns.put(keys.cursor(name)).value(JSON.stringify(tombstone)).lease(leaseId),
         this.ns.delete().key(keys.assignment(name)),
         this.ns.delete().prefix(keys.jobRuns(name)),
         this.ns.delete().prefix(keys.jobTriggers(name)),
         this.ns.delete().key(keys.completion(name)),
       )
-      .commit();
-    if (!res.succeeded) throw new NotFoundError(`no job named "${name}"`);
+      .commit()
+      .finally(() => lease.release());
+    if (!res.succeeded) {
+      await this.ns.leaseClient.leaseRevoke({ ID: String(leaseId) }).catch(() => undefined);
+      throw new NotFoundError(`no job named "${name}"`);
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { encodeIndexEntry, INDEX_STEP_MS, type IndexEntry } from '../core/log-seek';
 import { runLogIndexPath } from './logfiles';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../node/data-dir';
 
 const HIGH_WATER = 256 * 1024;
 
@@ -106,7 +107,7 @@ export class CappedLogWriter extends EventEmitter {
     this.lastIndexedAt = now;
     if (!this.index) {
       // Losing the index only makes --since coarser: its errors are ignored.
-      this.index = createWriteStream(runLogIndexPath(this.path), { flags: 'a' });
+      this.index = createWriteStream(runLogIndexPath(this.path), { flags: 'a', mode: PRIVATE_FILE_MODE });
       this.index.on('error', () => this.index?.destroy());
       this.index.write(encodeIndexEntry(this.firstEntry));
     }
@@ -135,10 +136,10 @@ async function openAppend(path: string): Promise<FileHandle> {
   // Retry because log pruning may remove an empty job directory between our mkdir and open.
   for (let attempt = 0; ; attempt++) {
     try {
-      return await open(path, 'a');
+      return await open(path, 'a', PRIVATE_FILE_MODE);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 2) throw err;
-      await mkdir(dirname(path), { recursive: true });
+      await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
     }
   }
 }
