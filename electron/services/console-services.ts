@@ -7,6 +7,7 @@ import { connect, describeEtcdError, type Cluster, type ConnectOptions } from '.
 import { NotFoundError, Store } from '../../agent/core/store';
 import { listAlerts } from '../../agent/core/alert-store';
 import { ClusterLive, type LiveDelta, type LiveJob } from '../../agent/core/live';
+import { readRunOutput } from '../../agent/core/run-output';
 import { validateJob, type JobSpec } from '../../agent/core/job/spec';
 import { jobsToYaml } from '../../agent/core/job/files';
 import { nextTimes } from '../../agent/core/job/schedule';
@@ -237,8 +238,9 @@ export class ConsoleServices extends EventEmitter {
   }
 
   /**
-   * Follows a run's output from chunk `from` on (0: all of it). Frames hold whole chunks, and
-   * each says which chunk comes next, so a reader that reconnects resumes exactly there.
+   * A run's whole output from byte `from` on (0: all of it), from etcd or from the node that ran it
+   * (agent/core/run-output.ts decides), followed live while the run runs. Frames hold whole reads,
+   * and each says the byte to resume at, so a reader that reconnects resumes exactly there.
    */
   private followLogs(
     runId: string,
@@ -248,38 +250,40 @@ export class ConsoleServices extends EventEmitter {
   ): () => void {
     const abort = new AbortController();
     let bytes = 0;
+    const notes: string[] = [];
     const batcher = createBatcher((frame, next) =>
       emit({ kind: 'data', b64: frame.toString('base64'), next }),
     );
-    emit({ kind: 'start', runId, from });
-    let store: Store;
+    let cluster: Cluster;
     try {
-      store = this.need().store;
+      cluster = this.need().cluster;
     } catch (err) {
       end((err as Error).message);
       return () => undefined;
     }
-    store
-      .followLogs(
-        runId,
-        (data: Buffer, seq: number) => {
-          bytes += data.length;
-          batcher.push(data, seq + 1);
-        },
-        abort.signal,
-        from,
-      )
-      .then((run) => {
+    readRunOutput(cluster, runId, {
+      follow: true,
+      from,
+      signal: abort.signal,
+      onStart: (at) => emit({ kind: 'start', runId, from: at }),
+      onData: (data, next) => {
+        bytes += data.length;
+        batcher.push(data, next);
+      },
+      onNote: (note) => notes.push(note),
+    })
+      .then(({ run, source }) => {
         if (abort.signal.aborted) return;
         batcher.flush();
-        let note: string | undefined;
+        let note = notes.join('; ') || undefined;
         if (!run) note = 'no such run (it may have been pruned from the history)';
-        else if (bytes === 0 && from === 0 && run.tail) {
-          // Shipped chunks expire (1 hour); the record keeps the last few KiB.
-          emit({ kind: 'data', b64: Buffer.from(run.tail).toString('base64') });
-          note = 'older output has expired from etcd: showing the last lines kept with the run';
-        } else if (bytes === 0 && from === 0) note = run.reason ?? 'this run produced no output';
-        emit({ kind: 'end', status: run?.status ?? null, note });
+        else if (!note && bytes === 0 && from === 0) note = run.reason ?? 'this run produced no output';
+        emit({
+          kind: 'end',
+          status: run?.status ?? null,
+          note,
+          source: source === 'none' ? undefined : source,
+        });
         end();
       })
       .catch((err) => {
