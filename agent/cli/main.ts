@@ -2,7 +2,7 @@
 // Errors end with a non-zero status and one readable line.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { connect, describeEtcdError, type Cluster } from '../core/etcd';
+import { connect, readableError, type Cluster } from '../core/etcd';
 import { Store, NotFoundError, SpecConflictError, setCordon, forgetNode } from '../core/store';
 import { parseJobFile, jobsToYaml } from '../core/job/files';
 import { crontabToJobs } from '../core/job/crontab';
@@ -445,11 +445,7 @@ function fail(err: unknown): number {
       return [];
     }
   })();
-  const msg =
-    err instanceof Error &&
-    /etcd|grpc|Unavailable|deadline|ECONNREFUSED|circuit/i.test(`${err.constructor.name} ${err.message}`)
-      ? describeEtcdError(err, endpoints)
-      : ((err as Error)?.message ?? String(err));
+  const msg = readableError(err, endpoints);
   process.stderr.write(`peppercorn: ${msg}\n`);
   return 1;
 }
