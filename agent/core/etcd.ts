@@ -103,6 +103,27 @@ export function describeEtcdError(err: unknown, endpoints: string[]): string {
   return `etcd error: ${firstLine(msg)}`;
 }
 
+/**
+ * Whether an error came from etcd or from the client's way to it (gRPC status, etcd's auth and
+ * lease errors, a closed client, the circuit breaker), rather than from Peppercorn's own checks.
+ * Decided by the error's class, not by words in its message: our own messages mention etcd too.
+ */
+export function isEtcdError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const name = err.constructor?.name ?? '';
+  return /^(GRPC|Etcd)\w*Error$|^Client(Runtime|Closed)Error$|^BrokenCircuitError$/.test(name);
+}
+
+/**
+ * The one line to show a person for any error: an etcd failure described with the endpoints
+ * tried (describeEtcdError), anything else as it is. Without endpoints (not connected to a
+ * cluster yet) there is nothing to name, and the error's own message is shown.
+ */
+export function readableError(err: unknown, endpoints?: string[]): string {
+  if (endpoints && isEtcdError(err)) return describeEtcdError(err, endpoints);
+  return err instanceof Error ? err.message : String(err);
+}
+
 function firstLine(s: string): string {
   return s.split('\n')[0].slice(0, 200);
 }

@@ -3,7 +3,13 @@
 // One ClusterLive (one set of etcd watches) serves every cluster.watch subscriber.
 import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
-import { connect, describeEtcdError, type Cluster, type ConnectOptions } from '../../agent/core/etcd';
+import {
+  connect,
+  describeEtcdError,
+  readableError,
+  type Cluster,
+  type ConnectOptions,
+} from '../../agent/core/etcd';
 import { NotFoundError, Store } from '../../agent/core/store';
 import { listAlerts } from '../../agent/core/alert-store';
 import { ClusterLive, type LiveDelta, type LiveJob } from '../../agent/core/live';
@@ -198,10 +204,7 @@ export class ConsoleServices extends EventEmitter {
   }
 
   private readable(err: unknown): string {
-    const e = err as Error;
-    const grpc = e && /^GRPC|ClientRuntimeError|BrokenCircuit/.test(e.constructor?.name ?? '');
-    if (grpc && this.active) return describeEtcdError(err, this.active.cluster.endpoints);
-    return redactKnown(e instanceof Error ? e.message : String(err));
+    return redactKnown(readableError(err, this.active?.cluster.endpoints));
   }
 
   // ---- the cluster picture --------------------------------------------------------

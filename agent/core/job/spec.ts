@@ -2,13 +2,13 @@
 import { parseDuration } from './duration';
 import { checkCronExpression, checkIsoInstant, checkTimeZone } from './schedule';
 import { nearest } from './suggest';
-import { JOB_NAME_RE, isMap } from './shape';
+import { JOB_NAME_RE, isMap, type JobKind } from './shape';
 import { validatePolicies, type PolicyFields } from './policies';
 import { validateAfter, type Dependency } from './deps';
 import { validateAlertRules, type JobAlerts } from './alert-rules';
 import { validateIsolation, type IsolationFields } from './isolation';
 
-export type JobKind = 'cron' | 'loop' | 'once';
+export type { JobKind };
 export type RunPolicy = 'at-most-once' | 'at-least-once';
 
 export interface JobSpec extends PolicyFields, IsolationFields {
