@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Cluster } from './core/etcd';
 import { keys } from './core/keys';
 import { PrefixMirror } from './core/mirror';
-import type { NodeRecord } from './core/records';
+import { encode, type NodeRecord } from './core/records';
 import { Membership } from './node/membership';
 import { Leader } from './leader/leader';
 import { Scheduler, DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler/scheduler';
@@ -23,6 +23,9 @@ import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
 import { LogServer } from './runner/log-server';
 import { redactKnown } from './core/redact';
+import { createLogger, chooseFormat, type Log } from './logger/logger';
+import { logRuns } from './logger/runs';
+import { reportNewerFormats } from './alert/format-alert';
 
 export interface AgentOptions {
   nodeId: string;
@@ -41,28 +44,36 @@ export interface AgentOptions {
   clockSkewMs?: number;
   /** How long a shutdown waits for runs in flight before stopping them. */
   drainTimeoutMs?: number;
-  log?: (msg: string) => void;
+  /** The agent's log (default: pino on stdout, JSON unless stdout is a terminal). */
+  log?: Log;
 }
 
 export class Agent {
   readonly membership: Membership;
   readonly leader: Leader;
   readonly scheduler: Scheduler;
+  /** Jobs and their completions as this node sees them (read by the metrics). */
+  readonly views: { jobs: PrefixMirror; completions: PrefixMirror };
   private mirrors: PrefixMirror[] = [];
   private pruneTimer: NodeJS.Timeout | undefined;
   private metricsServer: MetricsServer | undefined;
   private stopping = false;
+  private stopFormatReports: () => void = () => undefined;
   private readonly outageAlerts: OutageAlerts;
   private readonly clock: ClockReporter;
   private readonly clockJudge: ClockJudge;
-  private readonly log: (msg: string) => void;
+  private readonly log: Log;
   private readonly record: NodeRecord;
+  private readonly alerting: AlertingView;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly opts: AgentOptions,
   ) {
-    const print = opts.log ?? ((msg) => console.log(`${new Date().toISOString()} [${opts.nodeId}] ${msg}`));
+    // Secrets this process holds never reach its log (core/redact.ts).
+    const print =
+      opts.log ??
+      createLogger({ node: opts.nodeId, format: chooseFormat(undefined, process.stdout.isTTY === true) }).log;
     this.log = (msg) => print(redactKnown(msg));
     this.record = {
       id: opts.nodeId,
@@ -89,8 +100,10 @@ export class Agent {
     const cordons = mirror(keys.cordons);
     const semaphores = mirror(keys.semaphores);
     const completions = mirror(keys.completions);
+    this.views = { jobs, completions };
     const alerting = new AlertingView(mirror(keys.alerting), this.log);
     new LogServer(cluster, mirror(keys.logRequests(opts.nodeId)), { ...opts, log: this.log });
+    this.alerting = alerting;
     // Leader-only (started when elected): alerts/ and members/ are read by the leader alone.
     const alerts = mirror(keys.alerts);
     const members = mirror(keys.members);
@@ -114,6 +127,7 @@ export class Agent {
       alerting,
       () => this.clock.holdReason(),
     );
+    logRuns(this.scheduler, this.log);
     const alertWriter = new AlertWriter(cluster, this.leader, this.log);
     this.outageAlerts = new OutageAlerts(
       this.scheduler.writes,
@@ -134,6 +148,12 @@ export class Agent {
     const tightened = await prepareDataDir(this.opts.dataDir);
     if (tightened) this.log(tightened);
     clearStaleStartLines(this.opts.dataDir);
+    this.stopFormatReports = reportNewerFormats(
+      this.cluster,
+      this.opts.nodeId,
+      () => this.alerting.current,
+      this.log,
+    );
     startReaper(this.membership.fenceMs);
     // Before joining: a port clash must fail before the node registers.
     if (this.opts.metrics)
@@ -191,7 +211,7 @@ export class Agent {
         .then(
           this.cluster.ns
             .put(keys.node(this.opts.nodeId))
-            .value(JSON.stringify({ ...this.record, draining: true }))
+            .value(encode({ ...this.record, draining: true }))
             .lease(this.membership.leaseId),
         )
         .commit();
@@ -216,6 +236,7 @@ export class Agent {
     this.clockJudge.stop();
     clearInterval(this.pruneTimer);
     for (const m of this.mirrors) m.close();
+    this.stopFormatReports();
     this.log('stopped');
   }
 

@@ -11,6 +11,8 @@ import { nextTimes } from '../core/job/schedule';
 import { parseDuration } from '../core/job/duration';
 import { CorruptValueError } from '../core/records';
 import { Agent } from '../agent';
+import { VERSION } from '../version';
+import { createLogger, chooseFormat, parseLevel } from '../logger/logger';
 import { applyTestClockOffset, CLOCK_OFFSET_ENV } from '../node/clock-offset';
 import { DuplicateNodeError } from '../node/membership';
 import { parseGlobal, parseFlags, parseLabels, parseInteger, UsageError, type GlobalOptions } from './args';
@@ -27,7 +29,7 @@ Usage: peppercorn [global options] <command> [options]
 Commands:
   agent [--node-id ID] [--labels k=v,...] [--capacity N] [--data-dir DIR] [--lease-ttl SECONDS]
         [--keep-runs N] [--history-window 5m] [--priority-boost 10] [--misfire-threshold 60s]
-        [--metrics-port N [--metrics-host 127.0.0.1]]
+        [--metrics-port N [--metrics-host 127.0.0.1]] [--log-format json|text]
   job apply -f FILE|-          store job specs (YAML/JSON); all or nothing
   job ls                       list jobs
   job get NAME                 show a job (YAML; --json)
@@ -63,6 +65,10 @@ async function main(argv: string[]): Promise<number> {
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     process.stdout.write(HELP);
     return cmd ? 0 : 2;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
   }
   if (cmd === 'import-crontab') return importCrontab(args);
   if (cmd === 'agent') return runAgent(global, args);
@@ -325,6 +331,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     'misfire-threshold': { type: 'string' },
     'metrics-port': { type: 'string' },
     'metrics-host': { type: 'string' },
+    'log-format': { type: 'string' },
   });
   const cfg = global.config;
   const str = (flag: string, key: string) =>
@@ -332,6 +339,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
   const nodeId = str('node-id', 'nodeId') ?? process.env.PEPPERCORN_NODE_ID ?? hostname();
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId))
     throw new UsageError(`bad node id "${nodeId}": use letters, digits, . _ -`);
+  const log = agentLog(nodeId, flags['log-format'] as string | undefined);
   const labelText = flags.labels as string | undefined;
   const labelsOut =
     labelText !== undefined
@@ -365,6 +373,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
   const metricsPort = metricsText === undefined ? undefined : parseInteger(metricsText, '--metrics-port', 0);
   const lateLimitMs = durationFlag('misfire-threshold', 'misfireThreshold');
   const agent = new Agent(cluster, {
+    log,
     nodeId,
     labels: labelsOut,
     capacity,
@@ -399,6 +408,19 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
   });
   cluster.close();
   return 0;
+}
+
+/** --log-format (or PEPPERCORN_LOG_FORMAT) and PEPPERCORN_LOG_LEVEL; see agent/logger. */
+function agentLog(node: string, format: string | undefined) {
+  try {
+    return createLogger({
+      node,
+      format: chooseFormat(format ?? process.env.PEPPERCORN_LOG_FORMAT, process.stdout.isTTY === true),
+      level: parseLevel(process.env.PEPPERCORN_LOG_LEVEL),
+    }).log;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function fail(err: unknown): number {

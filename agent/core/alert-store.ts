@@ -2,7 +2,7 @@
 // alerting config, resolve one by hand. Delivery itself is the leader's (agent/alert).
 import type { Cluster } from './etcd';
 import { keys } from './keys';
-import { decode, decodeOr, type AlertRecord, type CorruptValueError } from './records';
+import { decode, decodeOr, encode, type AlertRecord, type CorruptValueError } from './records';
 import { EMPTY_CONFIG, decodeAlerting, resolveAlert, type AlertingConfig } from './alerting';
 import { NotFoundError } from './store';
 
@@ -35,7 +35,7 @@ export async function getAlerting(cluster: Cluster): Promise<{ config: AlertingC
 }
 
 export async function setAlerting(cluster: Cluster, config: AlertingConfig): Promise<void> {
-  await cluster.ns.put(keys.alerting).value(JSON.stringify(config)).exec();
+  await cluster.ns.put(keys.alerting).value(encode(config)).exec();
 }
 
 /**
@@ -53,7 +53,7 @@ export async function resolveAlertByHand(cluster: Cluster, id: string, why: stri
     const next = resolveAlert(a, why, Date.now());
     const res = await cluster.ns
       .if(key, 'Mod', '==', Number(kv.mod_revision))
-      .then(cluster.ns.put(key).value(JSON.stringify(next)))
+      .then(cluster.ns.put(key).value(encode(next)))
       .commit();
     if (res.succeeded) return next;
   }

@@ -7,6 +7,7 @@ import { keys, parseRunId, formatRunId, type RunRef } from './keys';
 import {
   decode,
   decodeOr,
+  encode,
   CorruptValueError,
   type Assignment,
   type Cursor,
@@ -79,7 +80,7 @@ export class Store {
         let old: JobSpec | undefined;
         if (kv) old = decodeOr<JobSpec>('job', keys.job(job.name), kv.value, this.warn);
         // The incarnation: kept across updates, new for a job (re-)created.
-        const value = JSON.stringify({ ...job, uid: old?.uid ?? randomUUID() });
+        const value = encode({ ...job, uid: old?.uid ?? randomUUID() });
         if (old && canonicalJob(old) === canonicalJob(job)) {
           results.push({ name: job.name, result: 'unchanged' });
           return;
@@ -97,7 +98,7 @@ export class Store {
             n: old && old.kind === job.kind && old.times === job.times ? c?.n : 0,
           };
           compares.push([keys.cursor(job.name), ckv ? Number(ckv.mod_revision) : 0]);
-          ops.push(this.ns.put(keys.cursor(job.name)).value(JSON.stringify(next)));
+          ops.push(this.ns.put(keys.cursor(job.name)).value(encode(next)));
         }
         results.push({ name: job.name, result: old || kv ? 'updated' : 'created' });
       });
@@ -195,7 +196,7 @@ export class Store {
       .if(keys.job(name), 'Create', '>', 0)
       .then(
         this.ns.delete().key(keys.job(name)),
-        this.ns.put(keys.cursor(name)).value(JSON.stringify(tombstone)).lease(leaseId),
+        this.ns.put(keys.cursor(name)).value(encode(tombstone)).lease(leaseId),
         this.ns.delete().key(keys.assignment(name)),
         this.ns.delete().prefix(keys.jobRuns(name)),
         this.ns.delete().prefix(keys.jobTriggers(name)),
@@ -223,12 +224,12 @@ export class Store {
       const spec = decode<JobSpec>('job', keys.job(name), kv.kvs[0].value);
       if (spec.paused === paused) return false;
       const now = Date.now();
-      const ops: IOperation[] = [this.ns.put(keys.job(name)).value(JSON.stringify({ ...spec, paused }))];
+      const ops: IOperation[] = [this.ns.put(keys.job(name)).value(encode({ ...spec, paused }))];
       let txn = this.ns.if(keys.job(name), 'Mod', '==', Number(kv.kvs[0].mod_revision));
       const c = ckv.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.kvs[0].value, this.warn);
       if (!paused && spec.kind !== 'loop') {
         txn = txn.and(keys.cursor(name), 'Mod', '==', ckv.kvs[0] ? Number(ckv.kvs[0].mod_revision) : 0);
-        ops.push(this.ns.put(keys.cursor(name)).value(JSON.stringify({ ...c, t: Math.max(now, c?.t ?? 0) })));
+        ops.push(this.ns.put(keys.cursor(name)).value(encode({ ...c, t: Math.max(now, c?.t ?? 0) })));
         const missed = c ? countTimes(spec, c.t, now) : undefined;
         if (missed && missed.count > 0) {
           const ref: RunRef = { job: name, scheduledAt: missed.first, attempt: 1 };
@@ -246,7 +247,7 @@ export class Store {
             count: missed.capped ? undefined : missed.count,
             reason: `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
           };
-          ops.push(this.ns.put(keys.run(ref)).value(JSON.stringify(rec)));
+          ops.push(this.ns.put(keys.run(ref)).value(encode(rec)));
         }
       }
       const res = await txn.then(...ops).commit();
@@ -267,7 +268,7 @@ export class Store {
       const res = await this.ns
         .if(keys.trigger(ref), 'Create', '==', 0)
         .and(keys.run(ref), 'Create', '==', 0)
-        .then(this.ns.put(keys.trigger(ref)).value(JSON.stringify(trig)))
+        .then(this.ns.put(keys.trigger(ref)).value(encode(trig)))
         .commit();
       if (res.succeeded) return formatRunId(ref);
     }
@@ -413,7 +414,7 @@ export async function setCordon(
   if (mode === null) await ns.delete().key(keys.cordon(node)).exec();
   else {
     const rec: CordonRecord = { mode, by, at: Date.now() };
-    await ns.put(keys.cordon(node)).value(JSON.stringify(rec)).exec();
+    await ns.put(keys.cordon(node)).value(encode(rec)).exec();
   }
 }
 
