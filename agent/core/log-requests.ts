@@ -13,6 +13,7 @@
 // at most one window. Resuming is asking again from the last offset used.
 import { randomBytes } from 'node:crypto';
 import { parseRunId } from './keys';
+import { checkFormat, encode } from './records';
 
 /** Most bytes of log one request returns: the transaction (chunks and keys) stays under etcd's 1.5 MiB. */
 export const LOG_WINDOW_BYTES = 1 << 20;
@@ -74,6 +75,11 @@ export function parseLogRequest(value: Buffer): LogRequest | string {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'request is not an object';
   const r = v as Record<string, unknown>;
+  try {
+    checkFormat('log request', r);
+  } catch (err) {
+    return (err as Error).message;
+  }
   if (typeof r.run !== 'string' || !parseRunId(r.run))
     return `"${String(r.run).slice(0, 80)}" is not a run id (expected <job>.<scheduled ms>.<attempt>)`;
   if (r.offset !== undefined && !isOffset(r.offset)) return 'offset must be a whole number of bytes ≥ 0';
@@ -90,10 +96,17 @@ export function parseLogRequest(value: Buffer): LogRequest | string {
   };
 }
 
+/** Requests and answers are records like any other: JSON with their format version. */
+export function encodeLogMessage(m: LogRequest | LogAnswer): string {
+  return encode(m);
+}
+
 export function parseLogAnswer(value: Buffer): LogAnswer | null {
   try {
-    const a = JSON.parse(value.toString('utf8')) as LogAnswer;
-    return typeof a === 'object' && a !== null && isOffset(a.to) && isOffset(a.chunks) ? a : null;
+    const a = JSON.parse(value.toString('utf8')) as LogAnswer & Record<string, unknown>;
+    if (typeof a !== 'object' || a === null) return null;
+    checkFormat('log answer', a);
+    return isOffset(a.to) && isOffset(a.chunks) ? a : null;
   } catch {
     return null;
   }

@@ -16,6 +16,7 @@ import { Store } from './store';
 import {
   LOG_REQUEST_TTL_SEC,
   LOG_WINDOW_BYTES,
+  encodeLogMessage,
   newRequestId,
   parseLogAnswer,
   type LogAnswer,
@@ -361,7 +362,7 @@ export async function askNode(
         else reject(new NodeLogError(`node ${node} sent an answer this reader cannot read`, 'failed'));
       });
     });
-    await lease.put(keys.logRequest(node, id)).value(JSON.stringify(req)).exec();
+    await lease.put(keys.logRequest(node, id)).value(encodeLogMessage(req)).exec();
     const { answer, parts } = await answered;
     const list: Buffer[] = [];
     for (let i = 0; i < answer.chunks; i++) {

@@ -10,6 +10,7 @@ import type { Entry, PrefixMirror } from '../core/mirror';
 import { decode, type RunRecord } from '../core/records';
 import {
   LOG_CHUNK_BYTES,
+  encodeLogMessage,
   isRequestId,
   parseLogRequest,
   type LogAnswer,
@@ -129,7 +130,7 @@ export class LogServer {
     ops.push(
       ns
         .put(keys.logResponseEnd(id))
-        .value(JSON.stringify({ ...answer, chunks: seq }))
+        .value(encodeLogMessage({ ...answer, chunks: seq }))
         .lease(e.lease),
     );
     try {

@@ -141,7 +141,7 @@ test('shippedOutput: the cap marker is not output; a missing chunk breaks contig
 
 test('parseLogRequest refuses what a node must not act on, and caps the window', () => {
   const p = (v: unknown) => parseLogRequest(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)));
-  assert.deepEqual(p({ run: 'big.17.1', maxBytes: 1 << 30, offset: 5 }), {
+  assert.deepEqual(p({ v: 1, run: 'big.17.1', maxBytes: 1 << 30, offset: 5 }), {
     run: 'big.17.1',
     offset: 5,
     tailLines: undefined,
@@ -160,6 +160,7 @@ test('parseLogRequest refuses what a node must not act on, and caps the window',
     [{ run: 'big.17.1', maxBytes: 1, tailLines: 1e12 }, /tailLines/],
     [{ run: 'big.17.1', maxBytes: 1, since: 'yesterday' }, /since/],
     [{ run: 'big.17.1', maxBytes: 1, pad: 'x'.repeat(2000) }, /larger than/],
+    [{ v: 99, run: 'big.17.1', maxBytes: 1 }, /format v99, newer than this agent understands/],
   ];
   for (const [v, why] of refusals) assert.match(p(v) as string, why, JSON.stringify(v).slice(0, 60));
 });
