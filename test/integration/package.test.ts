@@ -191,7 +191,8 @@ test('the extracted .deb runs an agent without Node on PATH: joins, runs a job, 
   const log = () => readFileSync(logFile, 'utf8');
   await tc.ready(['packaged']);
   const node = (await tc.store.listNodes()).find((n) => n.id === 'packaged');
-  assert.deepEqual(node?.labels, { from: 'deb' });
+  // Beside the operator's labels the agent advertises what it found (cgroup=…, runtime=…).
+  assert.equal(node?.labels.from, 'deb');
 
   const marker = join(tmp, 'ran');
   const apply = run(cmd, ['--etcd', tc.etcd.endpoint, '--prefix', tc.prefix, 'job', 'apply', '-f', '-'], {
