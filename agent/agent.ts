@@ -22,6 +22,7 @@ import { AlertWriter } from './alert/writer';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
+import { LogServer } from './runner/log-server';
 import { redactKnown } from './core/redact';
 import { createLogger, chooseFormat, type Log } from './logger/logger';
 import { logRuns } from './logger/runs';
@@ -105,6 +106,7 @@ export class Agent {
     this.views = { jobs, completions };
     const alerting = new AlertingView(mirror(keys.alerting), this.log);
     this.alerting = alerting;
+    new LogServer(cluster, mirror(keys.logRequests(opts.nodeId)), { ...opts, log: this.log });
     // Leader-only (started when elected): alerts/ and members/ are read by the leader alone.
     const alerts = mirror(keys.alerts);
     const members = mirror(keys.members);

@@ -14,9 +14,17 @@ import {
   type RunRecord,
   type TriggerRecord,
   type CordonRecord,
+  type DepRecord,
 } from './records';
 import type { JobSpec } from './job/spec';
-import { canonicalJob } from './job/spec';
+import {
+  planApply,
+  batches,
+  matchesLabels,
+  type ApplyResult,
+  type JobChange,
+  type StoredJob,
+} from './job/apply-plan';
 import { compileSchedule } from './job/schedule';
 import { findCycle } from './job/deps';
 import { toEntry } from './mirror';
@@ -24,7 +32,27 @@ import { nodeViews, type NodeView } from './node-views';
 
 export type { NodeView };
 
-export type ApplyResult = 'created' | 'updated' | 'unchanged';
+export type { ApplyResult };
+
+export interface ApplyOptions {
+  /** Decide and report, store nothing. */
+  dryRun?: boolean;
+  /** Also delete stored jobs carrying all these labels that the file does not name. */
+  prune?: Record<string, string>;
+  /** Told before writing when the changes need more than one transaction. */
+  onSplit?: (transactions: number, changes: number) => void;
+}
+
+/** A multi-transaction apply that failed part-way: what was stored, and why it stopped. */
+export class PartialApplyError extends Error {
+  constructor(
+    readonly stored: { name: string; result: ApplyResult }[],
+    readonly notStored: string[],
+    override readonly cause: unknown,
+  ) {
+    super(`apply stopped part-way: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
 
 export interface JobView {
   spec: JobSpec;
@@ -33,8 +61,6 @@ export interface JobView {
   /** Only from getJob: the assignment with its reason and history. */
   assignment?: Assignment | null;
 }
-
-const TXN_JOBS = 40; // each job takes up to 2 ops and 1 compare; etcd allows 128 ops
 
 /** How long `job rm` keeps a job's cursor, so a re-created job starts after it. */
 const CURSOR_TOMBSTONE_SEC = 3600;
@@ -54,67 +80,182 @@ export class Store {
   // ---- jobs --------------------------------------------------------------------
 
   /**
-   * Stores validated specs. A new job's cursor starts now (it does not run for
-   * times before it existed); a changed schedule takes effect from now too.
+   * Stores validated specs (see job/apply-plan.ts for what changes and how the writes
+   * are split). A new job's cursor starts now (it does not run for times before it
+   * existed); a changed schedule takes effect from now too.
    */
-  async applyJobs(jobs: JobSpec[]): Promise<{ name: string; result: ApplyResult }[]> {
-    await this.checkSharedResources(jobs);
-    const out: { name: string; result: ApplyResult }[] = [];
-    for (let i = 0; i < jobs.length; i += TXN_JOBS) {
-      out.push(...(await this.applyBatch(jobs.slice(i, i + TXN_JOBS))));
+  async applyJobs(jobs: JobSpec[], opts: ApplyOptions = {}): Promise<JobChange[]> {
+    const pruneNames = opts.prune ? await this.pruneCandidates(jobs, opts.prune) : [];
+    await this.checkSharedResources(jobs, pruneNames);
+    let plan = planApply(
+      jobs,
+      await this.readStored([...jobs.map((j) => j.name), ...pruneNames]),
+      Date.now(),
+      pruneNames,
+    );
+    if (opts.dryRun) return plan;
+    const txns = batches(plan);
+    if (txns.length > 1) opts.onSplit?.(txns.length, plan.filter((c) => c.result !== 'unchanged').length);
+    const done: JobChange[] = [];
+    for (const [i, batch] of txns.entries()) {
+      try {
+        done.push(
+          ...(await this.applyBatch(
+            batch.map((c) => c.spec ?? c.name),
+            pruneNames,
+          )),
+        );
+      } catch (err) {
+        if (i === 0) throw err;
+        throw new PartialApplyError(
+          done.filter((c) => c.result !== 'unchanged'),
+          txns
+            .slice(i)
+            .flat()
+            .filter((c) => c.result !== 'unchanged')
+            .map((c) => c.name),
+          err,
+        );
+      }
     }
+    plan = done;
+    return plan;
+  }
+
+  /** Stored jobs with all of `labels` that `jobs` does not name. */
+  private async pruneCandidates(jobs: JobSpec[], labels: Record<string, string>): Promise<string[]> {
+    const named = new Set(jobs.map((j) => j.name));
+    return (await this.listJobs())
+      .filter((v) => !named.has(v.spec.name) && matchesLabels(v.spec, labels))
+      .map((v) => v.spec.name);
+  }
+
+  private async readStored(names: string[]): Promise<Map<string, StoredJob>> {
+    const out = new Map<string, StoredJob>();
+    // Many jobs: two range reads instead of two reads per job (thousands at once would time out).
+    if (names.length > 64) {
+      const wanted = new Set(names);
+      const [jobs, cursors] = await Promise.all([
+        this.ns.getAll().prefix(keys.jobs).exec(),
+        this.ns.getAll().prefix(keys.cursors).exec(),
+      ]);
+      const cursorKv = new Map(cursors.kvs.map((kv) => [kv.key.toString(), kv]));
+      for (const kv of jobs.kvs) {
+        const key = kv.key.toString();
+        const name = key.slice(keys.jobs.length);
+        if (!wanted.has(name)) continue;
+        const ckv = cursorKv.get(keys.cursor(name));
+        out.set(name, {
+          spec: decodeOr<JobSpec>('job', key, kv.value, this.warn),
+          modRevision: Number(kv.mod_revision),
+          cursor: ckv ? decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn) : undefined,
+          cursorRevision: ckv ? Number(ckv.mod_revision) : 0,
+        });
+      }
+      // Tombstones: a cursor whose job was removed.
+      for (const [ckey, ckv] of cursorKv) {
+        const name = ckey.slice(keys.cursors.length);
+        if (!wanted.has(name) || out.has(name)) continue;
+        out.set(name, {
+          modRevision: 0,
+          cursor: decodeOr<Cursor>('cursor', ckey, ckv.value, this.warn),
+          cursorRevision: Number(ckv.mod_revision),
+        });
+      }
+      return out;
+    }
+    await Promise.all(
+      names.map(async (name) => {
+        const [kv, ckv] = await Promise.all([
+          this.ns.get(keys.job(name)).exec(),
+          this.ns.get(keys.cursor(name)).exec(),
+        ]).then(([a, b]) => [a.kvs[0], b.kvs[0]]);
+        if (!kv && !ckv) return;
+        out.set(name, {
+          spec: kv ? decodeOr<JobSpec>('job', keys.job(name), kv.value, this.warn) : undefined,
+          modRevision: kv ? Number(kv.mod_revision) : 0,
+          cursor: ckv ? decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn) : undefined,
+          cursorRevision: ckv ? Number(ckv.mod_revision) : 0,
+        });
+      }),
+    );
     return out;
   }
 
-  private async applyBatch(jobs: JobSpec[]): Promise<{ name: string; result: ApplyResult }[]> {
+  /** One transaction: specs to store and names to prune; re-planned if anything moved meanwhile. */
+  private async applyBatch(items: (JobSpec | string)[], pruneNames: string[]): Promise<JobChange[]> {
+    const specs = items.filter((i): i is JobSpec => typeof i !== 'string');
+    const prunes = items.filter((i): i is string => typeof i === 'string' && pruneNames.includes(i));
     for (let attempt = 0; attempt < 5; attempt++) {
-      const now = Date.now();
-      const existing = await Promise.all(jobs.map((j) => this.ns.get(keys.job(j.name)).exec()));
-      const cursors = await Promise.all(jobs.map((j) => this.ns.get(keys.cursor(j.name)).exec()));
-      const results: { name: string; result: ApplyResult }[] = [];
-      const ops: IOperation[] = [];
+      const plan = planApply(
+        specs,
+        await this.readStored(items.map((i) => (typeof i === 'string' ? i : i.name))),
+        Date.now(),
+        prunes,
+      );
       const compares: [string, number][] = [];
-      jobs.forEach((job, i) => {
-        const kv = existing[i].kvs[0];
-        compares.push([keys.job(job.name), kv ? Number(kv.mod_revision) : 0]);
-        let old: JobSpec | undefined;
-        if (kv) old = decodeOr<JobSpec>('job', keys.job(job.name), kv.value, this.warn);
-        // The incarnation: kept across updates, new for a job (re-)created.
-        const value = encode({ ...job, uid: old?.uid ?? randomUUID() });
-        if (old && canonicalJob(old) === canonicalJob(job)) {
-          results.push({ name: job.name, result: 'unchanged' });
-          return;
+      const ops: IOperation[] = [];
+      const tombstoneLease = plan.some((c) => c.result === 'pruned')
+        ? await this.tombstoneLease()
+        : undefined;
+      for (const c of plan) {
+        compares.push([keys.job(c.name), c.jobRevision]);
+        if (c.result === 'pruned') ops.push(...this.removeOps(c.name, c.tombstone!, tombstoneLease!.id));
+        else if (c.spec && c.result !== 'unchanged')
+          // The incarnation: kept across updates, new for a job (re-)created.
+          ops.push(
+            this.ns.put(keys.job(c.name)).value(encode({ ...c.spec, uid: c.before?.uid ?? randomUUID() })),
+          );
+        if (c.cursor) {
+          compares.push([keys.cursor(c.name), c.cursorRevision ?? 0]);
+          ops.push(this.ns.put(keys.cursor(c.name)).value(encode(c.cursor)));
         }
-        ops.push(this.ns.put(keys.job(job.name)).value(value));
-        const timing = (j: JobSpec) => JSON.stringify([j.kind, j.schedule, j.timezone, j.at, j.times]);
-        const ckv = cursors[i].kvs[0];
-        const c = ckv ? decodeOr<Cursor>('cursor', keys.cursor(job.name), ckv.value, this.warn) : undefined;
-        if (!old || timing(old) !== timing(job) || !c) {
-          // Loop counts restart with a new `times`; clock jobs start from now.
-          // A tombstone left by `job rm` (c without old) keeps its t: a re-created job starts
-          // after every time the old incarnation may have claimed.
-          const next: Cursor = {
-            t: Math.max(now, c?.t ?? 0),
-            n: old && old.kind === job.kind && old.times === job.times ? c?.n : 0,
-          };
-          compares.push([keys.cursor(job.name), ckv ? Number(ckv.mod_revision) : 0]);
-          ops.push(this.ns.put(keys.cursor(job.name)).value(encode(next)));
-        }
-        results.push({ name: job.name, result: old || kv ? 'updated' : 'created' });
-      });
-      if (ops.length === 0) return results;
+      }
+      if (ops.length === 0) return plan;
       // Optimistic: every job and cursor we read must be as we read it.
       let txn = this.ns.if(compares[0][0], 'Mod', '==', compares[0][1]);
       for (const [k, rev] of compares.slice(1)) txn = txn.and(k, 'Mod', '==', rev);
-      const res = await txn.then(...ops).commit();
-      if (res.succeeded) return results;
+      const res = await txn
+        .then(...ops)
+        .commit()
+        .finally(() => tombstoneLease?.release());
+      if (res.succeeded) return plan;
+      await tombstoneLease?.revoke();
     }
     throw new Error('the jobs kept changing while applying (another writer?); try again');
   }
 
+  /** A lease for the cursor tombstones of removed jobs (kept an hour, not renewed). */
+  private async tombstoneLease(): Promise<{ id: string; release(): void; revoke(): Promise<void> }> {
+    const lease = this.ns.lease(CURSOR_TOMBSTONE_SEC, { autoKeepAlive: false });
+    lease.on('lost', () => undefined);
+    const id = await lease.grant();
+    return {
+      id,
+      release: () => lease.release(),
+      revoke: () =>
+        this.ns.leaseClient
+          .leaseRevoke({ ID: String(id) })
+          .then(() => undefined)
+          .catch(() => undefined),
+    };
+  }
+
+  /** What removing a job writes: everything goes but its cursor, kept as a tombstone on a lease. */
+  private removeOps(name: string, tombstone: Cursor, leaseId: string): IOperation[] {
+    return [
+      this.ns.delete().key(keys.job(name)),
+      this.ns.put(keys.cursor(name)).value(encode(tombstone)).lease(leaseId),
+      this.ns.delete().key(keys.assignment(name)),
+      this.ns.delete().prefix(keys.jobRuns(name)),
+      this.ns.delete().prefix(keys.jobTriggers(name)),
+      this.ns.delete().key(keys.completion(name)),
+    ];
+  }
+
   /** Jobs naming the same resource must agree on its size, or the semaphore would be ambiguous. */
-  private async checkSharedResources(incoming: JobSpec[]): Promise<void> {
-    const replaced = new Set(incoming.map((j) => j.name));
+  private async checkSharedResources(incoming: JobSpec[], pruned: string[] = []): Promise<void> {
+    const replaced = new Set([...incoming.map((j) => j.name), ...pruned]);
     const stored = (await this.listJobs()).map((v) => v.spec).filter((j) => !replaced.has(j.name));
     const sizes = new Map<string, { size: number; job: string }>();
     const problems: string[] = [];
@@ -131,6 +272,13 @@ export class Store {
     // Dependencies: every parent must exist (here or already stored), and no cycles.
     const all = [...stored, ...incoming];
     const names = new Set(all.map((j) => j.name));
+    // A pruned job must not leave a job behind that runs after it.
+    for (const job of all)
+      for (const d of job.after ?? [])
+        if (pruned.includes(d.job))
+          problems.push(
+            `job "${job.name}": after: "${d.job}" would be pruned; keep "${d.job}" in the file, or remove the dependency`,
+          );
     for (const job of incoming)
       for (const d of job.after ?? [])
         if (!names.has(d.job))
@@ -161,6 +309,17 @@ export class Store {
     return out.sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
   }
 
+  /** Each job's latest completed run (its `completions/` record), by job name. */
+  async lastOutcomes(): Promise<Map<string, DepRecord>> {
+    const res = await this.ns.getAll().prefix(keys.completions).exec();
+    const out = new Map<string, DepRecord>();
+    for (const kv of res.kvs) {
+      const d = decodeOr<DepRecord>('dep', kv.key.toString(), kv.value, this.warn);
+      if (d) out.set(keys.completionJob(kv.key.toString()), d);
+    }
+    return out;
+  }
+
   async getJob(name: string): Promise<JobView> {
     const [kv, a, c] = await Promise.all([
       this.ns.get(keys.job(name)).exec(),
@@ -189,23 +348,14 @@ export class Store {
     const ckv = (await this.ns.get(keys.cursor(name)).exec()).kvs[0];
     const c = ckv && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn);
     const tombstone: Cursor = { t: Math.max(Date.now(), c?.t ?? 0), removedAt: Date.now() };
-    const lease = this.ns.lease(CURSOR_TOMBSTONE_SEC, { autoKeepAlive: false });
-    lease.on('lost', () => undefined);
-    const leaseId = await lease.grant();
+    const lease = await this.tombstoneLease();
     const res = await this.ns
       .if(keys.job(name), 'Create', '>', 0)
-      .then(
-        this.ns.delete().key(keys.job(name)),
-        this.ns.put(keys.cursor(name)).value(encode(tombstone)).lease(leaseId),
-        this.ns.delete().key(keys.assignment(name)),
-        this.ns.delete().prefix(keys.jobRuns(name)),
-        this.ns.delete().prefix(keys.jobTriggers(name)),
-        this.ns.delete().key(keys.completion(name)),
-      )
+      .then(...this.removeOps(name, tombstone, lease.id))
       .commit()
       .finally(() => lease.release());
     if (!res.succeeded) {
-      await this.ns.leaseClient.leaseRevoke({ ID: String(leaseId) }).catch(() => undefined);
+      await lease.revoke();
       throw new NotFoundError(`no job named "${name}"`);
     }
   }
@@ -227,7 +377,11 @@ export class Store {
       const ops: IOperation[] = [this.ns.put(keys.job(name)).value(encode({ ...spec, paused }))];
       let txn = this.ns.if(keys.job(name), 'Mod', '==', Number(kv.kvs[0].mod_revision));
       const c = ckv.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.kvs[0].value, this.warn);
-      if (!paused && spec.kind !== 'loop') {
+      // Pausing and resuming both settle the times from the cursor to now, in the same write
+      // that moves the cursor: on resume those the pause held back; on pause those already due
+      // that no node had claimed yet (a lagging or failing-over owner), which would otherwise
+      // stay unrecorded for as long as the job is paused.
+      if (spec.kind !== 'loop') {
         txn = txn.and(keys.cursor(name), 'Mod', '==', ckv.kvs[0] ? Number(ckv.kvs[0].mod_revision) : 0);
         ops.push(this.ns.put(keys.cursor(name)).value(encode({ ...c, t: Math.max(now, c?.t ?? 0) })));
         const missed = c ? countTimes(spec, c.t, now) : undefined;
@@ -245,7 +399,9 @@ export class Store {
             status: 'skipped',
             until: missed.last,
             count: missed.capped ? undefined : missed.count,
-            reason: `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
+            reason: paused
+              ? `not launched before the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) were due and not yet claimed by any node`
+              : `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
           };
           ops.push(this.ns.put(keys.run(ref)).value(encode(rec)));
         }
@@ -362,8 +518,12 @@ export class Store {
         runWatcher.on('error', finish);
         runWatcher.on('put', finish);
         signal?.addEventListener('abort', finish);
-        // Chunks written between our read and the watch's start are caught by re-reading.
+        // Chunks written between our read and the watch's start are caught by re-reading;
+        // so is the run record (claimed, or even ended, before the watch began).
         void this.readLogs(runId, nextSeq).then((r) => r.chunks.forEach((c) => emit(c.seq, c.data)), finish);
+        void this.getRun(runId).then((r) => {
+          if (r && (!run || r.status !== run.status)) finish();
+        }, finish);
       });
     }
   }

@@ -13,6 +13,7 @@
 //   entry is gone) or the node is dead. When it must leave (selector, a drained loop),
 //   it is unassigned first, which makes its node stop the run; it is placed once it
 //   has. A job re-created while its old copy runs waits for it the same way.
+import { fnv1a32 } from '../core/job/hash';
 
 export interface JobPlacement {
   name: string;
@@ -62,15 +63,6 @@ export function matchesSelector(labels: Record<string, string>, selector: Record
 /** The node can take the job: its selector matches and it has every label the job needs. */
 export function fits(labels: Record<string, string>, job: JobPlacement): boolean {
   return matchesSelector(labels, job.selector) && (job.needs ?? []).every((k) => labels[k] !== undefined);
-}
-
-function stableHash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 const takesNewJobs = (n: LiveNode) => !n.draining && !n.cordon;
@@ -147,7 +139,7 @@ export function planAssignments(
       const l = load.get(n.id) ?? 0;
       if (n.capacity > 0 && l >= n.capacity) continue;
       const sc = score(n, l);
-      const tie = stableHash(`${job.name}/${n.id}`);
+      const tie = fnv1a32(`${job.name}/${n.id}`);
       if (sc < bestScore || (sc === bestScore && tie < bestTie)) {
         best = n;
         bestScore = sc;

@@ -7,7 +7,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventEmitter } from 'node:events';
-import type { Agent } from '../agent';
 import { decodeOr, type AlertRecord, type Delivery, type DepRecord, type RunRecord } from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import type { PrefixMirror } from '../core/mirror';
@@ -17,7 +16,10 @@ import { jobTimes } from './job-times';
 import { VERSION } from '../version';
 import { Registry, CONTENT_TYPE } from './registry';
 
-/** What the metrics read from an agent; `Agent` satisfies it (checked below). */
+/**
+ * What the metrics read from an agent. `Agent` satisfies it: agent.ts passes itself to
+ * startMetrics, which the compiler checks (importing Agent here would be an import cycle).
+ */
 export interface MetricsAgent {
   membership: Pick<EventEmitter, 'on' | 'off'> & { readonly id: string; isLive(): boolean };
   leader: { readonly isLeader: boolean; alertSender: Pick<EventEmitter, 'on' | 'off'> };
@@ -40,8 +42,6 @@ export interface MetricsAgent {
 
 /** /healthz turns unhealthy once etcd has refused this node's writes this long. */
 export const UNWRITABLE_UNHEALTHY_MS = 5000;
-// Compile-time check that the real Agent fits; costs nothing at run time.
-export const agentFitsMetrics: (a: Agent) => MetricsAgent = (a) => a;
 
 export interface MetricsOptions {
   port: number;

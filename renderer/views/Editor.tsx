@@ -327,6 +327,7 @@ export function EditorView({ name }: { name: string | null }) {
             </Section>
             <Section title="Where">
               {pairs('selector', 'node selector (label=value per line)', 'zone=eu')}
+              {pairs('labels', "the job's labels (label=value per line)", 'team=billing')}
               <Field id="policy" label="when its node dies mid-run" errors={errs('policy')}>
                 <Select
                   id="policy"

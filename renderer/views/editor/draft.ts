@@ -35,6 +35,7 @@ export const FORM_FIELDS = new Set([
   'user',
   'timeout',
   'selector',
+  'labels',
   'policy',
   'paused',
   'retries',
