@@ -1,7 +1,7 @@
 // One agent = one node: membership, the shared mirrors of etcd state, the
 // leader role (active only while elected) and the scheduler. This file only
 // wires them together and handles the node's life: join, lease loss, shutdown.
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import type { Cluster } from './core/etcd';
 import { keys } from './core/keys';
 import { PrefixMirror } from './core/mirror';
@@ -16,6 +16,9 @@ import { startReaper } from './runner/reaper';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
+import { Admission } from './scheduler/admission';
+import type { TrustedKey } from './core/signing';
+import { hasPolicy, type NodePolicy } from './core/node-policy';
 
 export interface AgentOptions {
   nodeId: string;
@@ -33,6 +36,10 @@ export interface AgentOptions {
   /** How long a shutdown waits for runs in flight before stopping them. */
   drainTimeoutMs?: number;
   log?: (msg: string) => void;
+  /** Run only specs signed by one of these keys (absent: unsigned specs run). */
+  trustedKeys?: TrustedKey[];
+  /** What this node will run (absent: everything). */
+  policy?: NodePolicy;
 }
 
 export class Agent {
@@ -59,6 +66,8 @@ export class Agent {
       capacity: opts.capacity,
       startedAt: Date.now(),
       version: VERSION,
+      ...(hasPolicy(opts.policy) ? { policy: { ...opts.policy, runsAs: userInfo().username } } : {}),
+      ...(opts.trustedKeys ? { trustedKeys: opts.trustedKeys.map((k) => k.id) } : {}),
     };
     this.membership = new Membership(cluster, this.record, opts.leaseTtlSec, opts.dataDir, this.log);
     const onError = (err: Error) => this.log(`watch error (${err.message}); re-listing`);
@@ -95,6 +104,13 @@ export class Agent {
       { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler, dataDir: opts.dataDir },
       this.log,
       alerting,
+      new Admission(
+        cluster,
+        this.membership,
+        { trustedKeys: opts.trustedKeys, policy: this.record.policy },
+        alerting,
+        this.log,
+      ),
     );
     this.membership.on('lost', () => void this.rejoin());
     this.membership.on('etcd-error', (err: Error) => this.log(`lease keepalive failed: ${err.message}`));

@@ -16,6 +16,8 @@ import { parseGlobal, parseFlags, parseLabels, parseInteger, UsageError, type Gl
 import { table, iso, seconds, labels } from './format';
 import { print, readInput } from './io';
 import { alertsCommand } from './alerts';
+import { keysCommand, signingKeyFrom, jobHistoryCommand } from './keys';
+import { agentTrust, AGENT_TRUST_FLAGS } from './agent-trust';
 
 const HELP = `peppercorn — distributed cron on etcd
 
@@ -25,7 +27,9 @@ Commands:
   agent [--node-id ID] [--labels k=v,...] [--capacity N] [--data-dir DIR] [--lease-ttl SECONDS]
         [--keep-runs N] [--history-window 5m] [--priority-boost 10] [--misfire-threshold 60s]
         [--metrics-port N [--metrics-host 127.0.0.1]]
-  job apply -f FILE|-          store job specs (YAML/JSON); all or nothing
+        [--trusted-keys FILE|KEY,...] [--allow-users U,...] [--deny-users U,...]
+  job apply -f FILE|- [--sign-key KEY]   store job specs (YAML/JSON); all or nothing;
+                               signed with KEY (or PEPPERCORN_SIGN_KEY) when given
   job ls                       list jobs
   job get NAME                 show a job (YAML; --json)
   job rm NAME                  delete a job and its history
@@ -33,6 +37,8 @@ Commands:
   job run NAME                 run now; prints the run id
   job next NAME [-n 5]         next firing times
   job graph [NAME]             the dependency graph (jobs with after:)
+  job history NAME             who changed the job, when, and what
+  keys generate [--out FILE]   a key pair for signing job specs (FILE, FILE.pub)
   runs JOB [--limit N]         run history, newest first
   logs RUN_ID [--follow]       a run's output
   nodes                        nodes, leader, running runs
@@ -62,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
     return cmd ? 0 : 2;
   }
   if (cmd === 'import-crontab') return importCrontab(args);
+  if (cmd === 'keys') return keysCommand(global, args);
   if (cmd === 'agent') return runAgent(global, args);
   if (cmd === 'console') {
     // Loaded only here: agents and other commands do not pay for the web server.
@@ -99,6 +106,7 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
     file: { type: 'string', short: 'f' },
     n: { type: 'string', short: 'n' },
     yaml: { type: 'boolean' },
+    'sign-key': { type: 'string' },
   });
   const name = positionals[0];
   const needName = () => {
@@ -109,6 +117,7 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
     case 'apply': {
       const file = flags.file as string | undefined;
       if (!file) throw new UsageError('peppercorn job apply needs -f FILE (or -f - for standard input)');
+      const signWith = signingKeyFrom(flags['sign-key'] as string | undefined);
       const parsed = parseJobFile(readInput(file), file === '-' ? 'stdin' : file);
       if (!parsed.ok) {
         for (const p of parsed.problems)
@@ -119,7 +128,7 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
       }
       let results;
       try {
-        results = await store.applyJobs(parsed.jobs);
+        results = await store.applyJobs(parsed.jobs, { signWith });
       } catch (err) {
         if (!(err instanceof SpecConflictError)) throw err;
         process.stderr.write(`${err.message}\nnothing was stored\n`);
@@ -171,10 +180,19 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
       if (global.json)
         print(
           global,
-          { ...j.spec, owner: j.owner, cursor: j.cursor ? iso(j.cursor) : null, assignment: j.assignment },
+          {
+            ...j.spec,
+            owner: j.owner,
+            cursor: j.cursor ? iso(j.cursor) : null,
+            assignment: j.assignment,
+            signedBy: j.signedBy,
+          },
           () => '',
         );
-      else process.stdout.write(jobsToYaml([j.spec]));
+      else
+        process.stdout.write(
+          `# ${j.signedBy ? `signed by key ${j.signedBy}` : 'unsigned'}\n${jobsToYaml([j.spec])}`,
+        );
       return 0;
     }
     case 'rm':
@@ -207,6 +225,8 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
       );
       return 0;
     }
+    case 'history':
+      return jobHistoryCommand(store, global, needName());
     case 'graph': {
       const jobs = (await store.listJobs()).map((j) => j.spec);
       if (name && !jobs.some((j) => j.name === name)) throw new NotFoundError(`no job named "${name}"`);
@@ -220,7 +240,7 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
     }
     default:
       throw new UsageError(
-        `unknown job command "${sub ?? ''}"; use apply, ls, get, rm, pause, resume, run, next or graph`,
+        `unknown job command "${sub ?? ''}"; use apply, ls, get, rm, pause, resume, run, next, graph or history`,
       );
   }
 }
@@ -347,6 +367,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
     'misfire-threshold': { type: 'string' },
     'metrics-port': { type: 'string' },
     'metrics-host': { type: 'string' },
+    ...AGENT_TRUST_FLAGS,
   });
   const cfg = global.config;
   const str = (flag: string, key: string) =>
@@ -369,6 +390,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
       : join(process.env.HOME ?? '.', '.local/state/peppercorn');
   const dataDir = str('data-dir', 'dataDir') ?? join(defaultDir, nodeId);
 
+  const trust = agentTrust(flags, cfg);
   const cluster = connect({ ...global.connect, callTimeoutMs: Math.min(5000, leaseTtlSec * 1000) });
   const keepRuns = parseInteger(str('keep-runs', 'keepRuns') ?? '200', '--keep-runs', 1);
   const durationFlag = (flag: string, key: string): number | undefined => {
@@ -397,6 +419,7 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
         : { port: metricsPort, host: str('metrics-host', 'metricsHost') ?? '127.0.0.1' },
     priorityBoost: parseInteger(str('priority-boost', 'priorityBoost') ?? '10', '--priority-boost', 0),
     scheduler: { keepRuns, ...(lateLimitMs !== undefined ? { lateLimitMs } : {}) },
+    ...trust,
   });
   try {
     await agent.start();

@@ -18,6 +18,8 @@
 //   completions/<job>             a job's latest completed run: for jobs that run after it, and alerts
 //   alerts/<alert id>             an alert, open or resolved, with its delivery state   outcome writer, leader
 //   alerting                      channels and cluster alert rules (YAML-derived JSON)  CLI
+//   audit/jobs/<job>              who changed the job, when and what (last 50), kept after rm   CLI/console
+//   audit/alerting                the same for the alerting config                      CLI/console
 //
 // A run id is `<job>.<scheduled ms>.<attempt>`: job names cannot contain dots, so
 // it parses back, and the same scheduled time always gets the same id, which a
@@ -127,6 +129,10 @@ export const keys = {
   alert: (id: string) => `alerts/${id}`,
   alertId: (key: string) => key.slice('alerts/'.length),
   alerting: 'alerting',
+
+  audit: 'audit/',
+  jobAudit: (job: string) => `audit/jobs/${job}`,
+  alertingAudit: 'audit/alerting',
 
   semaphores: 'sem/',
   semaphore: (name: string) => `sem/${name}/`,

@@ -1,6 +1,7 @@
 // The values Peppercorn keeps in etcd, and their decoding. A value that does not
 // decode (hand-edited, truncated, from a future version) is reported with its key
 // and skipped by the caller: a corrupt record must never stop a node or the leader.
+import type { PublishedPolicy } from './node-policy';
 
 export interface NodeRecord {
   id: string;
@@ -14,6 +15,10 @@ export interface NodeRecord {
   draining?: boolean;
   /** In members/ only: when the node left on purpose (graceful shutdown). */
   leftAt?: number;
+  /** What this node will run (absent: everything); see node-policy.ts. */
+  policy?: PublishedPolicy;
+  /** Key ids whose signatures this node requires (absent: unsigned specs run). */
+  trustedKeys?: string[];
 }
 
 export interface LeaderRecord {
@@ -72,7 +77,16 @@ export interface DepRecord {
 
 /** What raised an alert. Run rules come from the job (or cluster defaults); the rest from the leader. */
 export type AlertRule =
-  'failure' | 'timeout' | 'lost' | 'missed' | 'consecutive-failures' | 'deadman' | 'node-down' | 'no-leader';
+  | 'failure'
+  | 'timeout'
+  | 'lost'
+  | 'missed'
+  | 'consecutive-failures'
+  | 'deadman'
+  | 'node-down'
+  | 'no-leader'
+  /** A node refused to run a job: its spec is not signed by a trusted key, or the node's policy refuses it. */
+  | 'refused';
 
 /** One notification of one channel: the alert opening, or its resolution. */
 export interface Delivery {

@@ -14,7 +14,18 @@ import {
   type CordonRecord,
 } from './records';
 import type { JobSpec } from './job/spec';
-import { canonicalJob } from './job/spec';
+import { canonicalJob, JOB_FIELDS } from './job/spec';
+import { signJob, signatureKeyId, type SigningKey, type StoredJob } from './signing';
+import {
+  appendOp,
+  currentActor,
+  diffValues,
+  jobHistory,
+  readTrail,
+  type Actor,
+  type AuditAction,
+  type AuditEntry,
+} from './audit';
 import { compileSchedule } from './job/schedule';
 import { findCycle } from './job/deps';
 import { toEntry } from './mirror';
@@ -30,15 +41,53 @@ export interface JobView {
   cursor: number | null;
   /** Only from getJob: the assignment with its reason and history. */
   assignment?: Assignment | null;
+  /** Only from getJob: the key id of the spec's signature (unchecked; null when unsigned). */
+  signedBy?: string | null;
 }
 
-const TXN_JOBS = 40; // each job takes up to 2 ops and 1 compare; etcd allows 128 ops
+export interface ApplyOptions {
+  /** Sign every spec stored (changed ones, and unchanged ones not signed by this key yet). */
+  signWith?: SigningKey;
+}
+
+// Each job takes up to 3 ops (spec, cursor, audit) and 3 compares; etcd allows 128 of each.
+const TXN_JOBS = 40;
+
+/** The spec fields of a stored value (without signature, uid or anything else stored beside them). */
+function specFields(value: StoredJob): JobSpec {
+  const out: Record<string, unknown> = {};
+  for (const f of JOB_FIELDS) if (value[f] !== undefined) out[f] = value[f];
+  return out as unknown as JobSpec;
+}
+
+/** What changed between two stored values, for the audit trail: spec fields and the signing key. */
+function jobChanges(before: StoredJob | undefined, after: StoredJob | undefined) {
+  const changes = diffValues(before && specFields(before), after && specFields(after));
+  const k0 = before && signatureKeyId(before);
+  const k1 = after && signatureKeyId(after);
+  if (k0 !== k1 || (before?.signature?.sig ?? null) !== (after?.signature?.sig ?? null))
+    changes.push({
+      field: 'signature',
+      ...(before ? { before: JSON.stringify(k0 ? `key ${k0}` : 'unsigned') } : {}),
+      ...(after ? { after: JSON.stringify(k1 ? `key ${k1}` : 'unsigned') } : {}),
+    });
+  return changes;
+}
 
 export class Store {
   /** Corrupt values met while reading; shown to the user, never fatal. */
   readonly warnings: string[] = [];
 
-  constructor(readonly cluster: Cluster) {}
+  /** Who this store's changes are recorded as, in the audit trail. */
+  actor: Actor;
+
+  constructor(readonly cluster: Cluster) {
+    this.actor = currentActor(cluster.user);
+  }
+
+  private auditEntry(action: AuditAction, changes: AuditEntry['changes'], keyId?: string | null): AuditEntry {
+    return { at: Date.now(), action, ...this.actor, ...(keyId !== undefined ? { keyId } : {}), changes };
+  }
 
   private get ns() {
     return this.cluster.ns;
@@ -52,34 +101,57 @@ export class Store {
    * Stores validated specs. A new job's cursor starts now (it does not run for
    * times before it existed); a changed schedule takes effect from now too.
    */
-  async applyJobs(jobs: JobSpec[]): Promise<{ name: string; result: ApplyResult }[]> {
+  async applyJobs(
+    jobs: JobSpec[],
+    opts: ApplyOptions = {},
+  ): Promise<{ name: string; result: ApplyResult }[]> {
     await this.checkSharedResources(jobs);
     const out: { name: string; result: ApplyResult }[] = [];
     for (let i = 0; i < jobs.length; i += TXN_JOBS) {
-      out.push(...(await this.applyBatch(jobs.slice(i, i + TXN_JOBS))));
+      out.push(...(await this.applyBatch(jobs.slice(i, i + TXN_JOBS), opts)));
     }
     return out;
   }
 
-  private async applyBatch(jobs: JobSpec[]): Promise<{ name: string; result: ApplyResult }[]> {
+  private async applyBatch(
+    jobs: JobSpec[],
+    opts: ApplyOptions,
+  ): Promise<{ name: string; result: ApplyResult }[]> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = Date.now();
       const existing = await Promise.all(jobs.map((j) => this.ns.get(keys.job(j.name)).exec()));
       const cursors = await Promise.all(jobs.map((j) => this.ns.get(keys.cursor(j.name)).exec()));
+      const trails = await Promise.all(jobs.map((j) => readTrail(this.ns, keys.jobAudit(j.name))));
       const results: { name: string; result: ApplyResult }[] = [];
       const ops: IOperation[] = [];
       const compares: [string, number][] = [];
       jobs.forEach((job, i) => {
         const kv = existing[i].kvs[0];
         compares.push([keys.job(job.name), kv ? Number(kv.mod_revision) : 0]);
-        const value = JSON.stringify(job);
-        let old: JobSpec | undefined;
-        if (kv) old = decodeOr<JobSpec>('job', keys.job(job.name), kv.value, this.warn);
-        if (old && canonicalJob(old) === canonicalJob(job)) {
+        let old: StoredJob | undefined;
+        if (kv) old = decodeOr<StoredJob>('job', keys.job(job.name), kv.value, this.warn);
+        // The incarnation (uid) stays across updates; a signature covers it.
+        let stored: StoredJob = old?.uid !== undefined ? { ...job, uid: old.uid } : { ...job };
+        if (opts.signWith) stored = signJob(stored, opts.signWith);
+        const sameSpec = old && canonicalJob(specFields(old)) === canonicalJob(job);
+        // Unchanged: the same spec, and (when signing) already carrying this very signature.
+        if (sameSpec && (!opts.signWith || old!.signature?.sig === stored.signature?.sig)) {
           results.push({ name: job.name, result: 'unchanged' });
           return;
         }
-        ops.push(this.ns.put(keys.job(job.name)).value(value));
+        ops.push(this.ns.put(keys.job(job.name)).value(JSON.stringify(stored)));
+        compares.push([trails[i].key, trails[i].modRevision]);
+        ops.push(
+          appendOp(
+            this.ns,
+            trails[i],
+            this.auditEntry(
+              old || kv ? 'updated' : 'created',
+              jobChanges(old, stored),
+              signatureKeyId(stored) ?? null,
+            ),
+          ),
+        );
         const timing = (j: JobSpec) => JSON.stringify([j.kind, j.schedule, j.timezone, j.at, j.times]);
         const ckv = cursors[i].kvs[0];
         const c = ckv ? decodeOr<Cursor>('cursor', keys.cursor(job.name), ckv.value, this.warn) : undefined;
@@ -147,8 +219,9 @@ export class Store {
     }
     const out: JobView[] = [];
     for (const kv of jobs.kvs) {
-      const spec = decodeOr<JobSpec>('job', kv.key.toString(), kv.value, this.warn);
-      if (spec) out.push({ spec, owner: owners.get(spec.name) ?? null, cursor: null });
+      const stored = decodeOr<StoredJob>('job', kv.key.toString(), kv.value, this.warn);
+      if (stored)
+        out.push({ spec: specFields(stored), owner: owners.get(stored.name) ?? null, cursor: null });
     }
     return out.sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
   }
@@ -160,32 +233,50 @@ export class Store {
       this.ns.get(keys.cursor(name)).exec(),
     ]);
     if (!kv.kvs[0]) throw new NotFoundError(`no job named "${name}"; see \`peppercorn job ls\``);
-    const spec = decode<JobSpec>('job', keys.job(name), kv.kvs[0].value);
+    const stored = decode<StoredJob>('job', keys.job(name), kv.kvs[0].value);
     const assign =
       a.kvs[0] && decodeOr<Assignment>('assignment', keys.assignment(name), a.kvs[0].value, this.warn);
     const cursor = c.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), c.kvs[0].value, this.warn);
     return {
-      spec,
+      spec: specFields(stored),
       owner: assign ? assign.node : null,
       cursor: cursor ? cursor.t : null,
       assignment: assign ?? null,
+      signedBy: signatureKeyId(stored) ?? null,
     };
   }
 
-  /** Deletes a job with its schedule state and history. Runs in flight finish. */
+  /** Who changed a job, when and what; newest first (kept after the job is deleted). */
+  async jobHistory(name: string): Promise<AuditEntry[]> {
+    return jobHistory(this.ns, name);
+  }
+
+  /** Deletes a job with its schedule state and history (its audit trail stays). Runs in flight finish. */
   async removeJob(name: string): Promise<void> {
-    const res = await this.ns
-      .if(keys.job(name), 'Create', '>', 0)
-      .then(
-        this.ns.delete().key(keys.job(name)),
-        this.ns.delete().key(keys.cursor(name)),
-        this.ns.delete().key(keys.assignment(name)),
-        this.ns.delete().prefix(keys.jobRuns(name)),
-        this.ns.delete().prefix(keys.jobTriggers(name)),
-        this.ns.delete().key(keys.completion(name)),
-      )
-      .commit();
-    if (!res.succeeded) throw new NotFoundError(`no job named "${name}"`);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const [kv, trail] = await Promise.all([
+        this.ns.get(keys.job(name)).exec(),
+        readTrail(this.ns, keys.jobAudit(name)),
+      ]);
+      const cur = kv.kvs[0];
+      if (!cur) throw new NotFoundError(`no job named "${name}"`);
+      const old = decodeOr<StoredJob>('job', keys.job(name), cur.value, this.warn);
+      const res = await this.ns
+        .if(keys.job(name), 'Mod', '==', Number(cur.mod_revision))
+        .and(trail.key, 'Mod', '==', trail.modRevision)
+        .then(
+          this.ns.delete().key(keys.job(name)),
+          this.ns.delete().key(keys.cursor(name)),
+          this.ns.delete().key(keys.assignment(name)),
+          this.ns.delete().prefix(keys.jobRuns(name)),
+          this.ns.delete().prefix(keys.jobTriggers(name)),
+          this.ns.delete().key(keys.completion(name)),
+          appendOp(this.ns, trail, this.auditEntry('deleted', jobChanges(old, undefined))),
+        )
+        .commit();
+      if (res.succeeded) return;
+    }
+    throw new Error(`job "${name}" kept changing while deleting it; try again`);
   }
 
   /**
@@ -194,16 +285,32 @@ export class Store {
    */
   async setPaused(name: string, paused: boolean): Promise<boolean> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const [kv, ckv] = await Promise.all([
+      const [kv, ckv, trail] = await Promise.all([
         this.ns.get(keys.job(name)).exec(),
         this.ns.get(keys.cursor(name)).exec(),
+        readTrail(this.ns, keys.jobAudit(name)),
       ]);
       if (!kv.kvs[0]) throw new NotFoundError(`no job named "${name}"`);
-      const spec = decode<JobSpec>('job', keys.job(name), kv.kvs[0].value);
+      const spec = decode<StoredJob>('job', keys.job(name), kv.kvs[0].value);
       if (spec.paused === paused) return false;
       const now = Date.now();
-      const ops: IOperation[] = [this.ns.put(keys.job(name)).value(JSON.stringify({ ...spec, paused }))];
-      let txn = this.ns.if(keys.job(name), 'Mod', '==', Number(kv.kvs[0].mod_revision));
+      // The signature does not cover `paused`: it stays valid.
+      const next: StoredJob = { ...spec, paused };
+      const ops: IOperation[] = [
+        this.ns.put(keys.job(name)).value(JSON.stringify(next)),
+        appendOp(
+          this.ns,
+          trail,
+          this.auditEntry(
+            paused ? 'paused' : 'resumed',
+            jobChanges(spec, next),
+            signatureKeyId(spec) ?? null,
+          ),
+        ),
+      ];
+      let txn = this.ns
+        .if(keys.job(name), 'Mod', '==', Number(kv.kvs[0].mod_revision))
+        .and(trail.key, 'Mod', '==', trail.modRevision);
       const c = ckv.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.kvs[0].value, this.warn);
       if (!paused && spec.kind !== 'loop') {
         txn = txn.and(keys.cursor(name), 'Mod', '==', ckv.kvs[0] ? Number(ckv.kvs[0].mod_revision) : 0);

@@ -8,10 +8,16 @@
 //   idle; a node shutting down gives them up at once.
 // - When nodes join, idle jobs move from the most to the least loaded node, a few
 //   per pass. A job is never moved in the middle of a run (except at shutdown).
+// - A node whose policy (users, commands: node-policy.ts) refuses a job never gets it,
+//   and loses it when its policy or the job changes so that it refuses it.
+import { policyRefusal, type PublishedPolicy } from '../core/node-policy';
 
 export interface JobPlacement {
   name: string;
   selector: Record<string, string>;
+  /** For node policies; a job without them is judged as running the empty command as the agent's user. */
+  user?: string;
+  command?: string;
 }
 
 export interface LiveNode {
@@ -24,6 +30,8 @@ export interface LiveNode {
   draining?: boolean;
   /** An operator's cordon (no new jobs) or drain (and move its jobs away when idle). */
   cordon?: 'cordon' | 'drain';
+  /** What the node will run (absent: everything). */
+  policy?: PublishedPolicy;
 }
 
 export interface Owner {
@@ -43,6 +51,16 @@ const REBALANCE_PER_PASS = 20;
 
 export function matchesSelector(labels: Record<string, string>, selector: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** The node's policy refusal of the job, or null. */
+export function refusalOf(node: LiveNode, job: JobPlacement): string | null {
+  return policyRefusal(node.policy, { user: job.user, command: job.command ?? '' });
+}
+
+/** The node may own the job: its labels match the selector and its policy allows the job. */
+function fits(node: LiveNode, job: JobPlacement): boolean {
+  return matchesSelector(node.labels, job.selector) && refusalOf(node, job) === null;
 }
 
 function stableHash(s: string): number {
@@ -78,7 +96,7 @@ export function planAssignments(
       owner &&
       owner.epoch === cur.epoch &&
       !owner.draining &&
-      matchesSelector(owner.labels, job.selector) &&
+      fits(owner, job) &&
       (owner.cordon !== 'drain' || busy.has(job.name));
     if (stays) {
       load.set(owner.id, (load.get(owner.id) ?? 0) + 1);
@@ -88,13 +106,19 @@ export function planAssignments(
     }
   }
 
-  const bestFor = (job: JobPlacement): { node?: LiveNode; sawEligible: boolean } => {
+  const bestFor = (job: JobPlacement): { node?: LiveNode; sawEligible: boolean; refusals: string[] } => {
     let best: LiveNode | undefined;
     let bestScore = Infinity;
     let bestTie = 0;
     let sawEligible = false;
+    const refusals: string[] = [];
     for (const n of nodes) {
       if (!takesNewJobs(n) || !matchesSelector(n.labels, job.selector)) continue;
+      const refusal = refusalOf(n, job);
+      if (refusal) {
+        refusals.push(`${n.id}: ${refusal}`);
+        continue;
+      }
       sawEligible = true;
       const l = load.get(n.id) ?? 0;
       if (n.capacity > 0 && l >= n.capacity) continue;
@@ -106,13 +130,13 @@ export function planAssignments(
         bestTie = tie;
       }
     }
-    return { node: best, sawEligible };
+    return { node: best, sawEligible, refusals };
   };
 
   // Place in name order so the plan does not depend on etcd's listing order.
   homeless.sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const job of homeless) {
-    const { node, sawEligible } = bestFor(job);
+    const { node, sawEligible, refusals } = bestFor(job);
     if (node) {
       load.set(node.id, (load.get(node.id) ?? 0) + 1);
       owned.get(node.id)!.push(job);
@@ -122,9 +146,11 @@ export function planAssignments(
         job.name,
         sawEligible
           ? 'every node matching its selector is at capacity'
-          : nodes.length === 0
-            ? 'no live node'
-            : `no live node that takes new jobs has the labels ${JSON.stringify(job.selector)}`,
+          : refusals.length
+            ? `the policy of every node that could take it refuses it (${refusals.join('; ')})`
+            : nodes.length === 0
+              ? 'no live node'
+              : `no live node that takes new jobs has the labels ${JSON.stringify(job.selector)}`,
       );
     }
   }
@@ -144,7 +170,7 @@ export function planAssignments(
       if (score(from, lf - 1) < score(to, lt + 1) || (to.capacity > 0 && lt >= to.capacity)) continue;
       const candidates = owned
         .get(from.id)!
-        .filter((j) => !busy.has(j.name) && !moves.has(j.name) && matchesSelector(to.labels, j.selector))
+        .filter((j) => !busy.has(j.name) && !moves.has(j.name) && fits(to, j))
         .sort((a, b) => (a.name < b.name ? -1 : 1));
       const job = candidates[candidates.length - 1];
       if (!job) continue;

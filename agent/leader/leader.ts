@@ -26,7 +26,14 @@ import {
 } from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import type { Membership } from '../node/membership';
-import { matchesSelector, planAssignments, type LiveNode, type Owner } from './assign';
+import {
+  matchesSelector,
+  planAssignments,
+  refusalOf,
+  type JobPlacement,
+  type LiveNode,
+  type Owner,
+} from './assign';
 import type { AlertingView } from '../alert/config-view';
 import { completeRun } from '../alert/raise';
 import { AlertWriter, type LeaderFence } from '../alert/writer';
@@ -269,6 +276,7 @@ export class Leader implements LeaderFence {
         capacity: rec.capacity,
         draining: rec.draining,
         cordon: cordons.get(rec.id),
+        policy: rec.policy,
       });
     }
     return nodes;
@@ -301,7 +309,7 @@ export class Leader implements LeaderFence {
         busy.add(entry.job);
     }
     const plan = planAssignments(
-      jobs.map((j) => ({ name: j.name, selector: j.selector ?? {} })),
+      jobs.map((j) => ({ name: j.name, selector: j.selector ?? {}, user: j.user, command: j.command })),
       [...nodes.values()],
       current,
       busy,
@@ -311,7 +319,8 @@ export class Leader implements LeaderFence {
     const specs = new Map(jobs.map((j) => [j.name, j]));
     for (const [job, owner] of plan.moves) {
       const prev = records.get(job);
-      const reason = moveReason(prev, nodes, specs.get(job)?.selector ?? {});
+      const spec = specs.get(job);
+      const reason = moveReason(prev, nodes, { ...spec, name: job, selector: spec?.selector ?? {} });
       this.log(`assign ${job} → ${owner.node}: ${reason}`);
       const history = prev
         ? [
@@ -451,17 +460,15 @@ export class Leader implements LeaderFence {
 }
 
 /** Why a job moves (or first lands), in words, for the assignment history. */
-function moveReason(
-  prev: Assignment | undefined,
-  nodes: Map<string, LiveNode>,
-  selector: Record<string, string>,
-): string {
+function moveReason(prev: Assignment | undefined, nodes: Map<string, LiveNode>, job: JobPlacement): string {
   if (!prev) return 'new job (or its assignment was missing)';
   const node = nodes.get(prev.node);
   if (!node) return `node ${prev.node} is gone`;
   if (node.epoch !== prev.epoch) return `node ${prev.node} restarted (new epoch)`;
   if (node.draining) return `node ${prev.node} is shutting down`;
   if (node.cordon === 'drain') return `node ${prev.node} is drained`;
-  if (!matchesSelector(node.labels, selector)) return `the job's selector no longer matches ${prev.node}`;
+  if (!matchesSelector(node.labels, job.selector)) return `the job's selector no longer matches ${prev.node}`;
+  const refusal = refusalOf(node, job);
+  if (refusal) return `the policy of ${prev.node} refuses it: ${refusal}`;
   return `rebalanced away from ${prev.node}`;
 }

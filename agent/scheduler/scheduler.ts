@@ -41,6 +41,8 @@ import { LogLeases } from './ship';
 import { completeRun, skippedRun, type RaiseContext } from '../alert/raise';
 import type { AlertingView } from '../alert/config-view';
 import { ReleaseClock } from './release-clock';
+import type { Admission } from './admission';
+import type { StoredJob } from '../core/signing';
 
 export interface SchedulerOptions {
   dataDir: string;
@@ -142,6 +144,8 @@ export class Scheduler extends EventEmitter {
     private readonly opts: SchedulerOptions,
     private readonly log: Log,
     private readonly alerting: AlertingView,
+    /** Signatures and node policy: a refused spec is not scheduled (admission.ts records why). */
+    private readonly admission?: Admission,
   ) {
     super();
     this.logLeases = new LogLeases(cluster, opts.logKeepSec);
@@ -233,6 +237,12 @@ export class Scheduler extends EventEmitter {
       if (job && job.assignRev === rev && job.specRev === specEntry.modRevision) continue;
       const spec = decodeOr<JobSpec>('job', specEntry.key, specEntry.value, (err) => this.log(err.message));
       if (!spec) continue;
+      if (this.admission?.refuses(spec as StoredJob, specEntry.modRevision)) {
+        // Runs in flight (claimed under an earlier revision) finish; nothing new is claimed.
+        if (job) clearTimeout(job.timer);
+        this.owned.delete(name);
+        continue;
+      }
       let schedule: Schedule | undefined;
       try {
         schedule = spec.kind === 'loop' ? undefined : compileSchedule(spec);
