@@ -2,7 +2,7 @@
 // `peppercorn job history NAME` (the audit trail).
 import { KeyFileError, generateKeyFiles, readSigningKey, type SigningKey } from '../core/signing';
 import type { AuditEntry } from '../core/audit';
-import type { Store } from '../core/store';
+import type { JobView, Store } from '../core/store';
 import { parseFlags, UsageError, type GlobalOptions } from './args';
 import { iso, table } from './format';
 import { print } from './io';
@@ -81,4 +81,11 @@ export async function jobHistoryCommand(store: Store, global: GlobalOptions, nam
       : `no recorded changes of job ${name} (changes are recorded from this version on)`,
   );
   return 0;
+}
+
+/** `job get`'s header: YAML comments (the spec still applies back unchanged). */
+export function jobComments(j: JobView): string {
+  const lines = [j.signedBy ? `signed by key ${j.signedBy}` : 'unsigned'];
+  for (const r of j.refusedBy ?? []) lines.push(`refused by node ${r.node}: ${r.reason}`);
+  return lines.map((l) => `# ${l}\n`).join('');
 }

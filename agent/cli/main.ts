@@ -16,7 +16,7 @@ import { parseGlobal, parseFlags, parseLabels, parseInteger, UsageError, type Gl
 import { table, iso, seconds, labels } from './format';
 import { print, readInput } from './io';
 import { alertsCommand } from './alerts';
-import { keysCommand, signingKeyFrom, jobHistoryCommand } from './keys';
+import { keysCommand, signingKeyFrom, jobHistoryCommand, jobComments } from './keys';
 import { agentTrust, AGENT_TRUST_FLAGS } from './agent-trust';
 
 const HELP = `peppercorn — distributed cron on etcd
@@ -186,13 +186,11 @@ async function jobCommand(store: Store, global: GlobalOptions, args: string[]): 
             cursor: j.cursor ? iso(j.cursor) : null,
             assignment: j.assignment,
             signedBy: j.signedBy,
+            refusedBy: j.refusedBy,
           },
           () => '',
         );
-      else
-        process.stdout.write(
-          `# ${j.signedBy ? `signed by key ${j.signedBy}` : 'unsigned'}\n${jobsToYaml([j.spec])}`,
-        );
+      else process.stdout.write(`${jobComments(j)}${jobsToYaml([j.spec])}`);
       return 0;
     }
     case 'rm':

@@ -52,6 +52,11 @@ export function commandAllowed(patterns: string[], command: string): boolean {
   return patterns.some((p) => globToRegExp(p).test(command));
 }
 
+/** root, or uid 0 written as a number. */
+export function isRootName(user: string): boolean {
+  return user === 'root' || /^0+$/.test(user);
+}
+
 /**
  * Why this node refuses the job, or null when it runs it. `isRoot` lets the node itself also
  * catch another name for uid 0 (the leader, knowing only names, checks the name).
@@ -59,7 +64,7 @@ export function commandAllowed(patterns: string[], command: string): boolean {
 export function policyRefusal(
   policy: PublishedPolicy | undefined,
   job: PolicySubject,
-  isRoot: (user: string) => boolean = (u) => u === 'root',
+  isRoot: (user: string) => boolean = isRootName,
 ): string | null {
   if (!hasPolicy(policy)) return null;
   const user = job.user ?? policy.runsAs;

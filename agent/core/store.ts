@@ -12,7 +12,9 @@ import {
   type RunRecord,
   type TriggerRecord,
   type CordonRecord,
+  type NodeRecord,
 } from './records';
+import { policyRefusal } from './node-policy';
 import type { JobSpec } from './job/spec';
 import { canonicalJob, JOB_FIELDS } from './job/spec';
 import { signJob, signatureKeyId, type SigningKey, type StoredJob } from './signing';
@@ -43,6 +45,8 @@ export interface JobView {
   assignment?: Assignment | null;
   /** Only from getJob: the key id of the spec's signature (unchecked; null when unsigned). */
   signedBy?: string | null;
+  /** Only from getJob: live nodes whose policy refuses the job, and why. */
+  refusedBy?: { node: string; reason: string }[];
 }
 
 export interface ApplyOptions {
@@ -58,6 +62,16 @@ function specFields(value: StoredJob): JobSpec {
   const out: Record<string, unknown> = {};
   for (const f of JOB_FIELDS) if (value[f] !== undefined) out[f] = value[f];
   return out as unknown as JobSpec;
+}
+
+/** The live nodes whose policy refuses a job, as `job get` and the console show it. */
+function policyRefusals(nodes: (NodeRecord | undefined)[], job: JobSpec): { node: string; reason: string }[] {
+  const out: { node: string; reason: string }[] = [];
+  for (const n of nodes) {
+    const reason = n && policyRefusal(n.policy, job);
+    if (n && reason) out.push({ node: n.id, reason });
+  }
+  return out;
 }
 
 /** What changed between two stored values, for the audit trail: spec fields and the signing key. */
@@ -227,10 +241,11 @@ export class Store {
   }
 
   async getJob(name: string): Promise<JobView> {
-    const [kv, a, c] = await Promise.all([
+    const [kv, a, c, nodes] = await Promise.all([
       this.ns.get(keys.job(name)).exec(),
       this.ns.get(keys.assignment(name)).exec(),
       this.ns.get(keys.cursor(name)).exec(),
+      this.ns.getAll().prefix(keys.nodes).exec(),
     ]);
     if (!kv.kvs[0]) throw new NotFoundError(`no job named "${name}"; see \`peppercorn job ls\``);
     const stored = decode<StoredJob>('job', keys.job(name), kv.kvs[0].value);
@@ -243,6 +258,10 @@ export class Store {
       cursor: cursor ? cursor.t : null,
       assignment: assign ?? null,
       signedBy: signatureKeyId(stored) ?? null,
+      refusedBy: policyRefusals(
+        nodes.kvs.map((n) => decodeOr<NodeRecord>('node', n.key.toString(), n.value, this.warn)),
+        stored,
+      ),
     };
   }
 

@@ -11,7 +11,7 @@ import { keys, formatRunId, type RunRef } from '../core/keys';
 import type { RunRecord } from '../core/records';
 import { channelsFor, newAlert } from '../core/alerting';
 import { verifyJob, type StoredJob, type TrustedKey } from '../core/signing';
-import { policyRefusal, type PublishedPolicy } from '../core/node-policy';
+import { isRootName, policyRefusal, type PublishedPolicy } from '../core/node-policy';
 import { cachedUser } from '../runner/users';
 import type { AlertingView } from '../alert/config-view';
 import type { Membership } from '../node/membership';
@@ -29,7 +29,7 @@ export function admissionRefusal(value: StoredJob, rules: AdmissionRules): strin
     if (!verdict.ok) return verdict.reason;
   }
   // Another name for uid 0 is root too, when this node has already resolved it.
-  const isRoot = (u: string) => u === 'root' || /^0+$/.test(u) || cachedUser(u)?.uid === 0;
+  const isRoot = (u: string) => isRootName(u) || cachedUser(u)?.uid === 0;
   const refusal = policyRefusal(rules.policy, { user: value.user, command: value.command }, isRoot);
   return refusal && `refused by this node's policy: ${refusal}`;
 }
