@@ -18,6 +18,7 @@ import { print, readInput } from './io';
 import { alertsCommand } from './alerts';
 import { keysCommand, signingKeyFrom, jobHistoryCommand, jobComments } from './keys';
 import { agentTrust, AGENT_TRUST_FLAGS } from './agent-trust';
+import { permissionMessage } from '../core/roles';
 
 const HELP = `peppercorn — distributed cron on etcd
 
@@ -456,13 +457,19 @@ function fail(err: unknown): number {
     process.stderr.write(`peppercorn: ${err.message}\n`);
     return 1;
   }
-  const endpoints = (() => {
+  const connectOpts = (() => {
     try {
-      return parseGlobal(process.argv.slice(2)).global.connect.endpoints;
+      return parseGlobal(process.argv.slice(2)).global.connect;
     } catch {
-      return [];
+      return { endpoints: [] as string[], user: undefined };
     }
   })();
+  const endpoints = connectOpts.endpoints;
+  const denied = permissionMessage(err, connectOpts.user ?? null, 'make this change');
+  if (denied) {
+    process.stderr.write(`peppercorn: ${denied}\n`);
+    return 1;
+  }
   const msg =
     err instanceof Error &&
     /etcd|grpc|Unavailable|deadline|ECONNREFUSED|circuit/i.test(`${err.constructor.name} ${err.message}`)

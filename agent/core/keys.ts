@@ -138,6 +138,7 @@ export const keys = {
   semaphore: (name: string) => `sem/${name}/`,
   semaphoreSlot: (name: string, slot: number) => `sem/${name}/${slot}`,
 
+  allLogs: 'logs/',
   logs: (runId: string) => `logs/${runId}/`,
   logChunk: (runId: string, seq: number) => `logs/${runId}/${pad(seq, SEQ_WIDTH)}`,
   logSeq: (key: string) => Number(key.slice(key.lastIndexOf('/') + 1)),

@@ -41,6 +41,7 @@ import { AlertSender } from '../alert/sender';
 import { AlertWatch } from '../alert/watch';
 import { LeaderBeats } from './beat';
 import { parseDuration } from '../core/job/duration';
+import { permissionMessage } from '../core/roles';
 
 const MAX_TXN_OPS = 100; // etcd allows 128 per transaction
 /** etcd history kept for watchers that fall behind; older revisions are compacted. */
@@ -453,7 +454,14 @@ export class Leader implements LeaderFence {
         this.log(`compacted etcd history up to revision ${target}`);
       }
     } catch (err) {
-      if (!/required revision has been compacted/.test(String(err)))
+      if (permissionMessage(err, this.cluster.user, 'compact')) {
+        // Compaction is cluster-wide: a scoped etcd user (README: least privilege) may not do it.
+        clearInterval(this.compactTimer);
+        this.log(
+          `compaction skipped: etcd user ${this.cluster.user} may not compact (it needs the root role); ` +
+            'let etcd compact itself: --auto-compaction-retention=5m',
+        );
+      } else if (!/required revision has been compacted/.test(String(err)))
         this.log(`compaction failed: ${(err as Error).message}`);
     }
   }

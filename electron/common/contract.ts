@@ -8,6 +8,7 @@
 import type { AlertRecord, Assignment, RunRecord, RunStatus } from '../../agent/core/records';
 import type { NodeView, RunInFlight } from '../../agent/core/node-views';
 import type { JobSpec } from '../../agent/core/job/spec';
+import type { AuditEntry } from '../../agent/core/audit';
 
 export type { RunStatus };
 
@@ -150,7 +151,14 @@ export interface JobDetail {
   yaml: string;
   /** The owner's record: node, epoch, since, by, and the owners before (newest last) when recorded. */
   assignment?: Assignment | null;
+  /** Key id of the spec's signature; null when unsigned. */
+  signedBy?: string | null;
+  /** Live nodes whose policy refuses the job, and why. */
+  refusedBy?: { node: string; reason: string }[];
 }
+
+/** One change of a job: who (etcd user, OS user and host, signing key), when and what. */
+export type HistoryEntry = AuditEntry;
 
 /** An alert as stored: what raised it, open or resolved, and its notifications' delivery. */
 export type AlertInfo = AlertRecord;
@@ -187,6 +195,8 @@ export interface Calls {
   'nodes.runs': (id: string, limit: number) => RunInfo[];
   'jobs.list': () => JobRow[];
   'jobs.get': (name: string) => JobDetail;
+  /** Who changed the job, when and what; newest first. */
+  'jobs.history': (name: string) => HistoryEntry[];
   'jobs.validate': (input: Record<string, unknown>) => ValidationReport;
   'jobs.parseYaml': (text: string) => { ok: boolean; errors: FieldError[]; input?: Record<string, unknown> };
   'jobs.apply': (input: Record<string, unknown>) => { name: string; result: string };
@@ -246,6 +256,7 @@ export const callArgs: { [K in CallName]: ArgType[] } = {
   'nodes.runs': ['string', 'number'],
   'jobs.list': [],
   'jobs.get': ['string'],
+  'jobs.history': ['string'],
   'jobs.validate': ['object'],
   'jobs.parseYaml': ['string'],
   'jobs.apply': ['object'],

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
 import { connect, describeEtcdError, type Cluster, type ConnectOptions } from '../../agent/core/etcd';
 import { NotFoundError, Store } from '../../agent/core/store';
+import { permissionMessage } from '../../agent/core/roles';
 import { listAlerts } from '../../agent/core/alert-store';
 import { ClusterLive, type LiveDelta, type LiveJob } from '../../agent/core/live';
 import { validateJob, type JobSpec } from '../../agent/core/job/spec';
@@ -196,6 +197,8 @@ export class ConsoleServices extends EventEmitter {
   }
 
   private readable(err: unknown): string {
+    const denied = this.active && permissionMessage(err, this.active.cluster.user, 'make this change');
+    if (denied) return denied;
     const e = err as Error;
     const grpc = e && /^GRPC|ClientRuntimeError|BrokenCircuit/.test(e.constructor?.name ?? '');
     if (grpc && this.active) return describeEtcdError(err, this.active.cluster.endpoints);
@@ -364,8 +367,11 @@ export class ConsoleServices extends EventEmitter {
         cursor: view.cursor,
         yaml: jobsToYaml([view.spec]),
         assignment: view.assignment ?? null,
+        signedBy: view.signedBy ?? null,
+        refusedBy: view.refusedBy ?? [],
       };
     },
+    'jobs.history': (name) => this.need().store.jobHistory(name),
     'jobs.validate': (input) => validateReport(input),
     'jobs.parseYaml': (text) => parseJobYaml(text),
     'jobs.apply': async (input) => {
