@@ -19,6 +19,7 @@ import { alertsCommand } from './alerts';
 import { keysCommand, signingKeyFrom, jobHistoryCommand, jobComments } from './keys';
 import { agentTrust, AGENT_TRUST_FLAGS } from './agent-trust';
 import { permissionMessage } from '../core/roles';
+import { etcdRolesCommand } from './roles';
 
 const HELP = `peppercorn — distributed cron on etcd
 
@@ -40,6 +41,7 @@ Commands:
   job graph [NAME]             the dependency graph (jobs with after:)
   job history NAME             who changed the job, when, and what
   keys generate [--out FILE]   a key pair for signing job specs (FILE, FILE.pub)
+  etcd-roles                   etcdctl commands for least-privilege roles (agent, operator, viewer)
   runs JOB [--limit N]         run history, newest first
   logs RUN_ID [--follow]       a run's output
   nodes                        nodes, leader, running runs
@@ -70,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'import-crontab') return importCrontab(args);
   if (cmd === 'keys') return keysCommand(global, args);
+  if (cmd === 'etcd-roles') return etcdRolesCommand(global);
   if (cmd === 'agent') return runAgent(global, args);
   if (cmd === 'console') {
     // Loaded only here: agents and other commands do not pay for the web server.

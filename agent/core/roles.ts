@@ -8,8 +8,9 @@
 //   peppercorn-operator  reads and writes the prefix (the CLI and console of people who manage jobs).
 //   peppercorn-viewer    reads the prefix (a read-only console).
 //
-// The leader's compaction of etcd history needs the root role; without it the leader skips
-// compaction with a warning, and etcd should compact itself (--auto-compaction-retention).
+// Compaction: etcd 3.4 lets any authenticated user compact, so a scoped agent's leader keeps
+// etcd's history bounded. Should an etcd refuse it, the leader skips compaction with one
+// warning, and etcd must compact itself (--auto-compaction-retention).
 import { DEFAULT_PREFIX, keys, normalizePrefix } from './keys';
 import { EtcdPermissionDeniedError } from 'etcd3';
 

@@ -455,10 +455,10 @@ export class Leader implements LeaderFence {
       }
     } catch (err) {
       if (permissionMessage(err, this.cluster.user, 'compact')) {
-        // Compaction is cluster-wide: a scoped etcd user (README: least privilege) may not do it.
+        // Compaction is cluster-wide: an etcd may refuse it to a scoped user (README: least privilege).
         clearInterval(this.compactTimer);
         this.log(
-          `compaction skipped: etcd user ${this.cluster.user} may not compact (it needs the root role); ` +
+          `compaction skipped: etcd refused it to etcd user ${this.cluster.user}; ` +
             'let etcd compact itself: --auto-compaction-retention=5m',
         );
       } else if (!/required revision has been compacted/.test(String(err)))

@@ -1,7 +1,7 @@
 // A real etcd for tests: Debian's etcd-server on free loopback ports with a
 // temporary data dir. It can be stopped and started again on the same ports and
 // data, to test recovery from an etcd restart.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,6 +72,19 @@ export class TestEtcd {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('etcd did not become healthy within 20 s');
+  }
+
+  /** Runs etcdctl against this etcd (v3 API); throws with its output when it fails. */
+  etcdctl(args: string[], auth?: { user: string; password: string }): string {
+    const bin = process.env.ETCDCTL_BIN ?? 'etcdctl';
+    const r = spawnSync(
+      bin,
+      ['--endpoints', this.endpoint, ...(auth ? ['--user', `${auth.user}:${auth.password}`] : []), ...args],
+      { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 },
+    );
+    if (r.status !== 0)
+      throw new Error(`etcdctl ${args.join(' ')} failed: ${r.stderr || r.stdout || r.error}`);
+    return r.stdout;
   }
 
   async stop(): Promise<void> {
