@@ -101,6 +101,12 @@ export interface ConnectionInput {
   key?: string;
   /** The user agreed to store the password in clear text (there is no OS keyring). */
   storeInClearText?: boolean;
+  /**
+   * A signing key file (`peppercorn keys generate`) on the machine running the services: read
+   * there and kept like the password (safeStorage); specs applied on this cluster are signed
+   * with it. Absent: keep the stored key. Empty string: forget it.
+   */
+  signingKeyFile?: string;
 }
 
 /** What the renderer gets back: never the password. */
@@ -113,6 +119,8 @@ export interface ConnectionProfile {
   hasPassword: boolean;
   /** Saved without a keyring, in clear text, because the user said yes. */
   passwordInClearText?: boolean;
+  /** Key id of the signing key kept for this cluster (the key itself never leaves the services). */
+  signingKeyId?: string;
   cacert?: string;
   cert?: string;
   key?: string;
@@ -284,7 +292,7 @@ function checkConnection(v: unknown): string | null {
   if (!Array.isArray(v.endpoints) || !v.endpoints.every((e) => typeof e === 'string'))
     return 'connection endpoints must be a list of URLs';
   if (typeof v.prefix !== 'string') return 'connection prefix must be a string';
-  for (const f of ['id', 'user', 'password', 'cacert', 'cert', 'key']) {
+  for (const f of ['id', 'user', 'password', 'cacert', 'cert', 'key', 'signingKeyFile']) {
     if (v[f] !== undefined && typeof v[f] !== 'string') return `connection ${f} must be a string`;
   }
   if (v.storeInClearText !== undefined && typeof v.storeInClearText !== 'boolean')

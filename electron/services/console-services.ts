@@ -377,7 +377,8 @@ export class ConsoleServices extends EventEmitter {
     'jobs.apply': async (input) => {
       const v = validateJob(input);
       if (!v.ok) throw new Error(v.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
-      const [res] = await this.need().store.applyJobs([v.job]);
+      const a = this.need();
+      const [res] = await a.store.applyJobs([v.job], { signWith: this.connections.signingKey(a.profileId) });
       return res;
     },
     'jobs.remove': (name) => this.need().store.removeJob(name),
@@ -450,7 +451,12 @@ function runInfo(r: RunRecord): RunInfo {
 }
 
 /** Services for one set of connect options (the CLI's), held in memory only. */
-export function servicesFor(opts: ConnectOptions, name = 'from the command line'): ConsoleServices {
+export function servicesFor(
+  opts: ConnectOptions,
+  name = 'from the command line',
+  /** A signing key file (`--sign-key`, PEPPERCORN_SIGN_KEY): specs applied in the console are signed with it. */
+  signingKeyFile?: string,
+): ConsoleServices {
   const connections = new ConnectionStore();
   const profile = connections.save({
     name,
@@ -461,6 +467,7 @@ export function servicesFor(opts: ConnectOptions, name = 'from the command line'
     cacert: opts.cacert,
     cert: opts.cert,
     key: opts.key,
+    signingKeyFile,
   });
   connections.activeId = profile.id;
   return new ConsoleServices(connections);

@@ -10,6 +10,7 @@ import { keys } from '../../agent/core/keys';
 import type { AlertRecord, RunRecord } from '../../agent/core/records';
 import { listAlerts } from '../../agent/core/alert-store';
 import type { AuditEntry } from '../../agent/core/audit';
+import { servicesFor } from '../../electron/services/console-services';
 
 const tc = new TestCluster();
 let opsKey = '';
@@ -175,4 +176,26 @@ test('the audit trail names who changed what, with the signing key', async () =>
   }
   const text = tc.cli(['job', 'history', 'audited']).stdout;
   assert.match(text, /updated .*command: ".*echo ran.*" → ".*echo changed/);
+});
+
+test('the console signs what it applies with the key kept for its cluster', async () => {
+  const services = servicesFor({ endpoints: [tc.etcd.endpoint], prefix: tc.prefix }, 'test', opsKey);
+  services.start();
+  try {
+    const res = (await services.call('jobs.apply', [
+      {
+        name: 'from-console',
+        schedule: '* * * * * *',
+        command: `echo ran >> ${tc.path('from-console.out')}`,
+      },
+    ])) as { result: string };
+    assert.equal(res.result, 'created');
+    const detail = (await services.call('jobs.get', ['from-console'])) as { signedBy: string };
+    assert.equal(detail.signedBy, opsId);
+    await waitFor('the console-signed job to run', () => existsSync(tc.path('from-console.out')));
+    assert.deepEqual(await refusals('from-console'), []);
+  } finally {
+    services.close();
+  }
+  await tc.store.removeJob('from-console');
 });

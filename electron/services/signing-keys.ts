@@ -1,0 +1,17 @@
+// Signing keys on the services' side: read from a file where the services run (the desktop's
+// main process, or the web console's server), kept as PEM text by the connection store.
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { keyIdOf, readSigningKey, type SigningKey } from '../../agent/core/signing';
+
+export type { SigningKey };
+
+/** Reads and checks a key file (Ed25519, mode 0600); its PEM text and key id. */
+export function privateKeyText(path: string): { pem: string; id: string } {
+  const key = readSigningKey(path);
+  return { pem: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, id: key.id };
+}
+
+export function signingKeyFromText(pem: string): SigningKey {
+  const privateKey = createPrivateKey(pem);
+  return { id: keyIdOf(createPublicKey(privateKey)), privateKey };
+}
