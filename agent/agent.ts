@@ -12,13 +12,19 @@ import { Scheduler, DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './s
 import { pruneLogs } from './runner/logfiles';
 import { raiseAgentPriority } from './runner/priority';
 import { clearStaleStartLines } from './runner/start-line';
+import { prepareDataDir } from './node/data-dir';
 import { startReaper } from './runner/reaper';
+import { OutageAlerts } from './alert/outage';
+import { ClockReporter } from './node/clock';
+import { ClockJudge, DEFAULT_CLOCK_SKEW_MS } from './leader/clocks';
+import { AlertWriter } from './alert/writer';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
 import { Admission } from './scheduler/admission';
 import type { TrustedKey } from './core/signing';
 import { hasPolicy, type NodePolicy } from './core/node-policy';
+import { redactKnown } from './core/redact';
 
 export interface AgentOptions {
   nodeId: string;
@@ -33,6 +39,8 @@ export interface AgentOptions {
   priorityBoost?: number;
   /** etcd history kept before the leader compacts it. */
   historyWindowMs?: number;
+  /** A node whose clock is off by more than this from the cluster's claims nothing. */
+  clockSkewMs?: number;
   /** How long a shutdown waits for runs in flight before stopping them. */
   drainTimeoutMs?: number;
   log?: (msg: string) => void;
@@ -50,6 +58,9 @@ export class Agent {
   private pruneTimer: NodeJS.Timeout | undefined;
   private metricsServer: MetricsServer | undefined;
   private stopping = false;
+  private readonly outageAlerts: OutageAlerts;
+  private readonly clock: ClockReporter;
+  private readonly clockJudge: ClockJudge;
   private readonly log: (msg: string) => void;
   private readonly record: NodeRecord;
 
@@ -57,7 +68,8 @@ export class Agent {
     private readonly cluster: Cluster,
     private readonly opts: AgentOptions,
   ) {
-    this.log = opts.log ?? ((msg) => console.log(`${new Date().toISOString()} [${opts.nodeId}] ${msg}`));
+    const print = opts.log ?? ((msg) => console.log(`${new Date().toISOString()} [${opts.nodeId}] ${msg}`));
+    this.log = (msg) => print(redactKnown(msg));
     this.record = {
       id: opts.nodeId,
       hostname: hostname(),
@@ -89,6 +101,9 @@ export class Agent {
     // Leader-only (started when elected): alerts/ and members/ are read by the leader alone.
     const alerts = mirror(keys.alerts);
     const members = mirror(keys.members);
+    const clocks = mirror(keys.clocks);
+    const skews = mirror(keys.skews);
+    this.clock = new ClockReporter(cluster, this.membership, skews, this.log);
     this.leader = new Leader(
       cluster,
       this.membership,
@@ -100,10 +115,11 @@ export class Agent {
     this.scheduler = new Scheduler(
       cluster,
       this.membership,
-      { jobs, assignments, triggers, semaphores, completions },
+      { jobs, assignments, triggers, semaphores, completions, nodes },
       { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler, dataDir: opts.dataDir },
       this.log,
       alerting,
+      () => this.clock.holdReason(),
       new Admission(
         cluster,
         this.membership,
@@ -112,6 +128,16 @@ export class Agent {
         this.log,
       ),
     );
+    const alertWriter = new AlertWriter(cluster, this.leader, this.log);
+    this.outageAlerts = new OutageAlerts(
+      this.scheduler.writes,
+      alertWriter,
+      alerting,
+      cluster.prefix,
+      this.log,
+    );
+    const skewMs = opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+    this.clockJudge = new ClockJudge(cluster, clocks, skews, alertWriter, alerting, skewMs, this.log);
     this.membership.on('lost', () => void this.rejoin());
     this.membership.on('etcd-error', (err: Error) => this.log(`lease keepalive failed: ${err.message}`));
   }
@@ -119,8 +145,10 @@ export class Agent {
   async start(): Promise<void> {
     const boost = raiseAgentPriority(this.opts.priorityBoost ?? 10);
     if (boost) this.log(`agent niceness ${boost.from} → ${boost.to}; jobs run at ${boost.from}`);
+    const tightened = await prepareDataDir(this.opts.dataDir);
+    if (tightened) this.log(tightened);
     clearStaleStartLines(this.opts.dataDir);
-    startReaper();
+    startReaper(this.membership.fenceMs);
     // Before joining: a port clash must fail before the node registers.
     if (this.opts.metrics)
       this.metricsServer = await startMetrics(this, { ...this.opts.metrics, log: this.log });
@@ -134,10 +162,13 @@ export class Agent {
       `joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`,
     );
     // The leader's own mirrors start when it is elected.
-    const leaderOnly: string[] = [keys.active, keys.alerts, keys.members];
+    const leaderOnly: string[] = [keys.active, keys.alerts, keys.members, keys.clocks];
     await Promise.all(this.mirrors.filter((m) => !leaderOnly.includes(m.prefix)).map((m) => m.start()));
     this.leader.start();
     this.scheduler.start();
+    this.outageAlerts.start();
+    this.clock.start();
+    this.clockJudge.start();
     this.pruneTimer = setInterval(() => void this.pruneLogs(), 10 * 60_000);
     this.pruneTimer.unref();
   }
@@ -167,6 +198,7 @@ export class Agent {
     this.stopping = true;
     this.log('shutting down: handing jobs back');
     const drainMs = this.opts.drainTimeoutMs ?? 30_000;
+    this.scheduler.beginShutdown();
     try {
       await this.cluster.ns
         .if(keys.node(this.opts.nodeId), 'Create', '==', this.membership.epoch)
@@ -193,6 +225,9 @@ export class Agent {
     await this.membership.leave();
     await this.metricsServer?.close();
     this.leader.stop();
+    this.outageAlerts.stop();
+    this.clock.stop();
+    this.clockJudge.stop();
     clearInterval(this.pruneTimer);
     for (const m of this.mirrors) m.close();
     this.log('stopped');

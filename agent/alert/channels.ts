@@ -9,6 +9,9 @@ import { readFile } from 'node:fs/promises';
 import type { Channel } from '../core/alerting';
 import type { AlertRecord } from '../core/records';
 import { sendMail } from './smtp';
+import { runEnvironment } from '../runner/environment';
+import { agentIdentity } from '../runner/users';
+import { redactKnown, rememberSecret } from '../core/redact';
 
 export interface Notice {
   idempotencyKey: string;
@@ -44,24 +47,80 @@ export function webhookBody(n: Notice, format: 'json' | 'slack'): string {
   return JSON.stringify({ idempotencyKey: n.idempotencyKey, event: n.event, cluster: n.cluster, alert });
 }
 
-export async function send(channel: Channel, n: Notice, timeoutMs: number): Promise<void> {
+/**
+ * Sends one notice. Secrets (an SMTP password, webhook headers from `headersEnv`) are read from
+ * `secretEnv`: the agents' own environment when the leader sends. Every error is redacted of the
+ * channel's secrets and of the others this process holds before anyone stores or shows it.
+ */
+export async function send(
+  channel: Channel,
+  n: Notice,
+  timeoutMs: number,
+  secretEnv: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const secrets: (string | undefined)[] = [];
+  try {
+    await sendWith(channel, n, timeoutMs, secretEnv, secrets);
+  } catch (err) {
+    throw new Error(redactKnown((err as Error).message, secrets));
+  }
+}
+
+/** The value of an environment variable a channel names, remembered as a secret; throws when unset. */
+function secretFrom(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  what: string,
+  secrets: (string | undefined)[],
+): string {
+  const v = env[name];
+  if (v === undefined) throw new Error(`environment variable ${name} (${what}) is not set for this agent`);
+  rememberSecret(v);
+  secrets.push(v);
+  return v;
+}
+
+/**
+ * Secrets a webhook URL can carry: its credentials, and token-like parts of its path and query
+ * (a Slack URL's token is its last path segment). Short parts are words that would blank messages.
+ */
+function urlSecrets(u: URL): string[] {
+  const parts = [...u.pathname.split('/'), ...u.searchParams.values()].map((p) => safeDecode(p));
+  return [u.username, safeDecode(u.password), ...parts.filter((p) => p.length >= 12)].filter(Boolean);
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+async function sendWith(
+  channel: Channel,
+  n: Notice,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv,
+  secrets: (string | undefined)[],
+): Promise<void> {
   switch (channel.type) {
-    case 'webhook':
-      return postWebhook(
-        channel.url,
-        webhookBody(n, channel.format),
-        n.idempotencyKey,
-        channel.headers ?? {},
-        timeoutMs,
-      );
+    case 'webhook': {
+      const headers: Record<string, string> = { ...(channel.headers ?? {}) };
+      secrets.push(...Object.values(headers));
+      for (const [name, variable] of Object.entries(channel.headersEnv ?? {}))
+        headers[name] = secretFrom(env, variable, `the ${name} header of the webhook`, secrets);
+      secrets.push(...urlSecrets(new URL(channel.url)));
+      return postWebhook(channel.url, webhookBody(n, channel.format), n.idempotencyKey, headers, timeoutMs);
+    }
     case 'command':
       return runCommand(channel.command, n, timeoutMs);
     case 'smtp': {
-      const password = channel.passwordEnv ? process.env[channel.passwordEnv] : undefined;
-      if (channel.passwordEnv && password === undefined)
-        throw new Error(
-          `environment variable ${channel.passwordEnv} (the SMTP password) is not set for this agent`,
-        );
+      const password = channel.passwordEnv
+        ? secretFrom(env, channel.passwordEnv, 'the SMTP password', secrets)
+        : undefined;
+      if (channel.user !== undefined)
+        secrets.push(Buffer.from(`\0${channel.user}\0${password ?? ''}`).toString('base64'));
       let ca: string | undefined;
       if (channel.caFile) {
         try {
@@ -122,7 +181,8 @@ function postWebhook(
       },
     );
     req.on('timeout', () => req.destroy(new Error(`${u.host} did not answer within ${timeoutMs} ms`)));
-    req.on('error', (err) => reject(new Error(`POST ${u.origin}${u.pathname}: ${err.message}`)));
+    // The origin only: the path of a webhook URL is often its secret.
+    req.on('error', (err) => reject(new Error(`POST ${u.origin}: ${err.message}`)));
     req.end(body);
   });
 }
@@ -132,8 +192,8 @@ function runCommand(command: string, n: Notice, timeoutMs: number): Promise<void
     const child = spawn('/bin/sh', ['-c', command], {
       detached: true, // its own process group, so a timeout kills what it started too
       stdio: ['pipe', 'ignore', 'pipe'],
-      env: {
-        ...process.env,
+      // Built like a run's: the agent's secrets stay with the agent (see runner/environment.ts).
+      env: runEnvironment(process.env, agentIdentity(), {
         PEPPERCORN_ALERT_ID: n.alert.id,
         PEPPERCORN_ALERT_EVENT: n.event,
         PEPPERCORN_ALERT_RULE: n.alert.rule,
@@ -141,7 +201,7 @@ function runCommand(command: string, n: Notice, timeoutMs: number): Promise<void
         PEPPERCORN_ALERT_NODE: n.alert.node ?? '',
         PEPPERCORN_ALERT_SUMMARY: n.alert.summary,
         PEPPERCORN_ALERT_KEY: n.idempotencyKey,
-      },
+      }),
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr.length < 500 ? (stderr += d.toString()) : undefined));

@@ -1,8 +1,10 @@
 // A small SMTP client: enough to hand one plain-text mail to a relay (RFC 5321):
 // EHLO, STARTTLS when offered (or TLS from the start), AUTH PLAIN, MAIL, RCPT, DATA.
+// The login goes only over TLS: a server (or a man in the middle stripping the offer) that
+// does not offer STARTTLS gets no password unless the channel says `insecure: true`.
 // No dependency for something this small and this rarely changed.
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { hostname } from 'node:os';
 import type { Channel } from '../core/alerting';
 
@@ -115,6 +117,11 @@ export async function sendMail(server: SmtpServer, mail: Mail, timeoutMs: number
       });
       ehlo = await cmd(`EHLO ${me}`, [250]);
     }
+    if (server.user !== undefined && !(sock instanceof TLSSocket) && !server.insecure)
+      throw new Error(
+        `${where} did not offer STARTTLS, so the login would go in clear; refused. ` +
+          'Use secure: true (TLS from the start, port 465), fix the server, or set insecure: true on the channel to allow it',
+      );
     if (server.user !== undefined) {
       const token = Buffer.from(`\0${server.user}\0${server.password ?? ''}`).toString('base64');
       await cmd(`AUTH PLAIN ${token}`, [235], 'the login');

@@ -3,7 +3,7 @@
 import { stringify } from 'yaml';
 import type { Cluster } from '../core/etcd';
 import { getAlerting, listAlerts, resolveAlertByHand, setAlerting } from '../core/alert-store';
-import { newAlert, parseAlertingYaml } from '../core/alerting';
+import { newAlert, parseAlertingYaml, type Channel } from '../core/alerting';
 import { parseDuration } from '../core/job/duration';
 import type { AlertRecord, CorruptValueError } from '../core/records';
 import { noticeOf, send } from '../alert/channels';
@@ -26,6 +26,7 @@ export async function alertsCommand(
     limit: { type: 'string' },
     reason: { type: 'string' },
     file: { type: 'string', short: 'f' },
+    'allow-command': { type: 'boolean' },
   });
   const [sub, arg, arg2] = positionals;
   switch (sub) {
@@ -98,6 +99,8 @@ export async function alertsCommand(
           `no channel "${arg}"; channels: ${Object.keys(config.channels).join(', ') || 'none'}`,
         );
       if (arg2 !== undefined) throw new UsageError('peppercorn alerts test takes one channel name');
+      const refused = refuseTestHere(arg, channel, !!flags['allow-command']);
+      if (refused) throw new UsageError(refused);
       const alert: AlertRecord = newAlert(
         {
           id: `test.${Date.now()}`,
@@ -108,7 +111,13 @@ export async function alertsCommand(
         false,
         Date.now(),
       );
-      await send(channel, noticeOf(alert, 'open', cluster.prefix), parseDuration(config.delivery.timeout));
+      // No secret from this environment: a test sends only what needs none (see refuseTestHere).
+      await send(
+        channel,
+        noticeOf(alert, 'open', cluster.prefix),
+        parseDuration(config.delivery.timeout),
+        {},
+      );
       process.stdout.write(`sent a test notice through ${arg} (${channel.type})\n`);
       return 0;
     }
@@ -117,6 +126,37 @@ export async function alertsCommand(
         `unknown alerts command "${sub}"; use resolve, config or test (or nothing to list)`,
       );
   }
+}
+
+/**
+ * Why `alerts test` will not send through this channel from here, or undefined. The test runs where
+ * the operator is, with whatever the alerting config in etcd says: whoever can write that value must
+ * not get a command run on the operator's workstation, nor a variable of the operator's environment
+ * (a cloud key named as `passwordEnv`) sent to a host of their choosing. Secrets named by a channel
+ * belong to the agents' environment only, so channels that need one are tested by the agents
+ * themselves (a real alert), never from here.
+ */
+export function refuseTestHere(name: string, channel: Channel, allowCommand: boolean): string | undefined {
+  if (channel.type === 'command' && !allowCommand)
+    return (
+      `channel "${name}" runs a command (${JSON.stringify(channel.command)}) on this machine; ` +
+      'check it, then run peppercorn alerts test ' +
+      `${name} --allow-command (it runs with a minimal environment, none of yours)`
+    );
+  const named =
+    channel.type === 'smtp' && channel.passwordEnv
+      ? [`passwordEnv ${channel.passwordEnv}`]
+      : channel.type === 'webhook' && channel.headersEnv
+        ? Object.entries(channel.headersEnv).map(([h, v]) => `header ${h} from ${v}`)
+        : [];
+  if (named.length)
+    return (
+      `channel "${name}" takes a secret from the agents' environment (${named.join(', ')}); ` +
+      'alerts test sends from this machine and does not read your environment for a name the ' +
+      'alerting config chose. Test it through the agents: a job with alerts: { on: [failure], ' +
+      `channels: [${name}] } and command: "exit 1", run with peppercorn job run`
+    );
+  return undefined;
 }
 
 function deliverySummary(a: AlertRecord): string {

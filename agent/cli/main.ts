@@ -11,6 +11,7 @@ import { nextTimes } from '../core/job/schedule';
 import { parseDuration } from '../core/job/duration';
 import { CorruptValueError } from '../core/records';
 import { Agent } from '../agent';
+import { applyTestClockOffset, CLOCK_OFFSET_ENV } from '../node/clock-offset';
 import { DuplicateNodeError } from '../node/membership';
 import { parseGlobal, parseFlags, parseLabels, parseInteger, UsageError, type GlobalOptions } from './args';
 import { table, iso, seconds, labels } from './format';
@@ -20,6 +21,7 @@ import { keysCommand, signingKeyFrom, jobHistoryCommand, jobComments } from './k
 import { agentTrust, AGENT_TRUST_FLAGS } from './agent-trust';
 import { permissionMessage } from '../core/roles';
 import { etcdRolesCommand } from './roles';
+import { redactKnown } from '../core/redact';
 
 const HELP = `peppercorn — distributed cron on etcd
 
@@ -50,7 +52,7 @@ Commands:
   alerts [--open|--all]        open and recent alerts, with their delivery
   alerts resolve ID [--reason TEXT]   resolve an alert by hand
   alerts config [apply -f FILE]       show or replace channels and cluster alert rules
-  alerts test CHANNEL          send a test notice through a channel, from here
+  alerts test CHANNEL [--allow-command]  send a test notice through a channel, from here
   import-crontab FILE          crontab → job specs (YAML on stdout)
   console [--port N] [--no-open]   the console in a browser (127.0.0.1, token in the URL)
 
@@ -392,6 +394,8 @@ async function runAgent(global: GlobalOptions, args: string[]): Promise<number> 
       : join(process.env.HOME ?? '.', '.local/state/peppercorn');
   const dataDir = str('data-dir', 'dataDir') ?? join(defaultDir, nodeId);
 
+  const skew = applyTestClockOffset();
+  if (skew) process.stderr.write(`peppercorn: test clock offset ${skew} ms (${CLOCK_OFFSET_ENV})\n`);
   const trust = agentTrust(flags, cfg);
   const cluster = connect({ ...global.connect, callTimeoutMs: Math.min(5000, leaseTtlSec * 1000) });
   const keepRuns = parseInteger(str('keep-runs', 'keepRuns') ?? '200', '--keep-runs', 1);
@@ -457,7 +461,7 @@ function fail(err: unknown): number {
     err instanceof CorruptValueError ||
     (err instanceof Error && err.message.startsWith('cannot serve metrics'))
   ) {
-    process.stderr.write(`peppercorn: ${err.message}\n`);
+    process.stderr.write(`peppercorn: ${redactKnown(err.message)}\n`);
     return 1;
   }
   const connectOpts = (() => {
@@ -478,13 +482,13 @@ function fail(err: unknown): number {
     /etcd|grpc|Unavailable|deadline|ECONNREFUSED|circuit/i.test(`${err.constructor.name} ${err.message}`)
       ? describeEtcdError(err, endpoints)
       : ((err as Error)?.message ?? String(err));
-  process.stderr.write(`peppercorn: ${msg}\n`);
+  process.stderr.write(`peppercorn: ${redactKnown(msg)}\n`);
   return 1;
 }
 
 // An unhandled 'error' anywhere must not kill an agent silently.
 process.on('unhandledRejection', (err) =>
-  process.stderr.write(`peppercorn: unexpected: ${(err as Error)?.stack ?? err}\n`),
+  process.stderr.write(`peppercorn: unexpected: ${redactKnown(String((err as Error)?.stack ?? err))}\n`),
 );
 
 main(process.argv.slice(2)).then(

@@ -9,6 +9,7 @@
 //     page: { type: command, command: /usr/local/bin/page-oncall }
 //     mail: { type: smtp, host: smtp.example.com, port: 587, from: cron@example.com,
 //             to: [ops@example.com], user: cron, passwordEnv: SMTP_PASSWORD }
+//     (the login only over TLS: STARTTLS must succeed, or secure: true; insecure: true allows it in clear)
 //   defaults: { on: [failure, timeout, lost], consecutiveFailures: 3 }
 //   cluster:  { nodeDown: 30s, noLeader: 30s, channels: [ops] }
 //   delivery: { attempts: 10, backoff: 5s, timeout: 10s }
@@ -20,13 +21,20 @@ import type { FieldError } from './job/spec';
 import type { AlertRecord } from './records';
 
 export type Channel =
-  | { type: 'webhook'; url: string; format: 'json' | 'slack'; headers?: Record<string, string> }
+  | {
+      type: 'webhook';
+      url: string;
+      format: 'json' | 'slack';
+      headers?: Record<string, string>;
+      /** Header name → an environment variable of the agents holding its value (a token kept out of etcd). */
+      headersEnv?: Record<string, string>;
+    }
   | { type: 'command'; command: string }
   | {
       type: 'smtp';
       host: string;
       port: number;
-      /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+      /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it (required to log in). */
       secure: boolean;
       from: string;
       to: string[];
@@ -35,6 +43,8 @@ export type Channel =
       passwordEnv?: string;
       /** A CA certificate file (PEM) on the agents, for a server whose certificate is not public. */
       caFile?: string;
+      /** Allow AUTH without TLS (a server that offers no STARTTLS). Off: the password never goes in clear. */
+      insecure?: boolean;
     };
 
 export interface AlertingConfig {
@@ -101,7 +111,7 @@ function validateChannel(
     typeof v[k] === 'string' && (v[k] as string).trim() ? (v[k] as string) : undefined;
   switch (v.type) {
     case 'webhook': {
-      checkKeys(v, field, ['type', 'url', 'format', 'headers'], fail);
+      checkKeys(v, field, ['type', 'url', 'format', 'headers', 'headersEnv'], fail);
       const url = str('url');
       let ok = false;
       try {
@@ -118,12 +128,23 @@ function validateChannel(
         (!isMap(headers) || !Object.values(headers).every((h) => typeof h === 'string'))
       )
         fail(`${field}.headers`, 'use a map of header name to text');
+      const headersEnv = v.headersEnv;
+      if (
+        headersEnv !== undefined &&
+        (!isMap(headersEnv) ||
+          !Object.values(headersEnv).every((h) => typeof h === 'string' && ENV_RE.test(h)))
+      )
+        fail(
+          `${field}.headersEnv`,
+          'use a map of header name to an environment variable of the agents, e.g. { Authorization: HOOK_TOKEN }',
+        );
       return ok && (format === 'json' || format === 'slack')
         ? {
             type: 'webhook',
             url: url!,
             format,
             ...(headers ? { headers: headers as Record<string, string> } : {}),
+            ...(headersEnv ? { headersEnv: headersEnv as Record<string, string> } : {}),
           }
         : undefined;
     }
@@ -137,7 +158,19 @@ function validateChannel(
       checkKeys(
         v,
         field,
-        ['type', 'host', 'port', 'secure', 'from', 'to', 'user', 'passwordEnv', 'password', 'caFile'],
+        [
+          'type',
+          'host',
+          'port',
+          'secure',
+          'insecure',
+          'from',
+          'to',
+          'user',
+          'passwordEnv',
+          'password',
+          'caFile',
+        ],
         fail,
       );
       const host = str('host');
@@ -166,6 +199,12 @@ function validateChannel(
         fail(`${field}.caFile`, 'an absolute path to a PEM file on the agents');
       const user = v.user;
       if (user !== undefined && typeof user !== 'string') fail(`${field}.user`, 'must be text');
+      const insecure = v.insecure ?? false;
+      if (typeof insecure !== 'boolean')
+        fail(
+          `${field}.insecure`,
+          'true allows the login without TLS (a server without STARTTLS); false by default',
+        );
       if (!host || !from || !Array.isArray(to)) return undefined;
       return {
         type: 'smtp',
@@ -177,6 +216,7 @@ function validateChannel(
         ...(typeof user === 'string' ? { user } : {}),
         ...(typeof passwordEnv === 'string' ? { passwordEnv } : {}),
         ...(typeof caFile === 'string' ? { caFile } : {}),
+        ...(insecure === true ? { insecure: true } : {}),
       };
     }
     default:

@@ -4,9 +4,10 @@
 //   twice or report failure although it committed, so retries are ours to make;
 // - every call has a deadline, so a dead etcd turns into an error, not a hang.
 import { readFileSync } from 'node:fs';
-import { Etcd3, Namespace, IOptions, isRecoverableError } from 'etcd3';
+import { Etcd3, Namespace, IOptions, isRecoverableError, GRPCResourceExhastedError } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } from 'cockatiel';
 import { normalizePrefix, DEFAULT_PREFIX } from './keys';
+import { redactKnown, rememberSecret } from './redact';
 
 export interface ConnectOptions {
   endpoints: string[];
@@ -31,6 +32,10 @@ export interface Cluster {
   close(): void;
 }
 
+function hostUnreachable(err: Error): boolean {
+  return isRecoverableError(err) && !(err instanceof GRPCResourceExhastedError);
+}
+
 export function parseEndpoints(text: string | undefined): string[] {
   return (text ?? '')
     .split(',')
@@ -53,14 +58,17 @@ export function connect(opts: ConnectOptions): Cluster {
       global: noop,
       // The default breaker stays open 5 s after 3 failures, which would slow
       // recovery after an etcd restart; a shorter one still spreads load over hosts.
+      // Only an unreachable host opens it: etcd3 counts RESOURCE_EXHAUSTED (NOSPACE, a full
+      // etcd) as recoverable, and an open breaker would then block our lease keepalives too.
       host: () =>
-        circuitBreaker(handleWhen(isRecoverableError), {
+        circuitBreaker(handleWhen(hostUnreachable), {
           halfOpenAfter: 500,
           breaker: new ConsecutiveBreaker(3),
         }),
     },
   };
   if (opts.user) options.auth = { username: opts.user, password: opts.password ?? '' };
+  rememberSecret(opts.password);
   if (opts.cacert) {
     options.credentials = {
       rootCertificate: readFileSync(opts.cacert),
@@ -82,7 +90,7 @@ export function connect(opts: ConnectOptions): Cluster {
 
 /** One readable line for an etcd failure, naming the endpoints tried. */
 export function describeEtcdError(err: unknown, endpoints: string[]): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = redactKnown(err instanceof Error ? err.message : String(err));
   const name = err instanceof Error ? err.constructor.name : '';
   if (
     /Unavailable|ECONNREFUSED|No connection established|deadline|Deadline|BrokenCircuit|failed to connect/i.test(

@@ -20,6 +20,8 @@
 //   alerting                      channels and cluster alert rules (YAML-derived JSON)  CLI
 //   audit/jobs/<job>              who changed the job, when and what (last 50), kept after rm   CLI/console
 //   audit/alerting                the same for the alerting config                      CLI/console
+//   clocks/<node>                 the node's wall clock, every few s, bound to its lease   the node itself
+//   skews/<node>                  the node's clock is off: it claims nothing meanwhile      leader, fenced
 //
 // A run id is `<job>.<scheduled ms>.<attempt>`: job names cannot contain dots, so
 // it parses back, and the same scheduled time always gets the same id, which a
@@ -133,6 +135,12 @@ export const keys = {
   audit: 'audit/',
   jobAudit: (job: string) => `audit/jobs/${job}`,
   alertingAudit: 'audit/alerting',
+  clocks: 'clocks/',
+  clock: (node: string) => `clocks/${node}`,
+  clockNode: (key: string) => key.slice('clocks/'.length),
+  skews: 'skews/',
+  skew: (node: string) => `skews/${node}`,
+  skewNode: (key: string) => key.slice('skews/'.length),
 
   semaphores: 'sem/',
   semaphore: (name: string) => `sem/${name}/`,

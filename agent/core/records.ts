@@ -2,6 +2,8 @@
 // decode (hand-edited, truncated, from a future version) is reported with its key
 // and skipped by the caller: a corrupt record must never stop a node or the leader.
 import type { PublishedPolicy } from './node-policy';
+// It is reported once per key revision (the mirrors keep one buffer per revision).
+import { validateJob, type JobSpec } from './job/spec';
 
 export interface NodeRecord {
   id: string;
@@ -58,6 +60,13 @@ export interface Cursor {
   n?: number;
   /** Jobs with `after`: the parent runs already used to release a run (parent → run id). */
   consumed?: Record<string, string>;
+  /**
+   * The incarnation (JobSpec.uid) this cursor belongs to. `job rm` keeps the cursor as a
+   * tombstone (`removedAt`), so a job re-created under the same name starts after every
+   * time the old one may have claimed, and never launches one of them again.
+   */
+  uid?: string;
+  removedAt?: number;
 }
 
 /**
@@ -85,6 +94,8 @@ export type AlertRule =
   | 'deadman'
   | 'node-down'
   | 'no-leader'
+  | 'etcd-unwritable'
+  | 'clock-skew'
   /** A node refused to run a job: its spec is not signed by a trusted key, or the node's policy refuses it. */
   | 'refused';
 
@@ -157,12 +168,21 @@ export interface RunRecord {
   holds?: string[];
   /** For runs released by their parents: the parent runs that released it. */
   releasedBy?: string[];
+  /** The incarnation of the job that claimed it (JobSpec.uid): a re-created job is another. */
+  uid?: string;
 }
 
 export interface ActiveEntry {
   job: string;
   epoch: number;
   since: number;
+  /**
+   * A single-copy run (a loop, or a holder of semaphore slots): while it is in flight on a
+   * live node, the leader hands its job to no other node (see leader/assign.ts).
+   */
+  single?: boolean;
+  /** The job's incarnation the run belongs to. */
+  uid?: string;
 }
 
 /** An operator's order for a node: no new jobs (cordon), or move its jobs away as they go idle (drain). */
@@ -178,6 +198,20 @@ export interface TriggerRecord {
   reason: string;
   /** Not to be started before this time (retry backoff). */
   notBefore?: number;
+}
+
+/** A node's wall clock as it wrote it (clocks/<node>). */
+export interface ClockReport {
+  node: string;
+  at: number;
+}
+
+/** The leader's finding that a node's clock is off (skews/<node>). */
+export interface SkewRecord {
+  /** The node's clock minus the cluster's (the median of all nodes), in ms. */
+  offsetMs: number;
+  since: number;
+  alert: string;
 }
 
 export class CorruptValueError extends Error {
@@ -204,6 +238,8 @@ const shapes = {
   dep: { run: 'string', status: 'string', endedAt: 'number' },
   alert: { id: 'string', rule: 'string', state: 'string', openedAt: 'number', deliveries: 'object' },
   job: { name: 'string', kind: 'string', command: 'string' },
+  clock: { node: 'string', at: 'number' },
+  skew: { offsetMs: 'number', since: 'number', alert: 'string' },
 } satisfies Record<string, Shape>;
 
 export type RecordKind = keyof typeof shapes;
@@ -235,8 +271,40 @@ export function decode<T>(kind: RecordKind, key: string, value: Uint8Array | str
       throw new CorruptValueError(key, `field "${field}" should be a ${want}`);
     }
   }
+  if (kind === 'job') return decodeJobSpec(key, value, obj) as T;
   return parsed as T;
 }
+
+// Job specs are checked by the same validator as `job apply`, so every reader gets the
+// shape the code relies on (defaults filled), or a CorruptValueError naming the fields.
+// A hand-written value lacking an optional field must not stop the leader for everyone.
+// Cached per value buffer: the mirrors keep one buffer per key revision.
+const checkedJobs = new WeakMap<object, JobSpec | CorruptValueError>();
+
+function isSignature(v: unknown): v is { key: string; sig: string } {
+  const o = v as { key?: unknown; sig?: unknown } | null;
+  return typeof o === 'object' && o !== null && typeof o.key === 'string' && typeof o.sig === 'string';
+}
+
+function decodeJobSpec(key: string, value: Uint8Array | string, obj: Record<string, unknown>): JobSpec {
+  const hit = typeof value === 'string' ? undefined : checkedJobs.get(value);
+  if (hit instanceof CorruptValueError) throw hit;
+  if (hit) return { ...hit };
+  const result = validateJob(obj);
+  const out: JobSpec | CorruptValueError = result.ok
+    ? {
+        ...result.job,
+        ...(typeof obj.uid === 'string' ? { uid: obj.uid } : {}),
+        // Kept as stored for the nodes that check it (signing.ts); not part of the spec.
+        ...(isSignature(obj.signature) ? { signature: obj.signature } : {}),
+      }
+    : new CorruptValueError(key, result.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+  if (typeof value !== 'string') checkedJobs.set(value, out);
+  if (out instanceof CorruptValueError) throw out;
+  return { ...out };
+}
+
+const reported = new WeakSet<object>();
 
 /** Like decode, but reports and returns undefined instead of throwing. */
 export function decodeOr<T>(
@@ -248,7 +316,11 @@ export function decodeOr<T>(
   try {
     return decode<T>(kind, key, value);
   } catch (err) {
-    report(err as CorruptValueError);
+    if (typeof value === 'string') report(err as CorruptValueError);
+    else if (!reported.has(value)) {
+      reported.add(value);
+      report(err as CorruptValueError);
+    }
     return undefined;
   }
 }

@@ -23,7 +23,7 @@ export interface Grant {
 }
 
 /** Keys (exact) and prefixes (ending in /) agents write. */
-const AGENT_WRITES = [
+export const AGENT_WRITES = [
   keys.nodes,
   keys.members,
   keys.leader,
@@ -37,7 +37,12 @@ const AGENT_WRITES = [
   keys.semaphores,
   keys.completions,
   keys.alerts,
+  keys.clocks,
+  keys.skews,
 ];
+
+/** What only operators write: job specs, the alerting config, the audit trail, cordons. */
+export const OPERATOR_WRITES = [keys.jobs, keys.alerting, keys.audit, keys.cordons];
 
 export function roleGrants(prefixText: string = DEFAULT_PREFIX): Record<RoleName, Grant[]> {
   const prefix = normalizePrefix(prefixText);

@@ -1,5 +1,6 @@
 // What the CLI and the desktop console do to a cluster: jobs, runs, nodes, logs.
 // Agents never go through here; they have their own protocol (scheduler, leader).
+import { randomUUID } from 'node:crypto';
 import type { IKeyValue, IOperation } from 'etcd3';
 import type { Cluster } from './etcd';
 import { keys, parseRunId, formatRunId, type RunRef } from './keys';
@@ -57,10 +58,11 @@ export interface ApplyOptions {
 // Each job takes up to 3 ops (spec, cursor, audit) and 3 compares; etcd allows 128 of each.
 const TXN_JOBS = 40;
 
-/** The spec fields of a stored value (without signature, uid or anything else stored beside them). */
+/** The spec of a stored value, with its incarnation (uid), without its signature. */
 function specFields(value: StoredJob): JobSpec {
   const out: Record<string, unknown> = {};
   for (const f of JOB_FIELDS) if (value[f] !== undefined) out[f] = value[f];
+  if (value.uid !== undefined) out.uid = value.uid;
   return out as unknown as JobSpec;
 }
 
@@ -87,6 +89,9 @@ function jobChanges(before: StoredJob | undefined, after: StoredJob | undefined)
     });
   return changes;
 }
+
+/** How long `job rm` keeps a job's cursor, so a re-created job starts after it. */
+const CURSOR_TOMBSTONE_SEC = 3600;
 
 export class Store {
   /** Corrupt values met while reading; shown to the user, never fatal. */
@@ -144,8 +149,9 @@ export class Store {
         compares.push([keys.job(job.name), kv ? Number(kv.mod_revision) : 0]);
         let old: StoredJob | undefined;
         if (kv) old = decodeOr<StoredJob>('job', keys.job(job.name), kv.value, this.warn);
-        // The incarnation (uid) stays across updates; a signature covers it.
-        let stored: StoredJob = old?.uid !== undefined ? { ...job, uid: old.uid } : { ...job };
+        // The incarnation: kept across updates, new for a job (re-)created. Set before
+        // signing: a signature covers it, so it cannot bring back a job deleted since.
+        let stored: StoredJob = { ...job, uid: old?.uid ?? randomUUID() };
         if (opts.signWith) stored = signJob(stored, opts.signWith);
         const sameSpec = old && canonicalJob(specFields(old)) === canonicalJob(job);
         // Unchanged: the same spec, and (when signing) already carrying this very signature.
@@ -171,6 +177,8 @@ export class Store {
         const c = ckv ? decodeOr<Cursor>('cursor', keys.cursor(job.name), ckv.value, this.warn) : undefined;
         if (!old || timing(old) !== timing(job) || !c) {
           // Loop counts restart with a new `times`; clock jobs start from now.
+          // A tombstone left by `job rm` (c without old) keeps its t: a re-created job starts
+          // after every time the old incarnation may have claimed.
           const next: Cursor = {
             t: Math.max(now, c?.t ?? 0),
             n: old && old.kind === job.kind && old.times === job.times ? c?.n : 0,
@@ -270,30 +278,44 @@ export class Store {
     return jobHistory(this.ns, name);
   }
 
-  /** Deletes a job with its schedule state and history (its audit trail stays). Runs in flight finish. */
+  /**
+   * Deletes a job with its history (its audit trail stays, with this deletion). Runs in flight
+   * finish, except single-copy ones (loops, semaphore holders), which their node stops. The
+   * cursor stays an hour as a tombstone (on a lease), so the same name created again never
+   * launches a time this one claimed.
+   */
   async removeJob(name: string): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const [kv, trail] = await Promise.all([
+      const [kv, ckvRes, trail] = await Promise.all([
         this.ns.get(keys.job(name)).exec(),
+        this.ns.get(keys.cursor(name)).exec(),
         readTrail(this.ns, keys.jobAudit(name)),
       ]);
       const cur = kv.kvs[0];
       if (!cur) throw new NotFoundError(`no job named "${name}"`);
       const old = decodeOr<StoredJob>('job', keys.job(name), cur.value, this.warn);
+      const ckv = ckvRes.kvs[0];
+      const c = ckv && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn);
+      const tombstone: Cursor = { t: Math.max(Date.now(), c?.t ?? 0), removedAt: Date.now() };
+      const lease = this.ns.lease(CURSOR_TOMBSTONE_SEC, { autoKeepAlive: false });
+      lease.on('lost', () => undefined);
+      const leaseId = await lease.grant();
       const res = await this.ns
         .if(keys.job(name), 'Mod', '==', Number(cur.mod_revision))
         .and(trail.key, 'Mod', '==', trail.modRevision)
         .then(
           this.ns.delete().key(keys.job(name)),
-          this.ns.delete().key(keys.cursor(name)),
+          this.ns.put(keys.cursor(name)).value(JSON.stringify(tombstone)).lease(leaseId),
           this.ns.delete().key(keys.assignment(name)),
           this.ns.delete().prefix(keys.jobRuns(name)),
           this.ns.delete().prefix(keys.jobTriggers(name)),
           this.ns.delete().key(keys.completion(name)),
           appendOp(this.ns, trail, this.auditEntry('deleted', jobChanges(old, undefined))),
         )
-        .commit();
+        .commit()
+        .finally(() => lease.release());
       if (res.succeeded) return;
+      await this.ns.leaseClient.leaseRevoke({ ID: String(leaseId) }).catch(() => undefined);
     }
     throw new Error(`job "${name}" kept changing while deleting it; try again`);
   }

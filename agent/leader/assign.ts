@@ -8,6 +8,11 @@
 //   idle; a node shutting down gives them up at once.
 // - When nodes join, idle jobs move from the most to the least loaded node, a few
 //   per pass. A job is never moved in the middle of a run (except at shutdown).
+// - A job with a single-copy run (a loop, a semaphore holder) in flight on a live node
+//   is pinned there: it goes to no other node until that run has ended (its in-flight
+//   entry is gone) or the node is dead. When it must leave (selector, a drained loop),
+//   it is unassigned first, which makes its node stop the run; it is placed once it
+//   has. A job re-created while its old copy runs waits for it the same way.
 // - A node whose policy (users, commands: node-policy.ts) refuses a job never gets it,
 //   and loses it when its policy or the job changes so that it refuses it.
 import { policyRefusal, type PublishedPolicy } from '../core/node-policy';
@@ -37,6 +42,13 @@ export interface LiveNode {
 export interface Owner {
   node: string;
   epoch: number;
+}
+
+/** A single-copy run in flight on a live node, by job. */
+export interface Pin extends Owner {
+  run: string;
+  /** A loop: it never goes idle by itself, so a drain stops it. */
+  loop: boolean;
 }
 
 export interface AssignmentPlan {
@@ -81,6 +93,8 @@ export function planAssignments(
   current: Map<string, Owner>,
   /** Jobs with a run in flight on their owner. */
   busy: Set<string> = new Set(),
+  /** Jobs with a single-copy run in flight on a live node. */
+  pinned: Map<string, Pin> = new Map(),
 ): AssignmentPlan {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const load = new Map(nodes.map((n) => [n.id, 0]));
@@ -89,8 +103,35 @@ export function planAssignments(
   const unplaced = new Map<string, string>();
   const homeless: JobPlacement[] = [];
 
+  const keep = (job: JobPlacement, nodeId: string) => {
+    load.set(nodeId, (load.get(nodeId) ?? 0) + 1);
+    owned.get(nodeId)?.push(job);
+  };
+
   for (const job of jobs) {
     const cur = current.get(job.name);
+    const pin = pinned.get(job.name);
+    const pinNode = pin && byId.get(pin.node);
+    if (pin && pinNode && pinNode.epoch === pin.epoch) {
+      const waiting = `waiting for its run ${pin.run} on ${pin.node} to stop`;
+      const ownedByPin = cur && cur.node === pin.node && cur.epoch === pin.epoch;
+      const mustLeave =
+        !matchesSelector(pinNode.labels, job.selector) || (pinNode.cordon === 'drain' && pin.loop);
+      if (ownedByPin) {
+        if (mustLeave)
+          unplaced.set(job.name, waiting); // unassigned: its node stops the run
+        else keep(job, pinNode.id);
+      } else if (!cur) {
+        const room = pinNode.capacity === 0 || (load.get(pinNode.id) ?? 0) < pinNode.capacity;
+        if (!mustLeave && takesNewJobs(pinNode) && room) {
+          keep(job, pinNode.id);
+          moves.set(job.name, { node: pinNode.id, epoch: pinNode.epoch });
+        } else unplaced.set(job.name, waiting);
+      } else if (byId.get(cur.node)?.epoch === cur.epoch) {
+        keep(job, cur.node); // already elsewhere (assigned before the pin was seen): no reshuffle
+      }
+      continue;
+    }
     const owner = cur && byId.get(cur.node);
     const stays =
       owner &&

@@ -33,6 +33,7 @@ import {
   type JobPlacement,
   type LiveNode,
   type Owner,
+  type Pin,
 } from './assign';
 import type { AlertingView } from '../alert/config-view';
 import { completeRun } from '../alert/raise';
@@ -300,24 +301,34 @@ export class Leader implements LeaderFence {
       }
     }
     const nodes = this.liveNodes();
+    const specs = new Map(jobs.map((j) => [j.name, j]));
     // Jobs with a run in flight on their owner: not moved by a drain or a rebalance.
     const busy = new Set<string>();
+    const pinned = new Map<string, Pin>();
     for (const e of this.mirrors.active.entries.values()) {
       const ref = keys.activeParse(e.key);
       const entry = decodeOr<ActiveEntry>('active', e.key, e.value, () => undefined);
-      const owner = entry && current.get(entry.job);
-      if (ref && entry && owner && owner.node === ref.node && owner.epoch === entry.epoch)
-        busy.add(entry.job);
+      if (!ref || !entry) continue;
+      const owner = current.get(entry.job);
+      if (owner && owner.node === ref.node && owner.epoch === entry.epoch) busy.add(entry.job);
+      const node = nodes.get(ref.node);
+      if (entry.single && node && node.epoch === entry.epoch)
+        pinned.set(entry.job, {
+          node: ref.node,
+          epoch: entry.epoch,
+          run: ref.runId,
+          loop: specs.get(entry.job)?.kind === 'loop',
+        });
     }
     const plan = planAssignments(
       jobs.map((j) => ({ name: j.name, selector: j.selector ?? {}, user: j.user, command: j.command })),
       [...nodes.values()],
       current,
       busy,
+      pinned,
     );
     const { ns } = this.cluster;
     const ops: IOperation[] = [];
-    const specs = new Map(jobs.map((j) => [j.name, j]));
     for (const [job, owner] of plan.moves) {
       const prev = records.get(job);
       const spec = specs.get(job);

@@ -24,8 +24,13 @@ export interface MetricsAgent {
     };
     runningCount(): number;
     ownedJobs(): string[];
+    readonly writes: { unwritableFor(now?: number): number; readonly current?: { reason: string } };
+    readonly outputBudget: { droppedBytes: number; evictedBuckets: number };
   };
 }
+
+/** /healthz turns unhealthy once etcd has refused this node's writes this long. */
+export const UNWRITABLE_UNHEALTHY_MS = 5000;
 // Compile-time check that the real Agent fits; costs nothing at run time.
 export const agentFitsMetrics: (a: Agent) => MetricsAgent = (a) => a;
 
@@ -112,6 +117,21 @@ export function agentMetrics(
     name: `${p}lease_live`,
     help: '1 while etcd certainly holds this node’s lease.',
     collect: () => (membership.isLive() ? 1 : 0),
+  });
+  r.gauge({
+    name: `${p}etcd_writable`,
+    help: '0 while etcd refuses this node’s writes (full, unreachable): nothing can be claimed or recorded.',
+    collect: () => (scheduler.writes.current ? 0 : 1),
+  });
+  r.gauge({
+    name: `${p}etcd_unwritable_seconds`,
+    help: 'How long etcd has been refusing this node’s writes (0 while it takes them).',
+    collect: () => scheduler.writes.unwritableFor() / 1000,
+  });
+  r.gauge({
+    name: `${p}output_budget_dropped_bytes`,
+    help: 'Run output not shipped into etcd because the cluster output budget was reached (kept in the node’s files).',
+    collect: () => scheduler.outputBudget.droppedBytes,
   });
   const leaseEvents = r.counter({
     name: `${p}lease_events_total`,
@@ -216,7 +236,14 @@ export async function startMetrics(agent: MetricsAgent, opts: MetricsOptions): P
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return reply(405, 'method not allowed\n', undefined, { Allow: 'GET, HEAD' });
     if (path === '/healthz') {
-      return agent.membership.isLive() ? reply(200, 'ok\n') : reply(503, 'lease not live\n');
+      if (!agent.membership.isLive()) return reply(503, 'lease not live\n');
+      const refused = agent.scheduler.writes.unwritableFor();
+      if (refused >= UNWRITABLE_UNHEALTHY_MS)
+        return reply(
+          503,
+          `etcd has refused this node's writes for ${Math.round(refused / 1000)} s: ${agent.scheduler.writes.current?.reason}\n`,
+        );
+      return reply(200, 'ok\n');
     }
     let body: string;
     try {

@@ -2,9 +2,14 @@
 // liveness deadline. The etcd3 client reports a lease lost only after 2×TTL,
 // while etcd expires it after 1×TTL; so we renew by hand and keep the deadline
 // ourselves: `sentAt + TTL` of the last acknowledged keepalive. Past it, etcd may
-// already have given our jobs away, so the scheduler stops claiming.
+// already have given our jobs away. We stop earlier, at the fence (`fenceMs` before
+// the deadline): claims stop and single-copy runs get a stop grace that ends before
+// etcd could expire the lease, so a job never runs here and on its next owner at once.
+// A watchdog timer, not the next keepalive's answer, notices the fence: a black-holed
+// keepalive must not delay it.
 import { EventEmitter } from 'node:events';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './data-dir';
 import { join } from 'node:path';
 import type { Lease } from 'etcd3';
 import type { Cluster } from '../core/etcd';
@@ -16,6 +21,18 @@ import type { NodeRecord } from '../core/records';
 const now = (): number => performance.now();
 
 export class DuplicateNodeError extends Error {}
+
+/** Room for signal delivery and scheduling between a run's SIGKILL and the lease deadline. */
+const FENCE_MARGIN_MS = 500;
+
+/**
+ * How long before the lease deadline a node stops acting on its lease: half the TTL,
+ * at least 1 s. At the default 5 s TTL: claims stop 2.5 s after the last acknowledged
+ * keepalive, and single-copy runs get 2 s from SIGTERM to SIGKILL.
+ */
+export function fenceFor(ttlMs: number): number {
+  return Math.max(1000, Math.floor(ttlMs / 2));
+}
 
 interface SavedLease {
   leaseId: string;
@@ -29,6 +46,8 @@ export class Membership extends EventEmitter {
   private lease: Lease | undefined;
   private deadline = 0;
   private timer: NodeJS.Timeout | undefined;
+  private fenceTimer: NodeJS.Timeout | undefined;
+  private inFlight = false;
   private stopped = false;
   private live = false;
 
@@ -38,8 +57,15 @@ export class Membership extends EventEmitter {
     readonly ttlSec: number,
     private readonly dataDir: string,
     private readonly log: (msg: string) => void,
+    /** How long before the lease deadline we stop acting on it (see the header). */
+    readonly fenceMs = fenceFor(ttlSec * 1000),
   ) {
     super();
+  }
+
+  /** The stop grace single-copy runs get at the fence: they are dead before the deadline. */
+  get fenceGraceMs(): number {
+    return Math.max(100, this.fenceMs - FENCE_MARGIN_MS);
   }
 
   get id(): string {
@@ -48,12 +74,12 @@ export class Membership extends EventEmitter {
 
   /** True while etcd certainly still holds our lease, with `marginMs` to spare. */
   isLive(marginMs = 0): boolean {
-    return this.live && now() + marginMs < this.deadline;
+    return this.live && now() + marginMs < this.deadline - this.fenceMs;
   }
 
   /** How long we may still act on our lease. */
   remainingMs(): number {
-    return this.deadline - now();
+    return this.deadline - this.fenceMs - now();
   }
 
   /** Registers the node. Fails loudly when another live agent has this id. */
@@ -100,8 +126,27 @@ export class Membership extends EventEmitter {
     this.epoch = Number(res.header.revision);
     this.deadline = sentAt + this.ttlSec * 1000;
     this.live = true;
+    this.armFence();
     await this.saveLease();
     this.scheduleKeepalive();
+  }
+
+  /** Suspends at the fence unless an acknowledgement moves the deadline first. */
+  private armFence(): void {
+    clearTimeout(this.fenceTimer);
+    if (this.stopped || !this.live) return;
+    this.fenceTimer = setTimeout(() => this.checkFence(), Math.max(0, this.deadline - this.fenceMs - now()));
+  }
+
+  private checkFence(): void {
+    if (this.stopped || !this.live) return;
+    if (now() < this.deadline - this.fenceMs) return this.armFence();
+    // Etcd may soon expire the lease and move our jobs: stop acting until etcd tells us either way.
+    this.live = false;
+    this.log(
+      `no keepalive acknowledged for ${Math.round(this.ttlSec * 1000 - this.fenceMs)} ms; claims suspended, single-copy runs stopped`,
+    );
+    this.emit('suspended', this.fenceGraceMs);
   }
 
   private async isOurStaleLease(leaseId: string): Promise<boolean> {
@@ -124,9 +169,9 @@ export class Membership extends EventEmitter {
   }
 
   private async saveLease(): Promise<void> {
-    await mkdir(this.dataDir, { recursive: true });
+    await mkdir(this.dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const saved: SavedLease = { leaseId: this.leaseId, pid: process.pid };
-    await writeFile(this.leaseFile(), JSON.stringify(saved));
+    await writeFile(this.leaseFile(), JSON.stringify(saved), { mode: PRIVATE_FILE_MODE });
   }
 
   private scheduleKeepalive(): void {
@@ -139,19 +184,30 @@ export class Membership extends EventEmitter {
   private async keepalive(): Promise<void> {
     const lease = this.lease;
     if (!lease || this.stopped) return;
+    if (this.inFlight) {
+      // The previous keepalive is still unanswered (a partition): the fence watchdog decides.
+      this.scheduleKeepalive();
+      return;
+    }
+    this.inFlight = true;
     const sentAt = now();
     try {
-      const res = await withTimeout(lease.keepaliveOnce(), this.ttlSec * 1000, 'lease keepalive');
+      const res = await withTimeout(
+        lease.keepaliveOnce(),
+        Math.max(500, this.fenceMs / 2),
+        'lease keepalive',
+      );
       const ttl = Number(res.TTL);
       if (ttl > 0 && this.lease === lease) {
-        this.deadline = sentAt + ttl * 1000;
-        if (!this.live) {
+        this.deadline = Math.max(this.deadline, sentAt + ttl * 1000);
+        if (!this.live && now() < this.deadline - this.fenceMs) {
           // etcd kept our lease (an etcd restart or a short partition): the node
           // key and its epoch are intact, so nobody was given our jobs.
           this.live = true;
           this.log('lease confirmed alive again; resuming claims');
           this.emit('resumed');
         }
+        this.armFence();
       }
     } catch (err) {
       if (
@@ -162,20 +218,17 @@ export class Membership extends EventEmitter {
         return;
       }
       this.emit('etcd-error', err);
+    } finally {
+      this.inFlight = false;
     }
-    if (this.live && now() >= this.deadline) {
-      // Past the deadline etcd may have expired the lease and moved our jobs: stop
-      // acting until etcd tells us either way.
-      this.live = false;
-      this.log('no keepalive acknowledged within the lease TTL; claims suspended');
-      this.emit('suspended');
-    }
+    this.checkFence();
     this.scheduleKeepalive();
   }
 
   private expire(why: string): void {
     if (!this.lease) return;
     this.live = false;
+    clearTimeout(this.fenceTimer);
     this.log(`lease lost: ${why}; stopping all claims`);
     this.lease.release();
     this.lease = undefined;
@@ -186,6 +239,7 @@ export class Membership extends EventEmitter {
   async leave(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.fenceTimer);
     this.live = false;
     // Leaving on purpose is not a node going down: the leader raises no alert for it.
     const member = JSON.stringify({ ...this.record, leftAt: Date.now() } satisfies NodeRecord);

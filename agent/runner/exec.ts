@@ -10,17 +10,21 @@ import { describeSpawnError } from './errors';
 import { CappedLogWriter } from './logwriter';
 import { signalGroup } from './procgroup';
 import { TailBuffer } from './tail';
+import { runEnvironment } from './environment';
 import { agentIdentity, cachedUser, lookupUser, UserLookupError, type UserAccount } from './users';
+import { redactKnown } from '../core/redact';
 
 export interface RunSpec {
   runId: string;
   /** Run with /bin/sh -c. */
   command: string;
-  /** Merged over the agent's process.env (the job's env plus PEPPERCORN_* vars given by the caller). */
+  /** The job's env plus the PEPPERCORN_* vars given by the caller; never the agent's own (see environment.ts). */
   env: Record<string, string>;
   workdir?: string;
   /** Run as this user; only possible when the agent is root. */
   user?: string;
+  /** Must never run as two copies (a loop, a semaphore holder): the reaper's watchdog kills it when the agent stalls. */
+  singleCopy?: boolean;
   /** After this (from release), SIGTERM the whole group, then SIGKILL after killGraceMs. */
   timeoutMs?: number;
   killGraceMs: number;
@@ -53,8 +57,8 @@ export interface PreparedRun {
   release(): void;
   /** The command must never run; kills the waiting process. Once the command has started it acts as stop('cancelled'). */
   cancel(): void;
-  /** SIGTERM the group, SIGKILL after killGraceMs; status 'killed' unless the run already ended. */
-  stop(reason: string): void;
+  /** SIGTERM the group, SIGKILL after `graceMs` (default killGraceMs); status 'killed' unless the run already ended. */
+  stop(reason: string, graceMs?: number): void;
   /** Resolves exactly once, never rejects. */
   readonly done: Promise<RunOutcome>;
 }
@@ -84,6 +88,8 @@ class Run implements PreparedRun, LineMember {
   private startError: string | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** When the pending SIGKILL is due (ms since epoch), once SIGTERM was sent. */
+  private killAt: number | undefined;
   private paused = false;
   /** The shared start line this run waits on, until it fires. */
   private line: StartLine | undefined;
@@ -116,12 +122,27 @@ class Run implements PreparedRun, LineMember {
     this.abortBeforeStart('cancelled before start; the command never ran');
   }
 
-  stop(reason: string): void {
-    if (this.finished || this.exited || this.ending) return;
+  stop(reason: string, graceMs?: number): void {
+    if (this.finished || this.exited) return;
+    if (this.ending) {
+      // Already ending (a timeout, an earlier stop): a shorter grace still applies.
+      if (graceMs !== undefined && this.started) this.shortenGrace(graceMs);
+      return;
+    }
     if (!this.started)
       return this.abortBeforeStart(`stopped before start (${reason}); the command never ran`);
     this.ending = { status: 'killed', error: `stopped: ${reason}` };
-    this.terminate();
+    this.terminate(graceMs);
+  }
+
+  private shortenGrace(graceMs: number): void {
+    const killAt = Date.now() + graceMs;
+    if (this.killAt !== undefined && this.killAt <= killAt) return;
+    clearTimeout(this.graceTimer);
+    this.killAt = killAt;
+    this.graceTimer = setTimeout(() => {
+      if (!this.exited) signalGroup(this.child?.pid, 'SIGKILL');
+    }, graceMs);
   }
 
   private begin(): void {
@@ -146,10 +167,7 @@ class Run implements PreparedRun, LineMember {
   private spawnNow(acct: UserAccount | undefined): void {
     if (this.finished || this.ending) return;
     const { spec } = this;
-    // The job's own env wins over the identity defaults, which win over the agent's env.
-    const env: NodeJS.ProcessEnv = acct
-      ? { ...process.env, HOME: acct.home, USER: acct.name, LOGNAME: acct.name, ...spec.env }
-      : { ...process.env, ...spec.env };
+    const env = runEnvironment(process.env, acct ?? agentIdentity(), spec.env);
     let child: ChildProcess;
     // A spawn that comes after its line fired (a slow user lookup) uses a private pipe.
     const line = spec.startLine && !spec.startLine.fired ? spec.startLine : undefined;
@@ -159,7 +177,7 @@ class Run implements PreparedRun, LineMember {
         cwd: spec.workdir,
         uid: acct?.uid,
         gid: acct?.gid,
-        line: line && { fd: line.fd, goFile: line.goFile },
+        line: line && { fd: line.fd },
       });
     } catch (err) {
       // Node throws synchronously for some failures (e.g. ENOTDIR cwd, invalid env values).
@@ -172,7 +190,7 @@ class Run implements PreparedRun, LineMember {
       line.join(this);
     }
     restoreJobPriority(child.pid);
-    reaperAdd(child.pid);
+    reaperAdd(child.pid, spec.singleCopy);
     child.on('error', (err) => {
       // After a successful spawn, 'error' only reports failed kill/send calls; nothing to do.
       if (child.pid === undefined) this.spawnFailed(err, child);
@@ -215,12 +233,10 @@ class Run implements PreparedRun, LineMember {
     this.terminate();
   }
 
-  private terminate(): void {
+  private terminate(graceMs = this.spec.killGraceMs): void {
     signalGroup(this.child?.pid, 'SIGTERM');
     // A command that traps or ignores SIGTERM still ends.
-    this.graceTimer = setTimeout(() => {
-      if (!this.exited) signalGroup(this.child?.pid, 'SIGKILL');
-    }, this.spec.killGraceMs);
+    this.shortenGrace(graceMs);
   }
 
   private abortBeforeStart(error: string): void {
@@ -357,7 +373,8 @@ class Run implements PreparedRun, LineMember {
     if (this.ending && (this.started || !this.startError)) {
       return { ...base, status: this.ending.status, error: this.ending.error };
     }
-    if (this.startError) return { ...base, status: 'failed', error: this.startError };
+    // A spawn error can quote the environment or the command line: no secret of ours in the record.
+    if (this.startError) return { ...base, status: 'failed', error: redactKnown(this.startError) };
     if (!this.started) {
       const how = this.signal ? `signal ${this.signal}` : `exit code ${this.exitCode}`;
       return { ...base, status: 'failed', error: `the waiting process ended before release (${how})` };

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../node/data-dir';
 
 const HIGH_WATER = 256 * 1024;
 
@@ -103,10 +104,10 @@ async function openAppend(path: string): Promise<FileHandle> {
   // Retry because log pruning may remove an empty job directory between our mkdir and open.
   for (let attempt = 0; ; attempt++) {
     try {
-      return await open(path, 'a');
+      return await open(path, 'a', PRIVATE_FILE_MODE);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 2) throw err;
-      await mkdir(dirname(path), { recursive: true });
+      await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
     }
   }
 }

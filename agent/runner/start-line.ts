@@ -1,20 +1,28 @@
 // A start line: every run due at the same instant waits on one shared FIFO, and
-// closing it releases them all at once. Writing to one pipe per run costs a
+// one write then one close releases them all at once. Writing to one pipe per run costs a
 // syscall and a wake-up each, and on a busy machine the runs released first
 // preempt the agent before it has released the rest (measured: 33 releases
-// spread over 20-130 ms). Closing the FIFO's only writer wakes every reader.
+// spread over 20-130 ms).
 //
 // EOF alone cannot tell a release from an agent that died (the kernel closes the
-// writer then too), so the agent first creates a "go" file, which each run checks
-// after EOF. A run not to be started is killed before the line fires: once kill()
-// has returned, a SIGKILLed process never runs another instruction of its own.
-// The FIFO is unlinked as soon as it is open; the go file is removed shortly after.
+// writer then too), so the agent writes one newline per released run before closing:
+// each waiting shell reads one byte (a shell's `read` takes a byte at a time from a
+// pipe), and a run that reads EOF instead exits without running. A run not to be
+// started is killed before the write: once kill() has returned, a SIGKILLed process
+// never runs another instruction of its own. It may still take a newline in the kernel
+// on its way out (a reader woken by the kill finds the data first), so there is one
+// newline for every process that ever joined the line, not only for the released ones:
+// a spare newline is read by nobody.
+// The runs hold the FIFO as an inherited descriptor; its path is unlinked as soon as it
+// is open, so a run-as user never needs to reach the agent's (private) data directory.
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, openSync, readdirSync, unlinkSync, rmSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 let seq = 0;
-const GO_FILE_KEEP_MS = 60_000;
+// A pipe fuller than its buffer (64 KiB, or 4 KiB past a user's pipe quota) empties as the runs
+// read; this bounds the wait should they all be gone.
+const WRITE_DEADLINE_MS = 5_000;
 
 export interface LineMember {
   /** Kill the waiting process now: it was not released. Must signal synchronously. */
@@ -25,21 +33,22 @@ export interface LineMember {
 
 export class StartLine {
   readonly fd: number;
-  readonly goFile: string;
   private writeFd: number;
   private joined = new Set<LineMember>();
   private released = new Set<LineMember>();
+  /** Every process that joined, gone or not: each may take a newline. */
+  private members = 0;
   private done = false;
 
   /** Throws if the FIFO cannot be made; callers fall back to private gate pipes. */
   constructor(dir: string) {
     const path = join(dir, `.start-${process.pid}-${++seq}`);
-    this.goFile = `${path}.go`;
     const r = spawnSync('mkfifo', ['-m', '600', path]);
     if (r.status !== 0) throw new Error(`mkfifo ${path} failed: ${r.stderr?.toString().trim() || r.error}`);
     try {
-      // O_RDWR never blocks on a FIFO; with a writer present the read end opens at once, blocking.
-      this.writeFd = openSync(path, constants.O_RDWR);
+      // O_RDWR never blocks on a FIFO; with a writer present the read end opens at once, blocking
+      // (the runs inherit that one). Our end does not block: fire() must never hang the agent.
+      this.writeFd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
       this.fd = openSync(path, constants.O_RDONLY);
     } finally {
       unlinkSync(path);
@@ -52,6 +61,7 @@ export class StartLine {
 
   join(run: LineMember): void {
     this.joined.add(run);
+    this.members++;
   }
 
   /** The run is to start when the line fires. */
@@ -70,21 +80,32 @@ export class StartLine {
     this.done = true;
     for (const run of [...this.joined]) if (!this.released.has(run)) run.lineMissed();
     const at = Date.now();
-    const go = this.released.size > 0;
     try {
-      if (go) closeSync(openSync(this.goFile, constants.O_CREAT | constants.O_WRONLY, 0o600));
+      if (this.released.size > 0) writeNewlines(this.writeFd, this.members);
     } finally {
-      closeSync(this.writeFd); // every waiting run reads EOF now
+      closeSync(this.writeFd); // runs past the newlines read EOF now
       closeSync(this.fd);
     }
-    if (go) setTimeout(() => rmSync(this.goFile, { force: true }), GO_FILE_KEEP_MS).unref();
     for (const run of this.released) run.lineFired(at);
     this.joined.clear();
     this.released.clear();
   }
 }
 
-/** Removes go files an earlier agent process left behind (it died before removing them). */
+function writeNewlines(fd: number, count: number): void {
+  const buf = Buffer.alloc(count, 0x0a);
+  const until = Date.now() + WRITE_DEADLINE_MS;
+  for (let off = 0; off < buf.length;) {
+    try {
+      off += writeSync(fd, buf, off);
+    } catch (err) {
+      // Full: the runs already woken are reading; a run left without its newline exits unstarted.
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() > until) return;
+    }
+  }
+}
+
+/** Removes FIFOs and go files an earlier agent process left behind (it died before removing them). */
 export function clearStaleStartLines(dir: string): void {
   let names: string[];
   try {

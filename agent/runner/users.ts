@@ -9,6 +9,7 @@ export interface UserAccount {
   uid: number;
   gid: number;
   home: string;
+  shell: string;
 }
 
 const cache = new Map<string, Promise<UserAccount>>();
@@ -92,22 +93,22 @@ export function parsePasswdLine(line: string): UserAccount | undefined {
   const gid = Number(f[3]);
   if (!f[0] || !Number.isInteger(uid) || !Number.isInteger(gid) || f[2] === '' || f[3] === '')
     return undefined;
-  return { name: f[0], uid, gid, home: f[5] };
+  return { name: f[0], uid, gid, home: f[5], shell: f[6] };
 }
 
-let self: { uid: number; name: string } | undefined;
+let self: { uid: number; name: string; home: string; shell: string } | undefined;
 
 /** The agent's own identity (uid -1 and name '' where the platform has none). */
-export function agentIdentity(): { uid: number; name: string } {
+export function agentIdentity(): { uid: number; name: string; home: string; shell: string } {
   if (!self) {
     const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
-    let name = '';
+    let info = { username: '', homedir: '', shell: '' as string | null };
     try {
-      name = userInfo().username;
+      info = userInfo();
     } catch {
       // No passwd entry for our uid (containers); comparisons by name then simply fail.
     }
-    self = { uid, name };
+    self = { uid, name: info.username, home: info.homedir, shell: info.shell ?? '' };
   }
   return self;
 }

@@ -26,6 +26,7 @@ import {
   type TriggerRecord,
   type DepRecord,
   type AlertRecord,
+  FINAL_STATUSES,
 } from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import { jobTimeoutMs, loopDelayMs } from '../core/job/spec';
@@ -43,6 +44,7 @@ import type { AlertingView } from '../alert/config-view';
 import { ReleaseClock } from './release-clock';
 import type { Admission } from './admission';
 import type { StoredJob } from '../core/signing';
+import { EtcdWrites, outageNote, type WriteOutage } from '../node/etcd-writes';
 
 export interface SchedulerOptions {
   dataDir: string;
@@ -59,6 +61,8 @@ export interface SchedulerOptions {
   keepRuns: number;
   keepRunsMs: number;
   logKeepSec: number;
+  /** Output kept in etcd by the whole cluster (each node keeps to its share); see ship.ts. */
+  outputBudgetBytes: number;
 }
 
 export const DEFAULT_SCHEDULER_OPTIONS: Omit<SchedulerOptions, 'dataDir'> = {
@@ -71,6 +75,8 @@ export const DEFAULT_SCHEDULER_OPTIONS: Omit<SchedulerOptions, 'dataDir'> = {
   keepRuns: 200,
   keepRunsMs: 14 * 86_400_000,
   logKeepSec: 3600,
+  // etcd's default quota is 2 GiB; history and defragmentation need room beside the output.
+  outputBudgetBytes: 256 << 20,
 };
 
 export interface SchedulerMirrors {
@@ -79,6 +85,8 @@ export interface SchedulerMirrors {
   triggers: PrefixMirror;
   semaphores: PrefixMirror;
   completions: PrefixMirror;
+  /** Live nodes: this node's share of the output budget is the budget over their number. */
+  nodes?: PrefixMirror;
 }
 
 interface CursorState {
@@ -93,6 +101,8 @@ interface OwnedJob {
   name: string;
   spec: JobSpec;
   specRev: number;
+  /** Create revision of jobs/<name>: this incarnation of the job (a re-created job has another). */
+  createRev: number;
   schedule: Schedule | undefined;
   assignRev: number;
   cursor: CursorState | undefined;
@@ -117,6 +127,13 @@ interface InFlight {
   run: RunRecord;
   claimRev: number;
   proc: PreparedRun;
+  /** The job it belongs to, even after the job left this node. */
+  job: OwnedJob;
+  single: boolean;
+  /** Why a claimed run was not released at its time. */
+  notReleased?: string;
+  /** The revision of the claim that created its semaphore slots. */
+  slotRev: number;
 }
 
 type Log = (msg: string) => void;
@@ -131,11 +148,22 @@ export class Scheduler extends EventEmitter {
   private claimingTriggers = new Set<string>();
   private triggerTimers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
+  /** Shutting down: no new claims, while the leader still moves our jobs. */
+  private closing = false;
   private logLeases: LogLeases;
   private releases: ReleaseClock;
   /** Every run this node still has to finish or record. */
   private pending = new Set<Promise<void>>();
+  /** Every run in flight on this node, whether or not its job is still ours. */
+  private flights = new Map<string, InFlight>();
+  /** Whether etcd takes our writes: for /healthz, metrics, alerts and skip reasons. */
+  readonly writes = new EtcdWrites();
   readonly stats = { claims: 0, launches: 0, skippedRanges: 0, claimConflicts: 0, etcdErrors: 0 };
+
+  /** Output not shipped into etcd because of the output budget, and buckets evicted for it. */
+  get outputBudget(): { droppedBytes: number; evictedBuckets: number } {
+    return { droppedBytes: this.logLeases.droppedBytes, evictedBuckets: this.logLeases.evictedBuckets };
+  }
 
   constructor(
     private readonly cluster: Cluster,
@@ -144,11 +172,17 @@ export class Scheduler extends EventEmitter {
     private readonly opts: SchedulerOptions,
     private readonly log: Log,
     private readonly alerting: AlertingView,
+    /** Why claims are held for now (e.g. this node's clock is off), or undefined. */
+    private readonly hold: () => string | undefined = () => undefined,
     /** Signatures and node policy: a refused spec is not scheduled (admission.ts records why). */
     private readonly admission?: Admission,
   ) {
     super();
-    this.logLeases = new LogLeases(cluster, opts.logKeepSec);
+    this.logLeases = new LogLeases(
+      cluster,
+      opts.logKeepSec,
+      () => opts.outputBudgetBytes / Math.max(1, mirrors.nodes?.entries.size ?? 1),
+    );
     this.releases = new ReleaseClock(opts.dataDir, log);
     const refresh = () => this.refresh();
     mirrors.jobs.on('change', refresh);
@@ -168,7 +202,11 @@ export class Scheduler extends EventEmitter {
       this.claimTriggers();
     });
     membership.on('lost', () => this.onLeaseLost());
-    membership.on('suspended', () => this.stopLoops('this node cannot confirm its lease'));
+    // Suspension comes early enough (membership's fence) that a grace still ends before
+    // etcd could expire our lease and hand the job to another node.
+    membership.on('suspended', (graceMs?: number) =>
+      this.stopSingleCopy('this node cannot confirm its lease', graceMs),
+    );
     membership.on('resumed', () => {
       for (const job of this.owned.values()) this.pump(job);
       this.claimTriggers();
@@ -178,6 +216,15 @@ export class Scheduler extends EventEmitter {
   start(): void {
     this.refresh();
     this.claimTriggers();
+  }
+
+  /**
+   * A graceful shutdown begins: no new claims from now on (the next owner claims what is
+   * due), and single-copy runs stop now, so the leader can hand their jobs on.
+   */
+  beginShutdown(): void {
+    this.closing = true;
+    this.stopSingleCopy('the agent is shutting down');
   }
 
   /** Stops claiming. Runs in flight go on; `drain()` waits for them. */
@@ -193,8 +240,7 @@ export class Scheduler extends EventEmitter {
       await Promise.race([Promise.all(this.pending), new Promise((r) => setTimeout(r, 200))]);
     }
     if (this.pending.size) {
-      for (const job of this.owned.values())
-        for (const f of job.inFlight.values()) f.proc.stop('the agent is shutting down');
+      for (const f of this.flights.values()) f.proc.stop('the agent is shutting down');
       await Promise.race([
         Promise.all(this.pending),
         new Promise((r) => setTimeout(r, this.opts.killGraceMs + 2000)),
@@ -207,9 +253,16 @@ export class Scheduler extends EventEmitter {
   }
 
   runningCount(): number {
-    let n = 0;
-    for (const j of this.owned.values()) n += j.inFlight.size;
-    return n;
+    return this.flights.size;
+  }
+
+  /**
+   * Stops every single-copy run (loops, semaphore holders) on this node: before a graceful
+   * shutdown hands the jobs back, and whenever our lease may be gone. `graceMs` bounds
+   * SIGTERM → SIGKILL, so they are dead before etcd could expire our lease.
+   */
+  stopSingleCopy(reason: string, graceMs?: number): void {
+    for (const f of this.flights.values()) if (f.single) f.proc.stop(reason, graceMs);
   }
 
   // ---- ownership -------------------------------------------------------------
@@ -224,11 +277,15 @@ export class Scheduler extends EventEmitter {
       }
     }
     for (const [name, job] of this.owned) {
-      if (!mine.has(name)) {
-        this.log(`job ${name} is no longer assigned to this node`);
-        clearTimeout(job.timer);
-        this.owned.delete(name);
-      }
+      const specEntry = this.mirrors.jobs.entries.get(keys.job(name));
+      const why = !specEntry
+        ? 'the job was deleted'
+        : specEntry.createRevision !== job.createRev
+          ? 'the job was deleted and created again'
+          : !mine.has(name)
+            ? 'the job is no longer assigned to this node'
+            : undefined;
+      if (why) this.leave(job, why);
     }
     for (const [name, { rev }] of mine) {
       const specEntry = this.mirrors.jobs.entries.get(keys.job(name));
@@ -254,6 +311,7 @@ export class Scheduler extends EventEmitter {
           name,
           spec,
           specRev: specEntry.modRevision,
+          createRev: specEntry.createRevision,
           schedule,
           assignRev: rev,
           cursor: undefined,
@@ -283,23 +341,23 @@ export class Scheduler extends EventEmitter {
     this.claimTriggers();
   }
 
-  private onLeaseLost(): void {
-    // Our jobs may already belong to another node. Supervised loops are stopped so
-    // that two copies of a long-running task never run; one-shot runs finish.
-    this.stopLoops('this node lost its lease');
-    for (const job of this.owned.values()) clearTimeout(job.timer);
-    this.owned.clear();
+  /**
+   * A job leaves this node (moved, deleted, re-created, lease lost): no new claims, runs
+   * claimed ahead are not released (see launch), and its single-copy runs stop at once:
+   * the job may start on another node as soon as their outcomes are written.
+   */
+  private leave(job: OwnedJob, why: string): void {
+    this.log(`job ${job.name}: ${why}; no longer launching it here`);
+    clearTimeout(job.timer);
+    if (this.owned.get(job.name) === job) this.owned.delete(job.name);
+    for (const f of job.inFlight.values()) if (f.single) f.proc.stop(why);
   }
 
-  /**
-   * Runs that must not go on once our lease may be gone: supervised loops (they
-   * would run twice) and runs holding semaphore slots (etcd frees the slots with
-   * the lease, and another node may take them).
-   */
-  private stopLoops(reason: string): void {
-    for (const job of this.owned.values())
-      for (const f of job.inFlight.values())
-        if (job.spec.kind === 'loop' || f.run.holds?.length) f.proc.stop(reason);
+  private onLeaseLost(): void {
+    // Our jobs may already belong to another node. Single-copy runs are stopped so
+    // that two copies of a long-running task never run; one-shot runs finish.
+    for (const job of [...this.owned.values()]) this.leave(job, 'this node lost its lease');
+    this.stopSingleCopy('this node lost its lease');
   }
 
   // ---- the per-job loop --------------------------------------------------------
@@ -324,6 +382,7 @@ export class Scheduler extends EventEmitter {
     } catch (err) {
       job.failures++;
       this.stats.etcdErrors++;
+      this.writes.failed(err);
       job.cursor = undefined;
       const backoff = Math.min(200 * 2 ** Math.min(job.failures, 5), 5000);
       this.log(`job ${job.name}: ${(err as Error).message}; retrying in ${backoff} ms`);
@@ -339,8 +398,8 @@ export class Scheduler extends EventEmitter {
 
   /** One step for a job; returns ms until the next step, or undefined to wait for an event. */
   private async advance(job: OwnedJob): Promise<number | undefined> {
-    if (job.spec.paused) return undefined;
-    if (!this.membership.isLive()) return 500;
+    if (job.spec.paused || this.closing) return undefined;
+    if (!this.membership.isLive() || this.hold()) return 500;
     if (!job.cursor) job.cursor = await this.readCursor(job.name);
     if (job.inDoubt) await this.settleInDoubt(job);
     const now = Date.now();
@@ -405,9 +464,10 @@ export class Scheduler extends EventEmitter {
           until: s.last,
           count: s.count,
           reason:
-            s.count === 1
+            (s.count === 1
               ? `not launched: ${s.reason}`
-              : `${s.count ?? 'more than 10000'} times from ${iso(s.first)} to ${iso(s.last)} not launched: ${s.reason}`,
+              : `${s.count ?? 'more than 10000'} times from ${iso(s.first)} to ${iso(s.last)} not launched: ${s.reason}`) +
+            withOutages(this.writes.during(s.first, s.last)),
         };
         return [
           ns.put(keys.run(ref)).value(JSON.stringify(rec)),
@@ -437,6 +497,8 @@ export class Scheduler extends EventEmitter {
     const times = job.spec.times ?? 0;
     if (times > 0 && cursor.n >= times) return undefined;
     if (job.inFlight.size > 0) return undefined; // the run's end pumps again
+    // A copy of an earlier incarnation (deleted and re-created) may still be stopping.
+    if (this.singleCopyInFlight(job.name)) return undefined;
     const at = Math.max(now, job.lastEndedAt ? job.lastEndedAt + loopDelayMs(job.spec) : now, cursor.t + 1);
     if (at > now) return at - now;
     const result = await this.claim(job, { t: at, n: cursor.n + 1 }, [], at, 'loop');
@@ -482,6 +544,11 @@ export class Scheduler extends EventEmitter {
     return result === 'conflict' ? 50 : undefined;
   }
 
+  private singleCopyInFlight(job: string): boolean {
+    for (const f of this.flights.values()) if (f.single && f.run.job === job) return true;
+    return false;
+  }
+
   private async readCursor(job: string): Promise<CursorState> {
     const res = await this.cluster.ns.get(keys.cursor(job)).exec();
     return this.cursorFrom(job, res.kvs[0]);
@@ -516,17 +583,18 @@ export class Scheduler extends EventEmitter {
     let txn = ns
       .if(keys.assignment(job.name), 'Mod', '==', job.assignRev)
       .and(keys.node(me.id), 'Create', '==', me.epoch)
+      .and(keys.job(job.name), 'Create', '==', job.createRev)
       .and(cursorKey, 'Mod', '==', cur.modRev);
     const ops = [...extraOps, ns.put(cursorKey).value(JSON.stringify(next))];
     let run: RunRecord | undefined;
     if (launchAt !== undefined) {
       const ref: RunRef = { job: job.name, scheduledAt: launchAt, attempt: 1 };
-      run = this.newRun(ref, cause);
+      run = this.newRun(job, ref, cause);
       if (slots.length) run.holds = slots;
       extra.decorate?.(run);
       txn = txn.and(keys.run(ref), 'Create', '==', 0);
       for (const slot of slots) txn = txn.and(slot, 'Create', '==', 0);
-      ops.push(...this.launchOps(run));
+      ops.push(...this.launchOps(job, run));
     }
     for (const [key, rev] of extra.compares ?? []) txn = txn.and(key, 'Mod', '==', rev);
     if (run) job.inDoubt = { run, launchAt: launchAt! };
@@ -534,6 +602,7 @@ export class Scheduler extends EventEmitter {
     const why = [ns.get(cursorKey), ns.get(keys.assignment(job.name)), ns.get(keys.node(me.id))];
     if (run) why.push(ns.get(keys.run(run)));
     const res = await this.commitOrReadBack(txn.then(...ops).else(...why), run);
+    if (res.ok) this.writes.ok();
     job.inDoubt = undefined;
     if (!res.ok) {
       this.stats.claimConflicts++;
@@ -542,6 +611,9 @@ export class Scheduler extends EventEmitter {
         job.cursor = undefined; // our lease is gone; membership will tell everyone
       } else if (!assignKv || Number(assignKv.mod_revision) !== job.assignRev) {
         job.cursor = undefined;
+        this.refresh();
+      } else if (this.mirrors.jobs.entries.get(keys.job(job.name))?.createRevision !== job.createRev) {
+        job.cursor = undefined; // deleted (or re-created): the mirror's change leaves the job
         this.refresh();
       } else if (cursorKv ? Number(cursorKv.mod_revision) !== cur.modRev : cur.modRev !== 0) {
         job.cursor = this.cursorFrom(job.name, cursorKv);
@@ -620,8 +692,9 @@ export class Scheduler extends EventEmitter {
     }
   }
 
-  private newRun(ref: RunRef, cause: RunCause): RunRecord {
+  private newRun(job: OwnedJob, ref: RunRef, cause: RunCause): RunRecord {
     return {
+      ...(job.spec.uid ? { uid: job.spec.uid } : {}),
       id: formatRunId(ref),
       job: ref.job,
       node: this.membership.id,
@@ -634,9 +707,11 @@ export class Scheduler extends EventEmitter {
     };
   }
 
-  private launchOps(run: RunRecord): IOperation[] {
+  private launchOps(job: OwnedJob, run: RunRecord): IOperation[] {
     const { ns } = this.cluster;
     const active: ActiveEntry = { job: run.job, epoch: run.epoch, since: run.claimedAt };
+    if (isSingleCopy(job.spec, run)) active.single = true;
+    if (run.uid) active.uid = run.uid;
     // Slots are bound to our lease: if this node dies, they are freed when etcd expires it.
     const slots = (run.holds ?? []).map((slot) =>
       ns
@@ -680,7 +755,7 @@ export class Scheduler extends EventEmitter {
 
   /** Runs asked for by hand (`job run`) or by the leader's at-least-once re-run. */
   private claimTriggers(): void {
-    if (this.stopped || !this.membership.isLive()) return;
+    if (this.stopped || this.closing || !this.membership.isLive() || this.hold()) return;
     for (const e of this.mirrors.triggers.entries.values()) {
       const ref = keys.triggerRef(e.key);
       if (!ref || this.claimingTriggers.has(e.key)) continue;
@@ -712,18 +787,31 @@ export class Scheduler extends EventEmitter {
     const { ns } = this.cluster;
     const me = this.membership;
     const trig = decodeOr<TriggerRecord>('trigger', key, value, (err) => this.log(err.message));
-    const run = this.newRun(ref, ref.attempt > 1 ? 'retry' : 'manual');
+    const run = this.newRun(job, ref, ref.attempt > 1 ? 'retry' : 'manual');
     if (trig) run.reason = trig.reason;
+    if (job.spec.kind === 'loop' && this.singleCopyInFlight(job.name)) {
+      // A loop runs as one copy: a manual run asked for while it runs is recorded, not started.
+      run.status = 'skipped';
+      run.reason = `not started: a copy of the loop ${job.name} is running, and a loop never runs as two copies`;
+      await ns
+        .if(keys.node(me.id), 'Create', '==', me.epoch)
+        .and(key, 'Version', '>', 0)
+        .and(keys.run(ref), 'Create', '==', 0)
+        .then(ns.delete().key(key), ns.put(keys.run(ref)).value(JSON.stringify(run)))
+        .commit();
+      return;
+    }
     const slots = this.freeSlots(job);
     if (!slots) return; // claimed when a slot frees (the semaphore mirror calls claimTriggers)
     if (slots.length) run.holds = slots;
     let txn = ns
       .if(keys.assignment(job.name), 'Mod', '==', job.assignRev)
       .and(keys.node(me.id), 'Create', '==', me.epoch)
+      .and(keys.job(job.name), 'Create', '==', job.createRev)
       .and(key, 'Version', '>', 0)
       .and(keys.run(ref), 'Create', '==', 0);
     for (const slot of slots) txn = txn.and(slot, 'Create', '==', 0);
-    txn = txn.then(ns.delete().key(key), ...this.launchOps(run));
+    txn = txn.then(ns.delete().key(key), ...this.launchOps(job, run));
     const res = await this.commitOrReadBack(txn, run);
     if (!res.ok) {
       // The run exists already (a retry of an old trigger): drop the trigger so it cannot fire again.
@@ -743,7 +831,7 @@ export class Scheduler extends EventEmitter {
       flushMs: 200,
       maxBatchBytes: 16 << 10,
       capBytes: this.opts.shipCapBytes,
-      send: (data, seq) => this.logLeases.put(run.id, seq, data),
+      send: async (data, seq) => void (await this.logLeases.put(run.id, seq, data)),
       onError: () => this.stats.etcdErrors++,
     });
     const proc = prepareRun({
@@ -766,13 +854,23 @@ export class Scheduler extends EventEmitter {
       onOutput: (chunk) => batcher.push(chunk),
       tailBytes: this.opts.tailBytes,
       startLine: this.releases.line(releaseAt),
+      singleCopy: isSingleCopy(spec, run),
     });
-    const flight: InFlight = { run, claimRev, proc };
+    const flight: InFlight = { run, claimRev, slotRev: claimRev, proc, job, single: isSingleCopy(spec, run) };
     job.inFlight.set(run.id, flight);
+    this.flights.set(run.id, flight);
     const release = () => {
-      // The claim is in etcd; if our lease lapsed since, etcd may have moved the
-      // job: launching now could run next to the new owner. Record why instead.
-      if (!this.membership.isLive()) {
+      // The claim is in etcd, but it must still stand: if our lease lapsed, the job left
+      // this node, was deleted or re-created, or paused since, launching now could run next
+      // to the new owner or launch a time that is no longer ours. Record why instead.
+      const why = releaseRefusal({
+        held: this.hold(),
+        live: this.membership.isLive(),
+        stillOwned: this.owned.get(run.job) === job,
+        paused: job.spec.paused && run.cause !== 'manual' && run.cause !== 'retry',
+      });
+      if (why) {
+        flight.notReleased = why;
         proc.cancel();
         return;
       }
@@ -785,11 +883,15 @@ export class Scheduler extends EventEmitter {
       .then(async (outcome) => {
         await batcher.close().catch(() => undefined);
         job.inFlight.delete(run.id);
+        this.flights.delete(run.id);
         job.lastEndedAt = Date.now();
         if (job.spec.kind === 'loop' || job.queued || job.resumeOnEnd) {
           job.resumeOnEnd = false;
           this.pump(job);
         }
+        // A job re-created under the same name waits for this incarnation's single copy.
+        const current = this.owned.get(run.job);
+        if (current && current !== job && flight.single) this.pump(current);
         await this.recordOutcome(job, flight, outcome);
       })
       .catch((err) => this.log(`run ${run.id}: ${(err as Error).message}`));
@@ -801,7 +903,7 @@ export class Scheduler extends EventEmitter {
     const run: RunRecord = { ...flight.run };
     if (outcome.startedAt === 0 && outcome.status !== 'failed') {
       run.status = 'skipped';
-      run.reason = 'claimed, but this node lost its lease before the launch time, so it was not started';
+      run.reason = `claimed, but not started at its time: ${flight.notReleased ?? 'it was stopped before its launch time'}`;
     } else {
       run.status = outcome.status === 'killed' ? 'failed' : outcome.status;
     }
@@ -849,43 +951,75 @@ export class Scheduler extends EventEmitter {
       ];
     };
     // Retry for a long while: etcd may be restarting; the outcome is the operator's only record.
+    // Slots are released only while they are still the ones our claim created: if etcd
+    // expired our lease, they may belong to other runs now (and must not be freed by us).
+    let ours = run.holds ?? [];
     for (let attempt = 0; attempt < 120; attempt++) {
       try {
-        const res = await ns
-          .if(runKey, 'Mod', '==', flight.claimRev)
+        let txn = ns.if(runKey, 'Mod', '==', flight.claimRev);
+        for (const slot of ours) txn = txn.and(slot, 'Create', '==', flight.slotRev);
+        const res = await txn
           .then(
             ns.put(runKey).value(JSON.stringify(run)),
             ns.delete().key(keys.activeRun(run.node, run.id)),
-            ...(run.holds ?? []).map((slot) => ns.delete().key(slot)),
+            ...ours.map((slot) => ns.delete().key(slot)),
             ...(retryOp ? [retryOp] : []),
             ...doneOps(),
           )
-          .else(ns.get(runKey))
+          .else(ns.get(runKey), ...ours.map((slot) => ns.get(slot)))
           .commit();
         if (!res.succeeded) {
-          const kv = res.responses[0]?.response_range?.kvs[0];
-          if (!kv) return; // the job was deleted with its history
-          let now: RunRecord;
+          const [runRes, ...slotRes] = res.responses.map((r) => r.response_range?.kvs[0]);
+          const stillOurs = ours.filter(
+            (_, i) => Number(slotRes[i]?.create_revision ?? 0) === flight.slotRev,
+          );
+          if (stillOurs.length !== ours.length) {
+            ours = stillOurs;
+            continue;
+          }
+          const kv = runRes;
+          let now: RunRecord | undefined;
           try {
-            now = decode<RunRecord>('run', runKey, kv.value);
+            now = kv && decode<RunRecord>('run', runKey, kv.value);
           } catch {
+            now = undefined;
+          }
+          if (!kv || !now || (now.status !== 'lost' && now.status !== 'running')) {
+            // The record is gone (the job was deleted with its history), unreadable or
+            // settled by someone else: there is nothing to record, but the run's in-flight
+            // entry and slots are ours to release, or every job on that mutex would stall.
+            await this.releaseHolds(flight);
             return;
           }
-          if (now.status !== 'lost' && now.status !== 'running') return;
           run.reason = `${now.reason ?? ''}; the run's real outcome arrived later`.replace(/^; /, '');
           flight.claimRev = Number(kv.mod_revision);
           continue;
         }
+        this.writes.ok();
         this.maybePrune(job);
         this.emit('outcome', run);
         return;
       } catch (err) {
+        this.writes.failed(err);
         if (attempt === 0)
           this.log(`recording the outcome of ${run.id} failed (${(err as Error).message}); retrying`);
         await new Promise((r) => setTimeout(r, Math.min(500 * (attempt + 1), 5000)));
       }
     }
     this.log(`gave up recording the outcome of ${run.id}; the leader will mark it lost`);
+  }
+
+  /**
+   * Releases a run's in-flight entry and semaphore slots without touching its record. A slot
+   * is deleted only if it is still the one this claim created (etcd may have expired our
+   * lease and given it to another run).
+   */
+  private async releaseHolds(flight: InFlight): Promise<void> {
+    const { ns } = this.cluster;
+    const { run } = flight;
+    await ns.delete().key(keys.activeRun(run.node, run.id)).exec();
+    for (const slot of run.holds ?? [])
+      await ns.if(slot, 'Create', '==', flight.slotRev).then(ns.delete().key(slot)).commit();
   }
 
   /** Keeps a job's run history bounded by count and age; amortised over outcomes. */
@@ -906,9 +1040,45 @@ export class Scheduler extends EventEmitter {
         const byCount = newest[this.opts.keepRuns] + '\0';
         if (byCount > end) end = byCount;
       }
-      await ns.delete().inRange({ start: prefix, end }).exec();
+      // Never a record that is still running or in doubt: its outcome write needs it, and
+      // it is what an operator reads about a run in flight.
+      const old = await ns.getAll().inRange({ start: prefix, end }).strings();
+      const doomed = Object.entries(old)
+        .filter(([key, value]) => prunable(decodeOr<RunRecord>('run', key, value, () => undefined)))
+        .map(([key]) => key);
+      for (let i = 0; i < doomed.length; i += 50)
+        await Promise.all(doomed.slice(i, i + 50).map((k) => ns.delete().key(k).exec()));
     })().catch((err) => this.log(`pruning runs of ${job.name}: ${(err as Error).message}`));
   }
+}
+
+/** Runs that must never run as two copies: loops, and holders of semaphore slots. */
+export function isSingleCopy(spec: JobSpec, run: RunRecord): boolean {
+  return spec.kind === 'loop' || (run.holds?.length ?? 0) > 0;
+}
+
+/** Why a claimed run must not start at its time after all; undefined when it may. */
+export function releaseRefusal(state: {
+  live: boolean;
+  stillOwned: boolean;
+  paused: boolean;
+  held?: string;
+}): string | undefined {
+  if (!state.live) return 'this node could not confirm its lease at the launch time';
+  if (state.held) return state.held;
+  if (!state.stillOwned)
+    return 'the job left this node (moved, deleted or re-created) before its launch time';
+  if (state.paused) return 'the job was paused before its launch time';
+  return undefined;
+}
+
+/** A record pruning may delete: a final one (an unreadable one too). */
+function prunable(run: RunRecord | undefined): boolean {
+  return !run || (run.status !== 'running' && FINAL_STATUSES.includes(run.status));
+}
+
+function withOutages(outages: WriteOutage[]): string {
+  return outages.length ? `; ${outageNote(outages)}` : '';
 }
 
 function iso(ms: number): string {

@@ -106,6 +106,7 @@ export class ConnectionStore {
   save(input: ConnectionInput): ConnectionProfile {
     const id = input.id && this.profiles.has(input.id) ? input.id : randomUUID();
     const old = this.profiles.get(id);
+    const kept = this.keptPassword(input, old);
     const newPassword = !!input.password;
     if (newPassword && this.policy.mode === 'clear-text' && !input.storeInClearText)
       throw new ClearTextRefused(
@@ -125,7 +126,7 @@ export class ConnectionStore {
       endpoints: input.endpoints.map((e) => e.trim()).filter(Boolean),
       prefix: normalizePrefix(input.prefix),
       user: input.user || undefined,
-      password: input.password === undefined ? old?.password : input.password || undefined,
+      password: input.password === undefined ? kept : input.password || undefined,
       clearText: newPassword || newKey ? !!input.storeInClearText : old?.clearText,
       signingKey: input.signingKeyFile === undefined ? old?.signingKey : newKey?.pem,
       signingKeyId: input.signingKeyFile === undefined ? old?.signingKeyId : newKey?.id,
@@ -162,18 +163,34 @@ export class ConnectionStore {
     return pem ? signingKeyFromText(pem) : undefined;
   }
 
-  /** Options for a profile being edited: an absent password falls back to the stored one. */
+  /** Options for a profile being edited: an absent password falls back to the stored one (same endpoints only). */
   optionsFor(input: ConnectionInput): ConnectOptions {
     const old = input.id ? this.profiles.get(input.id) : undefined;
     return optionsOf({
       endpoints: input.endpoints.map((e) => e.trim()).filter(Boolean),
       prefix: input.prefix,
       user: input.user,
-      password: input.password ?? old?.password,
+      password: input.password ?? this.keptPassword(input, old),
       cacert: input.cacert,
       cert: input.cert,
       key: input.key,
     });
+  }
+
+  /**
+   * The stored password, for an input that gives none. A saved password is only ever sent to the
+   * endpoints it was saved with: reusing it for new endpoints would hand it to whatever listens there
+   * (a typo, or a host someone else controls). Throws PasswordNotReused saying what to do.
+   */
+  private keptPassword(input: ConnectionInput, old: Stored | undefined): string | undefined {
+    if (input.password !== undefined || !old?.password) return undefined;
+    const now = input.endpoints.map((e) => e.trim()).filter(Boolean);
+    if (sameEndpoints(now, old.endpoints)) return old.password;
+    throw new PasswordNotReused(
+      `the saved password of "${old.name}" is only sent to the endpoints it was saved with ` +
+        `(${old.endpoints.join(', ')}), not to ${now.join(', ') || 'no endpoint'}; ` +
+        'enter the password again for the new endpoints (or an empty one to connect without)',
+    );
   }
 
   private load(): void {
@@ -226,6 +243,16 @@ export class ConnectionStore {
     writeFileSync(tmp, JSON.stringify({ profiles, activeId: this.activeId }, null, 2), { mode: 0o600 });
     renameSync(tmp, this.opts.file);
   }
+}
+
+/** Thrown when a saved password would go to endpoints other than those it was saved with. */
+export class PasswordNotReused extends Error {}
+
+function sameEndpoints(a: string[], b: string[]): boolean {
+  const norm = (l: string[]) => [...new Set(l.map((e) => e.trim().replace(/\/+$/, '').toLowerCase()))].sort();
+  const x = norm(a);
+  const y = norm(b);
+  return x.length === y.length && x.every((e, i) => e === y[i]);
 }
 
 function optionsOf(p: Omit<Stored, 'id' | 'name'>): ConnectOptions {

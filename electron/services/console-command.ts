@@ -1,9 +1,9 @@
 // `peppercorn console [--port N] [--no-open]`: the web console on 127.0.0.1 with a
 // random token, until SIGINT/SIGTERM. The CLI wires its command to runConsoleCommand.
-import { spawn } from 'node:child_process';
 import type { ConnectOptions } from '../../agent/core/etcd';
 import { servicesFor } from './console-services';
 import { startWebConsole } from './web-server';
+import { openPath, writeRedirectFile, type RedirectFile } from './browser-open';
 
 export interface ConsoleArgs {
   port: number;
@@ -31,17 +31,6 @@ export function parseConsoleArgs(argv: string[]): ConsoleArgs {
 
 export class UsageError extends Error {}
 
-function openBrowser(url: string): void {
-  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-  try {
-    const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
-    child.on('error', () => undefined);
-    child.unref();
-  } catch {
-    // No browser opener: the printed URL is enough.
-  }
-}
-
 /** Runs until SIGINT/SIGTERM; resolves with the exit status (2: bad usage). */
 export async function runConsoleCommand(argv: string[], connectOpts: ConnectOptions): Promise<number> {
   let args: ConsoleArgs;
@@ -68,7 +57,18 @@ export async function runConsoleCommand(argv: string[], connectOpts: ConnectOpti
     `Peppercorn console for ${connectOpts.endpoints.join(', ')} (prefix ${connectOpts.prefix ?? '/peppercorn/'})\n` +
       `Open: ${web.url}\n(the token in the URL is the key to this console; Ctrl-C stops it)\n`,
   );
-  if (args.open) openBrowser(web.url);
+  // Never the URL itself on a command line: its token would be in /proc/*/cmdline (browser-open.ts).
+  let redirect: RedirectFile | undefined;
+  if (args.open) {
+    try {
+      redirect = writeRedirectFile(web.url);
+      openPath(redirect.path);
+    } catch (err) {
+      process.stderr.write(
+        `peppercorn: cannot open a browser (${(err as Error).message}); open the URL above\n`,
+      );
+    }
+  }
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -78,6 +78,7 @@ export async function runConsoleCommand(argv: string[], connectOpts: ConnectOpti
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  redirect?.remove();
   await web.close();
   services.close();
   return 0;

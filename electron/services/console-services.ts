@@ -34,6 +34,7 @@ import {
 import { ConnectionStore } from './connections';
 import { parseJobYaml, validateReport } from './validate-report';
 import { createBatcher } from './batcher';
+import { redactKnown } from '../../agent/core/redact';
 
 const PING_MS = 2000;
 /** Node detail: how many of a node's jobs, and runs of each, are read for its recent runs. */
@@ -202,7 +203,7 @@ export class ConsoleServices extends EventEmitter {
     const e = err as Error;
     const grpc = e && /^GRPC|ClientRuntimeError|BrokenCircuit/.test(e.constructor?.name ?? '');
     if (grpc && this.active) return describeEtcdError(err, this.active.cluster.endpoints);
-    return e instanceof Error ? e.message : String(err);
+    return redactKnown(e instanceof Error ? e.message : String(err));
   }
 
   // ---- the cluster picture --------------------------------------------------------
@@ -314,7 +315,12 @@ export class ConsoleServices extends EventEmitter {
       this.connections.remove(id);
     },
     'connection.test': async (input) => {
-      const opts = this.connections.optionsFor(input);
+      let opts: ConnectOptions;
+      try {
+        opts = this.connections.optionsFor(input);
+      } catch (err) {
+        return { ok: false, message: (err as Error).message };
+      }
       let cluster: Cluster | undefined;
       try {
         cluster = connect(opts);

@@ -2,7 +2,7 @@
 // WebSocket. Binds to loopback only; the WebSocket needs the random token printed
 // with the URL (compared in constant time), the right Host (no DNS rebinding) and,
 // when a browser sends one, our own Origin (no cross-site WebSocket hijacking).
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -67,41 +67,29 @@ export async function startWebConsole(
   const root = opts.rendererDir ?? RENDERER_DIR;
   let port = 0;
   const server: Server = createServer((req, res) => {
-    void (async () => {
-      const hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
-      if (!hosts.includes(req.headers.host ?? '') || (req.method !== 'GET' && req.method !== 'HEAD')) {
-        res.writeHead(400).end();
-        return;
-      }
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-      const rel = normalize(path === '/' ? '/index.html' : path);
-      const file = join(root, rel);
-      if (!file.startsWith(root + sep)) {
-        res.writeHead(404).end();
-        return;
-      }
-      try {
-        const body = await readFile(file);
-        res.writeHead(200, {
-          'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-          'content-security-policy': contentSecurityPolicy(port),
-          'x-content-type-options': 'nosniff',
-          'referrer-policy': 'no-referrer',
-          'cache-control': 'no-store',
-        });
-        res.end(req.method === 'HEAD' ? undefined : body);
-      } catch {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      }
-    })();
+    serveFile(req, res, root, port).catch(() => {
+      // Whatever went wrong, the client gets an answer and the socket is not left open.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error');
+    });
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refused = checkUpgrade(req, token, port);
+    socket.on('error', () => undefined);
+    let refused: string | null;
+    try {
+      refused = checkUpgrade(req, token, port);
+    } catch {
+      refused = 'bad request';
+    }
     if (refused) {
-      socket.end(
-        `HTTP/1.1 ${refused === 'not found' ? '404 Not Found' : '401 Unauthorized'}\r\nConnection: close\r\n\r\n`,
-      );
+      const status =
+        refused === 'not found'
+          ? '404 Not Found'
+          : refused === 'bad request'
+            ? '400 Bad Request'
+            : '401 Unauthorized';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => serveSocket(services, ws));
@@ -124,6 +112,48 @@ export async function startWebConsole(
         server.closeAllConnections();
       }),
   };
+}
+
+/** Static files of the renderer; a malformed path is a 400, never an exception. */
+async function serveFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  root: string,
+  port: number,
+): Promise<void> {
+  const hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+  if (!hosts.includes(req.headers.host ?? '') || (req.method !== 'GET' && req.method !== 'HEAD')) {
+    res.writeHead(400).end();
+    return;
+  }
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+  } catch {
+    res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request: malformed path');
+    return;
+  }
+  const rel = normalize(path === '/' ? '/index.html' : path);
+  const file = join(root, rel);
+  if (!file.startsWith(root + sep) || file.includes('\0')) {
+    res.writeHead(404).end();
+    return;
+  }
+  let body: Buffer;
+  try {
+    body = await readFile(file);
+  } catch {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'content-security-policy': contentSecurityPolicy(port),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 type ClientMessage =

@@ -22,6 +22,7 @@ export interface Received {
   accepted: boolean;
   /** The sender went away before an answer (held, then the sender died). */
   abandoned: boolean;
+  headers: IncomingMessage['headers'];
 }
 
 export class WebhookReceiver {
@@ -57,6 +58,7 @@ export class WebhookReceiver {
         body,
         accepted: false,
         abandoned: false,
+        headers: req.headers,
       };
       this.requests.push(r);
       res.on('finish', () => (r.accepted = !res.destroyed));
@@ -107,6 +109,8 @@ export const TEST_CA_FILE = join(TLS_DIR, 'cert.pem');
 /** Just enough SMTP to receive what agent/alert/smtp.ts sends: plain, STARTTLS or TLS from the start. */
 export class SmtpReceiver {
   readonly mails: Mail[] = [];
+  /** Every AUTH line received, decoded, mail or no mail (a login sent in clear shows here). */
+  readonly auths: { auth: string; secure: boolean }[] = [];
   private server: TcpServer | undefined;
   port = 0;
 
@@ -156,6 +160,7 @@ export class SmtpReceiver {
           return;
         } else if (verb === 'AUTH') {
           auth = Buffer.from(line.split(' ')[2] ?? '', 'base64').toString();
+          this.auths.push({ auth, secure });
           sock.write('235 ok\r\n');
         } else if (verb === 'MAIL') {
           mail.from = /<(.*)>/.exec(line)?.[1];

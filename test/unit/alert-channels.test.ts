@@ -9,6 +9,9 @@ import { newAlert } from '../../agent/core/alerting';
 import { WebhookReceiver, SmtpReceiver, TEST_CA_FILE } from '../harness/receivers';
 import { processRunning } from '../../agent/runner/procgroup';
 import { waitFor } from '../harness/cluster';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { redactKnown } from '../../agent/core/redact';
 
 const alert = newAlert(
   {
@@ -98,7 +101,7 @@ test('command: one that hangs (ignoring SIGTERM, with a child) is killed at the 
   await waitFor('the command’s child to be killed with it', () => !processRunning(pid), 5000);
 });
 
-test('smtp: a plain-text mail with the alert, AUTH PLAIN from the environment', async () => {
+test('smtp: a plain-text mail with the alert, AUTH PLAIN from the environment (in clear only when insecure)', async () => {
   process.env.PC_TEST_SMTP_PW = 's3cret';
   await send(
     {
@@ -106,6 +109,7 @@ test('smtp: a plain-text mail with the alert, AUTH PLAIN from the environment', 
       host: '127.0.0.1',
       port: smtp.port,
       secure: false,
+      insecure: true,
       from: 'cron@example.com',
       to: ['ops@example.com', 'dev@example.com'],
       user: 'cron',
@@ -165,4 +169,110 @@ test('smtp over TLS: STARTTLS when offered, or TLS from the start; the certifica
     await starttls.stop();
     await implicit.stop();
   }
+});
+
+test('smtp: a server that does not offer STARTTLS (stripped) gets no login; the error says what to do', async () => {
+  process.env.PC_TEST_SMTP_PW = 's3cret-stripped';
+  const before = smtp.mails.length;
+  const authsBefore = smtp.auths.length;
+  const channel = {
+    type: 'smtp' as const,
+    host: '127.0.0.1',
+    port: smtp.port,
+    secure: false,
+    from: 'cron@example.com',
+    to: ['ops@example.com'],
+    user: 'cron',
+    passwordEnv: 'PC_TEST_SMTP_PW',
+  };
+  await assert.rejects(send(channel, notice, 5000), (err: Error) => {
+    assert.match(err.message, /did not offer STARTTLS.*refused.*insecure: true/);
+    assert.doesNotMatch(err.message, /s3cret/);
+    return true;
+  });
+  assert.equal(smtp.mails.length, before, 'nothing sent');
+  assert.equal(smtp.auths.length, authsBefore, 'no AUTH line reached the server');
+  // Without a login, a mail may still go in clear (nothing secret in it but the alert).
+  await send({ ...channel, user: undefined, passwordEnv: undefined }, notice, 5000);
+  assert.equal(smtp.mails.length, before + 1);
+});
+
+test('smtp: a STARTTLS that fails (certificate not trusted) sends no login in clear', async () => {
+  const starttls = new SmtpReceiver('starttls');
+  await starttls.start();
+  try {
+    process.env.PC_TEST_SMTP_PW = 's3cret-tls';
+    await assert.rejects(
+      send(
+        {
+          type: 'smtp',
+          host: '127.0.0.1',
+          port: starttls.port,
+          secure: false,
+          insecure: true, // allows a server without STARTTLS, not a failed one
+          from: 'a@b.c',
+          to: ['d@e.f'],
+          user: 'cron',
+          passwordEnv: 'PC_TEST_SMTP_PW',
+        },
+        notice,
+        5000,
+      ),
+      /self-signed certificate/,
+    );
+    assert.equal(starttls.auths.length, 0);
+  } finally {
+    await starttls.stop();
+  }
+});
+
+test('webhook: headers from the agents’ environment (headersEnv); secrets redacted from errors', async () => {
+  // A receiver that refuses and echoes what it got: the token and the URL's path.
+  const echo = createServer((req, res) => {
+    res.statusCode = 401;
+    res.end(`bad token ${req.headers.authorization} for ${req.url}`);
+  });
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}/services/T0001/B0002/XyZtokenPathPart123`;
+  try {
+    const env = { PC_HOOK_TOKEN: 'Bearer tok-9a8b7c6d' };
+    await assert.rejects(
+      send(
+        { type: 'webhook', url, format: 'json', headersEnv: { Authorization: 'PC_HOOK_TOKEN' } },
+        notice,
+        5000,
+        env,
+      ),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          /HTTP 401: bad token \[redacted\] for \/services\/T0001\/B0002\/\[redacted\]/,
+        );
+        assert.doesNotMatch(err.message, /tok-9a8b7c6d|XyZtokenPathPart123/);
+        return true;
+      },
+    );
+    // The variable is read from the environment given (the agents'), never elsewhere.
+    await assert.rejects(
+      send(
+        { type: 'webhook', url, format: 'json', headersEnv: { Authorization: 'PC_HOOK_TOKEN' } },
+        notice,
+        5000,
+        {},
+      ),
+      /environment variable PC_HOOK_TOKEN \(the Authorization header of the webhook\) is not set/,
+    );
+    // Once read, the token is redacted from anything else this process reports.
+    assert.equal(redactKnown('leaked Bearer tok-9a8b7c6d here'), 'leaked [redacted] here');
+  } finally {
+    echo.close();
+  }
+  // And it arrives as a header.
+  await send(
+    { type: 'webhook', url: hook.url, format: 'json', headersEnv: { 'x-token': 'PC_HOOK_TOKEN2' } },
+    notice,
+    5000,
+    { PC_HOOK_TOKEN2: 'secret-header-value' },
+  );
+  assert.equal(hook.requests.at(-1)!.headers['x-token'], 'secret-header-value');
 });

@@ -88,6 +88,29 @@ defaults: { channels: [opz] }
     !ca.ok && /absolute path/.test(ca.errors[0].message) && ca.errors[0].field === 'channels.m.caFile',
   );
 
+  const secrets = parseAlertingYaml(
+    'channels:\n' +
+      '  hook: { type: webhook, url: "https://h/x", headersEnv: { Authorization: HOOK_TOKEN } }\n' +
+      '  m: { type: smtp, host: h, from: a@b.c, to: d@e.f, user: u, passwordEnv: PW, insecure: true }\n',
+  );
+  assert.ok(secrets.ok, JSON.stringify(!secrets.ok && secrets.errors));
+  assert.deepEqual(secrets.config.channels.hook, {
+    type: 'webhook',
+    url: 'https://h/x',
+    format: 'json',
+    headersEnv: { Authorization: 'HOOK_TOKEN' },
+  });
+  assert.equal((secrets.config.channels.m as { insecure?: boolean }).insecure, true);
+  const badSecrets = parseAlertingYaml(
+    'channels:\n' +
+      '  hook: { type: webhook, url: "https://h/x", headersEnv: { Authorization: "not a name" } }\n' +
+      '  m: { type: smtp, host: h, from: a@b.c, to: d@e.f, insecure: yes-please }\n',
+  );
+  assert.ok(!badSecrets.ok);
+  const secretErrors = Object.fromEntries(badSecrets.errors.map((e) => [e.field, e.message]));
+  assert.match(secretErrors['channels.hook.headersEnv'], /environment variable/);
+  assert.match(secretErrors['channels.m.insecure'], /without TLS/);
+
   const yamlError = parseAlertingYaml('channels: [\n');
   assert.ok(!yamlError.ok && yamlError.errors[0].field === '(yaml)');
 });

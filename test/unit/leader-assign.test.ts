@@ -96,3 +96,44 @@ test('a joining node gets idle jobs from the busiest node, never a job in the mi
   );
   assert.equal(again.moves.size, 0);
 });
+
+// Single copy: a job whose loop or semaphore holder runs on a live node goes nowhere else.
+test('a job pinned by a single-copy run is never handed to another node while that node lives', () => {
+  const pin = (node: string, epoch: number, loop = true) =>
+    new Map([['job-00', { node, epoch, run: 'job-00.1.1', loop }]]);
+  const one = jobs(1);
+  // Its owner shuts down (draining): it stays until the run has stopped, then moves.
+  const draining = [{ ...node('a', 1), draining: true }, node('b', 2)];
+  const owned = new Map([['job-00', { node: 'a', epoch: 1 }]]);
+  let plan = planAssignments(one, draining, owned, new Set(['job-00']), pin('a', 1));
+  assert.equal(plan.moves.size, 0);
+  assert.equal(plan.unplaced.size, 0);
+  plan = planAssignments(one, draining, owned, new Set());
+  assert.deepEqual([...plan.moves], [['job-00', { node: 'b', epoch: 2 }]]);
+  // Its selector no longer matches: unassigned first (the owner stops the run), never moved.
+  const relabelled = [node('a', 1, { zone: 'us' }), node('b', 2)];
+  plan = planAssignments(
+    [{ name: 'job-00', selector: { zone: 'eu' } }],
+    relabelled,
+    owned,
+    new Set(),
+    pin('a', 1),
+  );
+  assert.equal(plan.moves.size, 0);
+  assert.match(plan.unplaced.get('job-00') ?? '', /waiting for its run job-00\.1\.1 on a to stop/);
+  // A drained loop is unassigned (it never goes idle); a drained semaphore holder waits.
+  const drained = [{ ...node('a', 1), cordon: 'drain' as const }, node('b', 2)];
+  plan = planAssignments(one, drained, owned, new Set(['job-00']), pin('a', 1, true));
+  assert.ok(plan.unplaced.has('job-00'));
+  plan = planAssignments(one, drained, owned, new Set(['job-00']), pin('a', 1, false));
+  assert.equal(plan.unplaced.size + plan.moves.size, 0);
+  // Deleted and re-created (no assignment) while the old copy runs: back to its node, or wait.
+  plan = planAssignments(one, [node('a', 1), node('b', 2)], new Map(), new Set(), pin('a', 1));
+  assert.deepEqual([...plan.moves], [['job-00', { node: 'a', epoch: 1 }]]);
+  plan = planAssignments(one, draining, new Map(), new Set(), pin('a', 1));
+  assert.equal(plan.moves.size, 0);
+  assert.ok(plan.unplaced.has('job-00'));
+  // The pinning node is dead (another epoch): the pin no longer counts.
+  plan = planAssignments(one, [node('a', 5), node('b', 2)], owned, new Set(), pin('a', 1));
+  assert.equal(plan.moves.size, 1);
+});

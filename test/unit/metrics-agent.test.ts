@@ -1,4 +1,5 @@
 // The agent's metrics endpoint against a fake agent (events and stats only; no etcd).
+import { EtcdWrites } from '../../agent/node/etcd-writes';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -25,6 +26,8 @@ class FakeScheduler extends EventEmitter {
   ownedJobs(): string[] {
     return this.owned;
   }
+  readonly writes = new EtcdWrites();
+  readonly outputBudget = { droppedBytes: 0, evictedBuckets: 0 };
 }
 
 function fakeAgent() {
@@ -166,6 +169,24 @@ test('/healthz follows the lease; other paths 404; other methods 405', async (t)
   await res.text();
   res = await fetch(`${base}/metrics`, { method: 'POST', body: 'x' });
   assert.equal(res.status, 405);
+  await res.text();
+});
+
+test('/healthz turns unhealthy while etcd refuses writes, and says why', async (t) => {
+  const { agent, typed } = fakeAgent();
+  const srv = await startMetrics(typed, { port: 0, host: '127.0.0.1', log: quiet });
+  t.after(() => srv.close());
+  const base = `http://127.0.0.1:${srv.port}`;
+  const writes = agent.scheduler.writes;
+  writes.failed(new Error('etcdserver: mvcc: database space exceeded'), Date.now() - 6000);
+  let res = await fetch(`${base}/healthz`);
+  assert.equal(res.status, 503);
+  assert.match(await res.text(), /etcd is full \(database space exceeded\)/);
+  const text = await (await fetch(`${base}/metrics`)).text();
+  assert.equal(sample(text, 'peppercorn_etcd_writable'), 0);
+  writes.ok();
+  res = await fetch(`${base}/healthz`);
+  assert.equal(res.status, 200);
   await res.text();
 });
 

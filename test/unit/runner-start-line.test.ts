@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import { runnerFixture } from './runner-fixture';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +12,8 @@ import { StartLine } from '../../agent/runner/start-line';
 import { processRunning } from '../../agent/runner/procgroup';
 
 const { dir, spec: baseSpec } = runnerFixture('start-line');
-const spec = (command: string, line: StartLine) => baseSpec(command, { startLine: line });
+const spec = (command: string, line: StartLine, user?: string) =>
+  baseSpec(command, { startLine: line, ...(user ? { user } : {}) });
 
 test('one fire starts every released run, each exactly once; an unreleased one never runs', async () => {
   const line = new StartLine(dir);
@@ -72,3 +73,23 @@ test('if the agent dies before the line fires, no waiting run starts and no proc
   );
   for (const i of [0, 1, 2]) assert.equal(existsSync(`${markers}-${i}`), false, `run ${i} must not have run`);
 });
+
+test(
+  'a run-as user released by a line in a private (0700) directory runs: the line is a descriptor, not a path',
+  { skip: process.getuid?.() !== 0 && 'needs root' },
+  async () => {
+    const privateDir = join(dir, 'private');
+    mkdirSync(privateDir, { mode: 0o700 });
+    chmodSync(privateDir, 0o700);
+    const line = new StartLine(privateDir);
+    const runs = [0, 1, 2].map((i) => prepareRun(spec(`echo ran-$(id -un)-${i}`, line, 'nobody')));
+    await sleep(200);
+    for (const r of runs) r.release();
+    line.fire();
+    const outcomes = await Promise.all(runs.map((r) => r.done));
+    assert.deepEqual(
+      outcomes.map((o) => [o.status, o.exitCode, o.tail.trim()]),
+      [0, 1, 2].map((i) => ['succeeded', 0, `ran-nobody-${i}`]),
+    );
+  },
+);

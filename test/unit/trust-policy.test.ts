@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { commandAllowed, policyRefusal, type PublishedPolicy } from '../../agent/core/node-policy';
 import { planAssignments, type LiveNode } from '../../agent/leader/assign';
+import { AGENT_WRITES, OPERATOR_WRITES } from '../../agent/core/roles';
+import { keys } from '../../agent/core/keys';
 
 const p = (x: Partial<PublishedPolicy>): PublishedPolicy => ({ runsAs: 'root', ...x });
 
@@ -74,4 +76,19 @@ test('the leader places a root job only on a node whose policy allows root, and 
     new Map([['root-0', { node: 'strict', epoch: 1 }]]),
   );
   assert.equal(moved.moves.get('root-0')?.node, 'open');
+});
+
+test('every key of the layout is given to the agent role or kept for operators', () => {
+  const granted = [...AGENT_WRITES, ...OPERATOR_WRITES];
+  for (const [name, value] of Object.entries(keys)) {
+    if (typeof value !== 'string') continue;
+    assert.ok(
+      granted.some((g) => value === g || (g.endsWith('/') && value.startsWith(g))),
+      `keys.${name} (${value}) is in no role of roles.ts: decide who writes it`,
+    );
+  }
+  assert.deepEqual(
+    AGENT_WRITES.filter((k) => OPERATOR_WRITES.includes(k)),
+    [],
+  );
 });

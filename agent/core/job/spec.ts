@@ -31,6 +31,12 @@ export interface JobSpec extends PolicyFields {
   description?: string;
   /** Alert rules; absent: the cluster defaults; false: never alert. See alert-rules.ts. */
   alerts?: JobAlerts;
+  /**
+   * The job's incarnation: a random id given when the job is created (like a Kubernetes
+   * uid), kept across updates, new when a deleted job is created again. Set by the store,
+   * never by a spec file: run records carry it, so runs of an earlier incarnation are told apart.
+   */
+  uid?: string;
 }
 
 export interface FieldError {
@@ -113,7 +119,9 @@ export function validateJob(input: unknown): ValidationResult {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
   // `condition` is shorthand input for every parent in `after`; the stored form has it per parent.
-  const known = new Set<string>([...JOB_FIELDS, 'condition']);
+  // `uid` is the store's (shown by `job get -o json`): accepted back, and ignored.
+  // `signature` likewise (signing.ts): it is checked by the nodes that require one, not here.
+  const known = new Set<string>([...JOB_FIELDS, 'condition', 'uid', 'signature']);
 
   for (const key of Object.keys(input)) {
     if (known.has(key)) continue;
@@ -385,6 +393,7 @@ function sortKeys(value: unknown): unknown {
 export function canonicalJob(job: JobSpec): string {
   const filled: JobSpec = {
     ...job,
+    uid: undefined, // the incarnation is not part of what a spec says
     timezone: job.timezone ?? 'UTC',
     env: job.env ?? {},
     selector: job.selector ?? {},
