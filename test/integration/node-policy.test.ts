@@ -57,7 +57,7 @@ test('root jobs land only on the node whose policy allows root; job get says who
   // A job the strict node allows goes there (the open node has four already).
   tc.apply(`name: as-nobody\nschedule: "* * * * * *"\nuser: nobody\ncommand: id -un >> ${NOBODY_OUT}\n`);
   await waitFor('as-nobody placed on strict', async () => (await tc.owner('as-nobody')) === 'strict');
-  await waitFor('as-nobody to run', () => existsSync(NOBODY_OUT));
+  await waitFor('as-nobody to run', () => existsSync(NOBODY_OUT), 60_000);
   assert.match(readFileSync(NOBODY_OUT, 'utf8'), /^nobody$/m);
 });
 
