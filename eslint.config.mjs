@@ -1,6 +1,41 @@
-// Lint: TypeScript's recommended rules, plus the boundary rules of the product:
-// only agent/core knows etcd key names (see agent/core/keys.ts).
+// Lint: TypeScript's recommended rules, plus the layering rules of the product (ARCHITECTURE.md):
+// - only agent/core/keys.ts spells an etcd key;
+// - agent/** imports neither electron/** nor renderer/**;
+// - the renderer is a web page that reaches data only through the contract;
+// - the console's server (electron/services) never imports electron or electron/main.
 import tseslint from 'typescript-eslint';
+
+// The first segment of every key in the layout (agent/core/keys.ts), and the keys that are a bare name.
+const KEY_PREFIXES =
+  'jobs|cursors|assign|nodes|members|cordons|runs|active|triggers|logs|sem|completions|alerts|clocks|skews';
+const KEY_NAMES = 'leader|leader-beat|alerting';
+const KEY_MESSAGE = 'only agent/core/keys.ts spells an etcd key: use keys.*';
+// A string or template that starts like a key. Bare names ('leader' is also a record kind and a
+// label) are flagged only where they are handed to an etcd call or a mirror, as a key would be.
+const ETCD_CALLS = 'get|getAll|put|delete|key|prefix|if|and|watch|range|lease|election';
+const keySpelling = [
+  { selector: `Literal[value=/^(${KEY_PREFIXES})\\//]`, message: KEY_MESSAGE },
+  {
+    selector: `TemplateLiteral > TemplateElement:first-child[value.raw=/^(${KEY_PREFIXES})\\//]`,
+    message: KEY_MESSAGE,
+  },
+  {
+    selector: `CallExpression[callee.property.name=/^(${ETCD_CALLS})$/] > Literal.arguments[value=/^(${KEY_NAMES})$/]`,
+    message: KEY_MESSAGE,
+  },
+  {
+    selector: `NewExpression[callee.name='PrefixMirror'] > Literal.arguments[value=/^(${KEY_NAMES})$/]`,
+    message: KEY_MESSAGE,
+  },
+];
+// Dynamic imports and require() of the desktop folders (no-restricted-imports sees static imports only).
+const DESKTOP_PATH = '/(^|\\/)(electron|renderer)(\\/|$)/';
+const agentReachesDesktop = (allowed) => ({
+  selector: ['ImportExpression', "CallExpression[callee.name='require']"]
+    .map((call) => `${call} > Literal[value=${DESKTOP_PATH}]${allowed ? `:not([value='${allowed}'])` : ''}`)
+    .join(', '),
+  message: 'agent code runs on servers: it imports nothing from electron/ or renderer/',
+});
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'release/**'] },
@@ -8,6 +43,42 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Only keys.ts spells a key. Tests may spell keys to check the layout from outside.
+    files: ['agent/**/*.ts', 'electron/**/*.ts', 'renderer/**/*.{ts,tsx}'],
+    ignores: ['agent/core/keys.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...keySpelling] },
+  },
+  {
+    files: ['agent/**/*.ts'],
+    ignores: ['agent/core/keys.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...keySpelling, agentReachesDesktop()],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/electron/**', '**/renderer/**', 'electron'],
+              message: 'agent code runs on servers: it imports nothing from electron/ or renderer/',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The known exception, to be removed by the restructuring (issue 9): `peppercorn console`
+    // loads the console's server, which still lives under electron/services. Only that module.
+    files: ['agent/cli/commands/console.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...keySpelling,
+        agentReachesDesktop('../../../electron/services/console-command'),
+      ],
     },
   },
   {
@@ -48,6 +119,13 @@ export default tseslint.config(
             {
               name: 'electron',
               message: 'services run in Node alone; only electron/main and electron/preload import electron',
+            },
+          ],
+          patterns: [
+            {
+              group: ['**/main/**', '**/electron/main/**'],
+              message:
+                'electron/main hosts the services, never the other way round: put shared code in electron/common',
             },
           ],
         },

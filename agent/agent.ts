@@ -5,7 +5,7 @@ import { hostname, userInfo } from 'node:os';
 import type { Cluster } from './core/etcd';
 import { keys } from './core/keys';
 import { PrefixMirror } from './core/mirror';
-import type { NodeRecord } from './core/records';
+import { encode, type NodeRecord } from './core/records';
 import { Membership } from './node/membership';
 import { Leader } from './leader/leader';
 import { Scheduler, DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler/scheduler';
@@ -14,6 +14,7 @@ import { raiseAgentPriority } from './runner/priority';
 import { clearStaleStartLines } from './runner/start-line';
 import { prepareDataDir } from './node/data-dir';
 import { startReaper } from './runner/reaper';
+import { cleanupLeftovers, closeIsolation, setupIsolation } from './runner/isolation';
 import { OutageAlerts } from './alert/outage';
 import { ClockReporter } from './node/clock';
 import { ClockJudge, DEFAULT_CLOCK_SKEW_MS } from './leader/clocks';
@@ -24,7 +25,11 @@ import { AlertingView } from './alert/config-view';
 import { Admission } from './scheduler/admission';
 import type { TrustedKey } from './core/signing';
 import { hasPolicy, type NodePolicy } from './core/node-policy';
+import { LogServer } from './runner/log-server';
 import { redactKnown } from './core/redact';
+import { createLogger, chooseFormat, type Log } from './logger/logger';
+import { logRuns } from './logger/runs';
+import { reportNewerFormats } from './alert/format-alert';
 
 export interface AgentOptions {
   nodeId: string;
@@ -43,7 +48,10 @@ export interface AgentOptions {
   clockSkewMs?: number;
   /** How long a shutdown waits for runs in flight before stopping them. */
   drainTimeoutMs?: number;
-  log?: (msg: string) => void;
+  /** "auto" (podman, else docker), "none", or a command line such as "podman --runtime runc". */
+  containerRuntime?: string;
+  /** The agent's log (default: pino on stdout, JSON unless stdout is a terminal). */
+  log?: Log;
   /** Run only specs signed by one of these keys (absent: unsigned specs run). */
   trustedKeys?: TrustedKey[];
   /** What this node will run (absent: everything). */
@@ -54,21 +62,28 @@ export class Agent {
   readonly membership: Membership;
   readonly leader: Leader;
   readonly scheduler: Scheduler;
+  /** Jobs and their completions as this node sees them (read by the metrics). */
+  readonly views: { jobs: PrefixMirror; completions: PrefixMirror };
   private mirrors: PrefixMirror[] = [];
   private pruneTimer: NodeJS.Timeout | undefined;
   private metricsServer: MetricsServer | undefined;
   private stopping = false;
+  private stopFormatReports: () => void = () => undefined;
   private readonly outageAlerts: OutageAlerts;
   private readonly clock: ClockReporter;
   private readonly clockJudge: ClockJudge;
-  private readonly log: (msg: string) => void;
+  private readonly log: Log;
   private readonly record: NodeRecord;
+  private readonly alerting: AlertingView;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly opts: AgentOptions,
   ) {
-    const print = opts.log ?? ((msg) => console.log(`${new Date().toISOString()} [${opts.nodeId}] ${msg}`));
+    // Secrets this process holds never reach its log (core/redact.ts).
+    const print =
+      opts.log ??
+      createLogger({ node: opts.nodeId, format: chooseFormat(undefined, process.stdout.isTTY === true) }).log;
     this.log = (msg) => print(redactKnown(msg));
     this.record = {
       id: opts.nodeId,
@@ -97,7 +112,10 @@ export class Agent {
     const cordons = mirror(keys.cordons);
     const semaphores = mirror(keys.semaphores);
     const completions = mirror(keys.completions);
+    this.views = { jobs, completions };
     const alerting = new AlertingView(mirror(keys.alerting), this.log);
+    this.alerting = alerting;
+    new LogServer(cluster, mirror(keys.logRequests(opts.nodeId)), { ...opts, log: this.log });
     // Leader-only (started when elected): alerts/ and members/ are read by the leader alone.
     const alerts = mirror(keys.alerts);
     const members = mirror(keys.members);
@@ -128,6 +146,7 @@ export class Agent {
         this.log,
       ),
     );
+    logRuns(this.scheduler, this.log);
     const alertWriter = new AlertWriter(cluster, this.leader, this.log);
     this.outageAlerts = new OutageAlerts(
       this.scheduler.writes,
@@ -148,7 +167,16 @@ export class Agent {
     const tightened = await prepareDataDir(this.opts.dataDir);
     if (tightened) this.log(tightened);
     clearStaleStartLines(this.opts.dataDir);
+    this.stopFormatReports = reportNewerFormats(
+      this.cluster,
+      this.opts.nodeId,
+      () => this.alerting.current,
+      this.log,
+    );
     startReaper(this.membership.fenceMs);
+    // Detected labels (runtime=podman, cgroup=v2) are advertised; labels given by the operator win.
+    const found = await setupIsolation({ ...this.opts, log: this.log });
+    this.record.labels = { ...found.labels, ...this.opts.labels };
     // Before joining: a port clash must fail before the node registers.
     if (this.opts.metrics)
       this.metricsServer = await startMetrics(this, { ...this.opts.metrics, log: this.log });
@@ -161,6 +189,8 @@ export class Agent {
     this.log(
       `joined as ${this.opts.nodeId} (epoch ${this.membership.epoch}, lease TTL ${this.opts.leaseTtlSec}s)`,
     );
+    // Our id is ours now (a live duplicate is refused): what an earlier agent under it left goes.
+    await cleanupLeftovers(this.log);
     // The leader's own mirrors start when it is elected.
     const leaderOnly: string[] = [keys.active, keys.alerts, keys.members, keys.clocks];
     await Promise.all(this.mirrors.filter((m) => !leaderOnly.includes(m.prefix)).map((m) => m.start()));
@@ -205,7 +235,7 @@ export class Agent {
         .then(
           this.cluster.ns
             .put(keys.node(this.opts.nodeId))
-            .value(JSON.stringify({ ...this.record, draining: true }))
+            .value(encode({ ...this.record, draining: true }))
             .lease(this.membership.leaseId),
         )
         .commit();
@@ -222,6 +252,7 @@ export class Agent {
     }
     this.scheduler.stop();
     await this.scheduler.drain(drainMs);
+    closeIsolation();
     await this.membership.leave();
     await this.metricsServer?.close();
     this.leader.stop();
@@ -230,6 +261,7 @@ export class Agent {
     this.clockJudge.stop();
     clearInterval(this.pruneTimer);
     for (const m of this.mirrors) m.close();
+    this.stopFormatReports();
     this.log('stopped');
   }
 

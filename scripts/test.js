@@ -3,10 +3,16 @@
 const { spawnSync } = require('node:child_process');
 const { readdirSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
+const { ensureProjectNode } = require('./project-node');
+
+ensureProjectNode();
 const { ensureEtcd } = require('./ensure-etcd');
 const { ensureChromium } = require('./ensure-chromium');
+const { ensureTools } = require('./ensure-tools');
+const { ensurePodman } = require('./ensure-podman');
 
 const root = join(__dirname, '..');
+console.error(`node ${process.version} (${process.execPath})`);
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 function step(what, cmd, args) {
@@ -20,6 +26,8 @@ function step(what, cmd, args) {
 
 ensureEtcd();
 ensureChromium();
+ensureTools();
+ensurePodman();
 step('build', bin('tsc'), ['-p', 'tsconfig.json']);
 step('typecheck renderer', bin('tsc'), ['-p', 'renderer/tsconfig.json']);
 step('typecheck electron', bin('tsc'), ['-p', 'electron/tsconfig.json']);

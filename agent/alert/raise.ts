@@ -57,6 +57,11 @@ export function completeRun(
       : prev?.lastSuccessAt !== undefined
         ? { lastSuccessAt: prev.lastSuccessAt }
         : {}),
+    ...(failed
+      ? { lastFailureAt: run.endedAt ?? now }
+      : prev?.lastFailureAt !== undefined
+        ? { lastFailureAt: prev.lastFailureAt }
+        : {}),
   };
   const rules = rulesFor(ctx);
   const alerts: AlertRecord[] = [];

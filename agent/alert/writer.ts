@@ -4,7 +4,7 @@
 import type { IOperation } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { keys } from '../core/keys';
-import { decode, type AlertRecord } from '../core/records';
+import { decode, encode, type AlertRecord } from '../core/records';
 
 /** What the alert code needs of the leader: whether it leads, and writes fenced by its leader key. */
 export interface LeaderFence {
@@ -40,7 +40,7 @@ export class AlertWriter {
       }
       const next = change(current);
       if (!next) return null;
-      const put = this.cluster.ns.put(key).value(JSON.stringify(next));
+      const put = this.cluster.ns.put(key).value(encode(next));
       if (await this.fence.txn([put], [[key, Number(kv.mod_revision)]])) return next;
     }
     return null;
@@ -49,7 +49,7 @@ export class AlertWriter {
   /** Creates the alert unless a record with its id exists (raised before, by us or a previous leader). */
   async create(alert: AlertRecord): Promise<boolean> {
     const key = keys.alert(alert.id);
-    return this.fence.txn([this.cluster.ns.put(key).value(JSON.stringify(alert))], [[key, 0]]);
+    return this.fence.txn([this.cluster.ns.put(key).value(encode(alert))], [[key, 0]]);
   }
 
   async remove(id: string, modRevision: number): Promise<boolean> {

@@ -70,7 +70,7 @@ export async function alertsCommand(
         if (!parsed.ok) {
           for (const e of parsed.errors) process.stderr.write(`${file}: ${e.field}: ${e.message}\n`);
           process.stderr.write('nothing was stored\n');
-          return 1;
+          return 2;
         }
         await setAlerting(cluster, parsed.config);
         const names = Object.keys(parsed.config.channels);

@@ -1,78 +1,12 @@
-// Command-line and environment settings shared by every command.
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { parseEndpoints, type ConnectOptions } from '../core/etcd';
+// Small parsers shared by the CLI's commands.
+import type { OutputFormat } from './output';
 
 export class UsageError extends Error {}
 
+/** What the alerts command reads of the global options (the rest is in connection.ts). */
 export interface GlobalOptions {
-  connect: ConnectOptions;
   json: boolean;
-  /** The agent's config file contents, when --config or PEPPERCORN_CONFIG names one. */
-  config: Record<string, unknown>;
-}
-
-const GLOBAL_FLAGS = ['etcd', 'prefix', 'user', 'password', 'cacert', 'cert', 'key', 'config'];
-
-/** Splits `argv` into global options and the rest; flags may come anywhere. */
-export function parseGlobal(argv: string[]): { global: GlobalOptions; rest: string[] } {
-  const values: Record<string, string> = {};
-  const rest: string[] = [];
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (m && GLOBAL_FLAGS.includes(m[1])) {
-      const v = m[2] ?? argv[++i];
-      if (v === undefined) throw new UsageError(`--${m[1]} needs a value`);
-      values[m[1]] = v;
-    } else if (a === '--json') {
-      json = true;
-    } else {
-      rest.push(a);
-    }
-  }
-  const env = process.env;
-  const configPath = values.config ?? env.PEPPERCORN_CONFIG;
-  const config = configPath ? readConfig(configPath) : {};
-  const pick = (flag: string, envName: string) =>
-    values[flag] ?? env[envName] ?? (typeof config[flag] === 'string' ? (config[flag] as string) : undefined);
-  const endpoints = parseEndpoints(pick('etcd', 'PEPPERCORN_ETCD') ?? 'http://127.0.0.1:2379');
-  return {
-    global: {
-      json,
-      config,
-      connect: {
-        endpoints,
-        prefix: pick('prefix', 'PEPPERCORN_PREFIX'),
-        user: pick('user', 'PEPPERCORN_USER'),
-        password: pick('password', 'PEPPERCORN_PASSWORD'),
-        cacert: pick('cacert', 'PEPPERCORN_CACERT'),
-        cert: pick('cert', 'PEPPERCORN_CERT'),
-        key: pick('key', 'PEPPERCORN_KEY'),
-      },
-    },
-    rest,
-  };
-}
-
-function readConfig(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (err) {
-    throw new UsageError(`config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new UsageError(`config file ${path} must be a YAML mapping`);
-  return parsed as Record<string, unknown>;
+  output?: OutputFormat;
 }
 
 /** Minimal per-command flag parsing: `--name value`, `--name=value`, `-x value`, booleans. */

@@ -1,10 +1,11 @@
 // Output and input helpers shared by the CLI's commands.
 import { readFileSync } from 'node:fs';
 import { UsageError, type GlobalOptions } from './args';
+import { show } from './output';
 
-/** JSON with --json, else the text. */
+/** The value in the chosen format (JSON, YAML), else the text. */
 export function print(global: GlobalOptions, json: unknown, text: () => string): void {
-  process.stdout.write(global.json ? JSON.stringify(json, null, 2) + '\n' : text() + '\n');
+  show(global.output ?? (global.json ? 'json' : 'table'), { data: json, text });
 }
 
 /** A file's text, or standard input for "-". */

@@ -1,35 +1,55 @@
 // `peppercorn keys generate` (a signing key pair), `--sign-key` for `job apply`, and
 // `peppercorn job history NAME` (the audit trail).
+import type { Command } from 'commander';
 import { KeyFileError, generateKeyFiles, readSigningKey, type SigningKey } from '../core/signing';
 import type { AuditEntry } from '../core/audit';
-import type { JobView, Store } from '../core/store';
-import { parseFlags, UsageError, type GlobalOptions } from './args';
+import type { JobView } from '../core/store';
+import { UsageError } from './args';
+import { act, withOutput, type CliContext } from './context';
 import { iso, table } from './format';
-import { print } from './io';
+import { outputFormat, show } from './output';
 
-export function keysCommand(global: GlobalOptions, args: string[]): number {
-  const { flags, positionals } = parseFlags(args, { out: { type: 'string', short: 'o' } });
-  if (positionals[0] !== 'generate')
-    throw new UsageError(
-      'use `peppercorn keys generate [--out FILE]` (default file: ./peppercorn-signing.key)',
-    );
-  const path = (flags.out as string | undefined) ?? positionals[1] ?? 'peppercorn-signing.key';
-  let made;
-  try {
-    made = generateKeyFiles(path);
-  } catch (err) {
-    if (err instanceof KeyFileError) throw new UsageError(err.message);
-    throw err;
-  }
-  print(global, { keyId: made.id, privateKey: path, publicKey: made.pubPath, public: made.publicKey }, () =>
-    [
-      `key id ${made.id}`,
-      `private key: ${path} (mode 0600; keep it secret; sign with: peppercorn job apply --sign-key ${path} -f FILE)`,
-      `public key:  ${made.pubPath}: ${made.publicKey}`,
-      `agents that should trust it: trustedKeys: [${made.pubPath}] in their config, or --trusted-keys ${made.publicKey}`,
-    ].join('\n'),
+export function registerKeys(program: Command, ctx: CliContext): void {
+  const keys = program.command('keys').description('signing keys for job specs');
+  withOutput(
+    keys
+      .command('generate')
+      .description('make an Ed25519 key pair: FILE (private, mode 0600) and FILE.pub (one line)')
+      .option('--out <file>', 'the private key file (never overwritten)', 'peppercorn-signing.key')
+      .addHelpText(
+        'after',
+        `
+Sign what you apply with it: peppercorn job apply --sign-key FILE -f jobs.yaml
+Agents that require it: trustedKeys: [FILE.pub] in their config, or --trusted-keys FILE.pub.`,
+      ),
+    'json',
+  ).action(
+    act(ctx, (opts: { out: string; json?: boolean; output?: string }) => {
+      let made;
+      try {
+        made = generateKeyFiles(opts.out);
+      } catch (err) {
+        if (err instanceof KeyFileError) throw new UsageError(err.message);
+        throw err;
+      }
+      show(outputFormat(opts), {
+        data: {
+          keyId: made.id,
+          privateKey: opts.out,
+          publicKey: made.publicKey,
+          publicKeyFile: made.pubPath,
+        },
+        text: () =>
+          [
+            `key id ${made.id}`,
+            `private key: ${opts.out} (mode 0600; keep it secret; sign with: peppercorn job apply --sign-key ${opts.out} -f FILE)`,
+            `public key:  ${made.pubPath}: ${made.publicKey}`,
+            `agents that should trust it: trustedKeys: [${made.pubPath}] in their config, or --trusted-keys ${made.publicKey}`,
+          ].join('\n'),
+      });
+      return 0;
+    }),
   );
-  return 0;
 }
 
 /** The signing key for `job apply`: --sign-key FILE, else PEPPERCORN_SIGN_KEY (a file), else none. */
@@ -60,27 +80,43 @@ export function describeChanges(e: AuditEntry): string {
     .join('; ');
 }
 
-export async function jobHistoryCommand(store: Store, global: GlobalOptions, name: string): Promise<number> {
-  const entries = await store.jobHistory(name);
-  if (!entries.length) {
-    // No trail and no job: most likely a typo.
-    await store.getJob(name);
-  }
-  print(global, entries, () =>
-    entries.length
-      ? table(
-          ['WHEN', 'ACTION', 'WHO', 'KEY', 'CHANGES'],
-          entries.map((e) => [
-            iso(e.at),
-            e.action,
-            who(e),
-            e.keyId === undefined ? '-' : (e.keyId ?? 'unsigned'),
-            describeChanges(e),
-          ]),
-        )
-      : `no recorded changes of job ${name} (changes are recorded from this version on)`,
+export function registerJobHistory(job: Command, ctx: CliContext): void {
+  withOutput(
+    job
+      .command('history')
+      .argument('<name>', 'the job (also one deleted since)')
+      .description('who changed the job (etcd user, OS user@host, signing key), when and what; newest first')
+      .addHelpText(
+        'after',
+        `
+JSON: [{at, action, etcdUser, osUser, host, keyId, changes: [{field, before, after}]}].`,
+      ),
+    'json|yaml',
+  ).action(
+    act(ctx, async (name: string, opts: { output?: string; json?: boolean }) =>
+      ctx.withStore(async (store) => {
+        const entries = await store.jobHistory(name);
+        if (!entries.length) await store.getJob(name); // no trail and no job: most likely a typo
+        show(outputFormat(opts), {
+          data: entries,
+          text: () =>
+            entries.length
+              ? table(
+                  ['WHEN', 'ACTION', 'WHO', 'KEY', 'CHANGES'],
+                  entries.map((e) => [
+                    iso(e.at),
+                    e.action,
+                    who(e),
+                    e.keyId === undefined ? '-' : (e.keyId ?? 'unsigned'),
+                    describeChanges(e),
+                  ]),
+                )
+              : `no recorded changes of job ${name}`,
+        });
+        return 0;
+      }),
+    ),
   );
-  return 0;
 }
 
 /** `job get`'s header: YAML comments (the spec still applies back unchanged). */

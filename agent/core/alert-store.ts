@@ -2,7 +2,7 @@
 // alerting config, resolve one by hand. Delivery itself is the leader's (agent/alert).
 import type { Cluster } from './etcd';
 import { keys } from './keys';
-import { decode, decodeOr, type AlertRecord, type CorruptValueError } from './records';
+import { decode, decodeOr, encode, type AlertRecord, type CorruptValueError } from './records';
 import { EMPTY_CONFIG, decodeAlerting, resolveAlert, type AlertingConfig } from './alerting';
 import { NotFoundError } from './store';
 import { appendOp, currentActor, diffValues, readTrail, type Actor } from './audit';
@@ -60,7 +60,7 @@ export async function setAlerting(
     const res = await ns
       .if(keys.alerting, 'Mod', '==', cur ? Number(cur.mod_revision) : 0)
       .and(trail.key, 'Mod', '==', trail.modRevision)
-      .then(ns.put(keys.alerting).value(JSON.stringify(config)), appendOp(ns, trail, entry))
+      .then(ns.put(keys.alerting).value(encode(config)), appendOp(ns, trail, entry))
       .commit();
     if (res.succeeded) return;
   }
@@ -82,7 +82,7 @@ export async function resolveAlertByHand(cluster: Cluster, id: string, why: stri
     const next = resolveAlert(a, why, Date.now());
     const res = await cluster.ns
       .if(key, 'Mod', '==', Number(kv.mod_revision))
-      .then(cluster.ns.put(key).value(JSON.stringify(next)))
+      .then(cluster.ns.put(key).value(encode(next)))
       .commit();
     if (res.succeeded) return next;
   }

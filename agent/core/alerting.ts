@@ -18,7 +18,8 @@ import { parseDuration } from './job/duration';
 import { isMap } from './job/shape';
 import { isChannelName, validateAlertRules, type JobAlerts } from './job/alert-rules';
 import type { FieldError } from './job/spec';
-import type { AlertRecord } from './records';
+import { checkFormat, type AlertRecord } from './records';
+import { keys } from './keys';
 
 export type Channel =
   | {
@@ -312,6 +313,13 @@ export function decodeAlerting(
     parsed = JSON.parse(typeof value === 'string' ? value : new TextDecoder().decode(value));
   } catch {
     return { ok: false, problem: 'not JSON' };
+  }
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    try {
+      checkFormat(keys.alerting, parsed as Record<string, unknown>);
+    } catch (err) {
+      return { ok: false, problem: (err as Error).message };
+    }
   }
   const res = validateAlerting(parsed);
   return res.ok ? res : { ok: false, problem: res.errors.map((e) => `${e.field}: ${e.message}`).join('; ') };

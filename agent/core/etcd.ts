@@ -69,9 +69,10 @@ export function connect(opts: ConnectOptions): Cluster {
   };
   if (opts.user) options.auth = { username: opts.user, password: opts.password ?? '' };
   rememberSecret(opts.password);
-  if (opts.cacert) {
+  if (opts.cacert || opts.cert || opts.key) {
     options.credentials = {
-      rootCertificate: readFileSync(opts.cacert),
+      // Without a CA file, gRPC checks the server against the system's CAs.
+      rootCertificate: (opts.cacert ? readFileSync(opts.cacert) : null) as Buffer,
       privateKey: opts.key ? readFileSync(opts.key) : undefined,
       certChain: opts.cert ? readFileSync(opts.cert) : undefined,
     };
@@ -100,9 +101,30 @@ export function describeEtcdError(err: unknown, endpoints: string[]): string {
     return `cannot reach etcd at ${endpoints.join(', ')} (${firstLine(msg)}); check that etcd is running and --etcd / PEPPERCORN_ETCD is right`;
   }
   if (/authenticat|permission denied|invalid auth token/i.test(msg)) {
-    return `etcd at ${endpoints.join(', ')} refused the credentials (${firstLine(msg)}); check --user/--password`;
+    return `etcd at ${endpoints.join(', ')} refused the credentials (${firstLine(msg)}); check --user and the password (PEPPERCORN_PASSWORD, --password-file or the config file)`;
   }
   return `etcd error: ${firstLine(msg)}`;
+}
+
+/**
+ * Whether an error came from etcd or from the client's way to it (gRPC status, etcd's auth and
+ * lease errors, a closed client, the circuit breaker), rather than from Peppercorn's own checks.
+ * Decided by the error's class, not by words in its message: our own messages mention etcd too.
+ */
+export function isEtcdError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const name = err.constructor?.name ?? '';
+  return /^(GRPC|Etcd)\w*Error$|^Client(Runtime|Closed)Error$|^BrokenCircuitError$/.test(name);
+}
+
+/**
+ * The one line to show a person for any error: an etcd failure described with the endpoints
+ * tried (describeEtcdError), anything else as it is. Without endpoints (not connected to a
+ * cluster yet) there is nothing to name, and the error's own message is shown.
+ */
+export function readableError(err: unknown, endpoints?: string[]): string {
+  if (endpoints && isEtcdError(err)) return describeEtcdError(err, endpoints);
+  return err instanceof Error ? err.message : String(err);
 }
 
 function firstLine(s: string): string {

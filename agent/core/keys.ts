@@ -14,6 +14,9 @@
 //   active/<node>/<run id>        runs in flight on a node              claim, outcome
 //   triggers/<job>/<time>.<attempt>  a run asked for by hand or by a retry
 //   logs/<run id>/<seq>           output chunks, bound to a shared lease
+//   logreq/<node>/<request id>    a reader asks a node for part of a run's log file,
+//                                 bound to the reader's short lease       CLI/console
+//   logresp/<request id>/<seq>|end   the node's answer, on the same lease  the node
 //   sem/<semaphore>/<slot>        a slot held by a run, bound to its node's lease
 //   completions/<job>             a job's latest completed run: for jobs that run after it, and alerts
 //   alerts/<alert id>             an alert, open or resolved, with its delivery state   outcome writer, leader
@@ -150,4 +153,16 @@ export const keys = {
   logs: (runId: string) => `logs/${runId}/`,
   logChunk: (runId: string, seq: number) => `logs/${runId}/${pad(seq, SEQ_WIDTH)}`,
   logSeq: (key: string) => Number(key.slice(key.lastIndexOf('/') + 1)),
+
+  logRequests: (node: string) => `logreq/${node}/`,
+  logRequest: (node: string, requestId: string) => `logreq/${node}/${requestId}`,
+  /** The request id of a key under logRequests(node); null when the rest is not one segment. */
+  logRequestId: (node: string, key: string): string | null => {
+    const rest = key.slice(`logreq/${node}/`.length);
+    return key.startsWith(`logreq/${node}/`) && rest && !rest.includes('/') ? rest : null;
+  },
+  logResponse: (requestId: string) => `logresp/${requestId}/`,
+  logResponseChunk: (requestId: string, seq: number) => `logresp/${requestId}/${pad(seq, SEQ_WIDTH)}`,
+  /** Written last, in the same transaction as the chunks: sorts after every chunk. */
+  logResponseEnd: (requestId: string) => `logresp/${requestId}/end`,
 };

@@ -4,6 +4,9 @@
 // Readers get `change` events and read `entries`; one mirror can serve many views.
 import { EventEmitter } from 'node:events';
 import type { Namespace, Watcher, IKeyValue } from 'etcd3';
+import { withTimeout } from './etcd';
+
+const WATCH_CREATE_TIMEOUT_MS = 5000;
 
 export interface Entry {
   key: string;
@@ -91,9 +94,10 @@ export class PrefixMirror extends EventEmitter {
         this.entries.set(e.key, e);
       }
       this.revision = rev;
+      // Readers see the fresh list at once, whatever the watch takes to establish.
+      this.emit('change', null);
       await this.watchFrom(rev + 1);
       this.backoffMs = 250;
-      this.emit('change', null);
       this.emit('synced');
     } catch (err) {
       this.fail(err as Error);
@@ -101,7 +105,16 @@ export class PrefixMirror extends EventEmitter {
   }
 
   private async watchFrom(rev: number): Promise<void> {
-    const w = await this.ns.watch().prefix(this.prefix).startRevision(String(rev)).create();
+    // Creating a watch has no deadline in etcd3 (it is a stream): against a flapping etcd it
+    // can hang, and with it every later re-list. Bounded, then retried like any watch error.
+    const creating = this.ns.watch().prefix(this.prefix).startRevision(String(rev)).create();
+    let w: Watcher;
+    try {
+      w = await withTimeout(creating, WATCH_CREATE_TIMEOUT_MS, `watching ${this.prefix}`);
+    } catch (err) {
+      void creating.then((late) => late.cancel()).catch(() => undefined);
+      throw err;
+    }
     if (this.closed) {
       void w.cancel();
       return;

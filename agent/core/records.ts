@@ -82,6 +82,8 @@ export interface DepRecord {
   failures?: number;
   /** When the job last succeeded (ms), if it ever did. */
   lastSuccessAt?: number;
+  /** When a run of the job last ended without success (ms), if one ever did. */
+  lastFailureAt?: number;
 }
 
 /** What raised an alert. Run rules come from the job (or cluster defaults); the rest from the leader. */
@@ -96,6 +98,7 @@ export type AlertRule =
   | 'no-leader'
   | 'etcd-unwritable'
   | 'clock-skew'
+  | 'newer-format'
   /** A node refused to run a job: its spec is not signed by a trusted key, or the node's policy refuses it. */
   | 'refused';
 
@@ -170,6 +173,12 @@ export interface RunRecord {
   releasedBy?: string[];
   /** The incarnation of the job that claimed it (JobSpec.uid): a re-created job is another. */
   uid?: string;
+  /** Container jobs: the image, the container's name (known at the claim) and id (known at the end). */
+  image?: string;
+  container?: string;
+  containerId?: string;
+  /** The kernel killed the run for exceeding its memory limit. */
+  oomKilled?: boolean;
 }
 
 export interface ActiveEntry {
@@ -223,6 +232,56 @@ export class CorruptValueError extends Error {
   }
 }
 
+/**
+ * The format of the records this version writes: every value put in etcd (but run output
+ * chunks, which are raw bytes) is `encode`d with `v`. A reader meets three cases: no `v` (written
+ * before formats were numbered: format 1), `v` up to RECORD_FORMAT (understood), or a newer `v`
+ * (written by a newer agent in a rolling upgrade): NewerFormatError, and the record is left
+ * alone, never misread or overwritten. Raise RECORD_FORMAT only for a change old readers would
+ * misread; adding an optional field is not one.
+ */
+export const RECORD_FORMAT = 1;
+
+/** A record as stored in etcd: JSON with its format version first. */
+export function encode(value: object): string {
+  return JSON.stringify({ v: RECORD_FORMAT, ...value });
+}
+
+/** A record written by a newer version than this one: left alone (reported, never misread). */
+export class NewerFormatError extends CorruptValueError {
+  constructor(
+    key: string,
+    readonly format: number,
+  ) {
+    super(key, `format ${format}`);
+    this.message =
+      `record at ${key} has format v${format}, newer than this agent understands (v${RECORD_FORMAT}); ` +
+      `left alone: upgrade this node (see README, Upgrades)`;
+  }
+}
+
+const newerFormatListeners = new Set<(err: NewerFormatError) => void>();
+
+/** Called whenever a decode meets a newer format (the agent logs it and raises an alert). */
+export function onNewerFormat(listener: (err: NewerFormatError) => void): () => void {
+  newerFormatListeners.add(listener);
+  return () => newerFormatListeners.delete(listener);
+}
+
+/** Checks and removes `v`: throws NewerFormatError for a newer format, CorruptValueError for a bad one. */
+export function checkFormat(key: string, obj: Record<string, unknown>): void {
+  const v = obj.v;
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new CorruptValueError(key, 'field "v" (the format version) should be a whole number from 1');
+  if (v > RECORD_FORMAT) {
+    const err = new NewerFormatError(key, v);
+    for (const l of newerFormatListeners) l(err);
+    throw err;
+  }
+  delete obj.v;
+}
+
 type Shape = Record<string, 'string' | 'number' | 'object' | 'boolean' | 'string?' | 'number?' | 'object?'>;
 
 const shapes = {
@@ -258,6 +317,7 @@ export function decode<T>(kind: RecordKind, key: string, value: Uint8Array | str
     throw new CorruptValueError(key, `expected a ${kind} object`);
   }
   const obj = parsed as Record<string, unknown>;
+  checkFormat(key, obj);
   for (const [field, type] of Object.entries(shapes[kind] as Shape)) {
     const optional = type.endsWith('?');
     const want = optional ? type.slice(0, -1) : type;

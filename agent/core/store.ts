@@ -7,18 +7,19 @@ import { keys, parseRunId, formatRunId, type RunRef } from './keys';
 import {
   decode,
   decodeOr,
+  encode,
   CorruptValueError,
   type Assignment,
   type Cursor,
   type RunRecord,
   type TriggerRecord,
   type CordonRecord,
+  type DepRecord,
   type NodeRecord,
 } from './records';
+import { JOB_FIELDS, type JobSpec } from './job/spec';
+import { signJob, signatureKeyId, type SigningKey, type StoredJob as SignedJob } from './signing';
 import { policyRefusal } from './node-policy';
-import type { JobSpec } from './job/spec';
-import { canonicalJob, JOB_FIELDS } from './job/spec';
-import { signJob, signatureKeyId, type SigningKey, type StoredJob } from './signing';
 import {
   appendOp,
   currentActor,
@@ -28,7 +29,16 @@ import {
   type Actor,
   type AuditAction,
   type AuditEntry,
+  type TrailRead,
 } from './audit';
+import {
+  planApply,
+  batches,
+  matchesLabels,
+  type ApplyResult,
+  type JobChange,
+  type StoredJob,
+} from './job/apply-plan';
 import { compileSchedule } from './job/schedule';
 import { findCycle } from './job/deps';
 import { toEntry } from './mirror';
@@ -36,7 +46,29 @@ import { nodeViews, type NodeView } from './node-views';
 
 export type { NodeView };
 
-export type ApplyResult = 'created' | 'updated' | 'unchanged';
+export type { ApplyResult };
+
+export interface ApplyOptions {
+  /** Decide and report, store nothing. */
+  dryRun?: boolean;
+  /** Also delete stored jobs carrying all these labels that the file does not name. */
+  prune?: Record<string, string>;
+  /** Told before writing when the changes need more than one transaction. */
+  onSplit?: (transactions: number, changes: number) => void;
+  /** Sign every spec stored (changed ones, and unchanged ones not signed by this key yet). */
+  signWith?: SigningKey;
+}
+
+/** A multi-transaction apply that failed part-way: what was stored, and why it stopped. */
+export class PartialApplyError extends Error {
+  constructor(
+    readonly stored: { name: string; result: ApplyResult }[],
+    readonly notStored: string[],
+    override readonly cause: unknown,
+  ) {
+    super(`apply stopped part-way: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
 
 export interface JobView {
   spec: JobSpec;
@@ -50,16 +82,8 @@ export interface JobView {
   refusedBy?: { node: string; reason: string }[];
 }
 
-export interface ApplyOptions {
-  /** Sign every spec stored (changed ones, and unchanged ones not signed by this key yet). */
-  signWith?: SigningKey;
-}
-
-// Each job takes up to 3 ops (spec, cursor, audit) and 3 compares; etcd allows 128 of each.
-const TXN_JOBS = 40;
-
 /** The spec of a stored value, with its incarnation (uid), without its signature. */
-function specFields(value: StoredJob): JobSpec {
+function specFields(value: SignedJob): JobSpec {
   const out: Record<string, unknown> = {};
   for (const f of JOB_FIELDS) if (value[f] !== undefined) out[f] = value[f];
   if (value.uid !== undefined) out.uid = value.uid;
@@ -77,7 +101,7 @@ function policyRefusals(nodes: (NodeRecord | undefined)[], job: JobSpec): { node
 }
 
 /** What changed between two stored values, for the audit trail: spec fields and the signing key. */
-function jobChanges(before: StoredJob | undefined, after: StoredJob | undefined) {
+function jobChanges(before: SignedJob | undefined, after: SignedJob | undefined) {
   const changes = diffValues(before && specFields(before), after && specFields(after));
   const k0 = before && signatureKeyId(before);
   const k1 = after && signatureKeyId(after);
@@ -88,6 +112,26 @@ function jobChanges(before: StoredJob | undefined, after: StoredJob | undefined)
       ...(after ? { after: JSON.stringify(k1 ? `key ${k1}` : 'unsigned') } : {}),
     });
   return changes;
+}
+
+/** A change with the value it stores (its incarnation set, then signed when asked). */
+type Valued = JobChange & { value?: SignedJob };
+
+/**
+ * The value each change stores. With a signing key, an unchanged spec not yet carrying this
+ * key's signature becomes an update (it is re-signed); Ed25519 signatures are deterministic.
+ */
+function withValues(plan: JobChange[], signWith: SigningKey | undefined): Valued[] {
+  return plan.map((c) => {
+    if (!c.spec || c.result === 'pruned') return c;
+    const before = c.before as SignedJob | undefined;
+    // The incarnation: kept across updates, new for a job (re-)created. Set before signing:
+    // a signature covers it, so it cannot bring back a job deleted since.
+    let value: SignedJob = { ...c.spec, uid: before?.uid ?? randomUUID() };
+    if (signWith) value = signJob(value, signWith);
+    const resign = c.result === 'unchanged' && !!signWith && before?.signature?.sig !== value.signature?.sig;
+    return { ...c, value, ...(resign ? { result: 'updated' as const } : {}) };
+  });
 }
 
 /** How long `job rm` keeps a job's cursor, so a re-created job starts after it. */
@@ -117,90 +161,216 @@ export class Store {
   // ---- jobs --------------------------------------------------------------------
 
   /**
-   * Stores validated specs. A new job's cursor starts now (it does not run for
-   * times before it existed); a changed schedule takes effect from now too.
+   * Stores validated specs (see job/apply-plan.ts for what changes and how the writes
+   * are split). A new job's cursor starts now (it does not run for times before it
+   * existed); a changed schedule takes effect from now too.
    */
-  async applyJobs(
-    jobs: JobSpec[],
-    opts: ApplyOptions = {},
-  ): Promise<{ name: string; result: ApplyResult }[]> {
-    await this.checkSharedResources(jobs);
-    const out: { name: string; result: ApplyResult }[] = [];
-    for (let i = 0; i < jobs.length; i += TXN_JOBS) {
-      out.push(...(await this.applyBatch(jobs.slice(i, i + TXN_JOBS), opts)));
+  async applyJobs(jobs: JobSpec[], opts: ApplyOptions = {}): Promise<JobChange[]> {
+    const pruneNames = opts.prune ? await this.pruneCandidates(jobs, opts.prune) : [];
+    await this.checkSharedResources(jobs, pruneNames);
+    let plan: JobChange[] = withValues(
+      planApply(
+        jobs,
+        await this.readStored([...jobs.map((j) => j.name), ...pruneNames]),
+        Date.now(),
+        pruneNames,
+      ),
+      opts.signWith,
+    );
+    if (opts.dryRun) return plan;
+    const txns = batches(plan);
+    if (txns.length > 1) opts.onSplit?.(txns.length, plan.filter((c) => c.result !== 'unchanged').length);
+    const done: JobChange[] = [];
+    for (const [i, batch] of txns.entries()) {
+      try {
+        done.push(
+          ...(await this.applyBatch(
+            batch.map((c) => c.spec ?? c.name),
+            pruneNames,
+            opts.signWith,
+          )),
+        );
+      } catch (err) {
+        if (i === 0) throw err;
+        throw new PartialApplyError(
+          done.filter((c) => c.result !== 'unchanged'),
+          txns
+            .slice(i)
+            .flat()
+            .filter((c) => c.result !== 'unchanged')
+            .map((c) => c.name),
+          err,
+        );
+      }
     }
+    plan = done;
+    return plan;
+  }
+
+  /** Stored jobs with all of `labels` that `jobs` does not name. */
+  private async pruneCandidates(jobs: JobSpec[], labels: Record<string, string>): Promise<string[]> {
+    const named = new Set(jobs.map((j) => j.name));
+    return (await this.listJobs())
+      .filter((v) => !named.has(v.spec.name) && matchesLabels(v.spec, labels))
+      .map((v) => v.spec.name);
+  }
+
+  private async readStored(names: string[]): Promise<Map<string, StoredJob>> {
+    const out = new Map<string, StoredJob>();
+    // Many jobs: two range reads instead of two reads per job (thousands at once would time out).
+    if (names.length > 64) {
+      const wanted = new Set(names);
+      const [jobs, cursors] = await Promise.all([
+        this.ns.getAll().prefix(keys.jobs).exec(),
+        this.ns.getAll().prefix(keys.cursors).exec(),
+      ]);
+      const cursorKv = new Map(cursors.kvs.map((kv) => [kv.key.toString(), kv]));
+      for (const kv of jobs.kvs) {
+        const key = kv.key.toString();
+        const name = key.slice(keys.jobs.length);
+        if (!wanted.has(name)) continue;
+        const ckv = cursorKv.get(keys.cursor(name));
+        out.set(name, {
+          spec: decodeOr<JobSpec>('job', key, kv.value, this.warn),
+          modRevision: Number(kv.mod_revision),
+          cursor: ckv ? decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn) : undefined,
+          cursorRevision: ckv ? Number(ckv.mod_revision) : 0,
+        });
+      }
+      // Tombstones: a cursor whose job was removed.
+      for (const [ckey, ckv] of cursorKv) {
+        const name = ckey.slice(keys.cursors.length);
+        if (!wanted.has(name) || out.has(name)) continue;
+        out.set(name, {
+          modRevision: 0,
+          cursor: decodeOr<Cursor>('cursor', ckey, ckv.value, this.warn),
+          cursorRevision: Number(ckv.mod_revision),
+        });
+      }
+      return out;
+    }
+    await Promise.all(
+      names.map(async (name) => {
+        const [kv, ckv] = await Promise.all([
+          this.ns.get(keys.job(name)).exec(),
+          this.ns.get(keys.cursor(name)).exec(),
+        ]).then(([a, b]) => [a.kvs[0], b.kvs[0]]);
+        if (!kv && !ckv) return;
+        out.set(name, {
+          spec: kv ? decodeOr<JobSpec>('job', keys.job(name), kv.value, this.warn) : undefined,
+          modRevision: kv ? Number(kv.mod_revision) : 0,
+          cursor: ckv ? decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn) : undefined,
+          cursorRevision: ckv ? Number(ckv.mod_revision) : 0,
+        });
+      }),
+    );
     return out;
   }
 
+  /** One transaction: specs to store and names to prune; re-planned if anything moved meanwhile. */
   private async applyBatch(
-    jobs: JobSpec[],
-    opts: ApplyOptions,
-  ): Promise<{ name: string; result: ApplyResult }[]> {
+    items: (JobSpec | string)[],
+    pruneNames: string[],
+    signWith: SigningKey | undefined,
+  ): Promise<JobChange[]> {
+    const specs = items.filter((i): i is JobSpec => typeof i !== 'string');
+    const prunes = items.filter((i): i is string => typeof i === 'string' && pruneNames.includes(i));
     for (let attempt = 0; attempt < 5; attempt++) {
-      const now = Date.now();
-      const existing = await Promise.all(jobs.map((j) => this.ns.get(keys.job(j.name)).exec()));
-      const cursors = await Promise.all(jobs.map((j) => this.ns.get(keys.cursor(j.name)).exec()));
-      const trails = await Promise.all(jobs.map((j) => readTrail(this.ns, keys.jobAudit(j.name))));
-      const results: { name: string; result: ApplyResult }[] = [];
-      const ops: IOperation[] = [];
+      const plan = withValues(
+        planApply(
+          specs,
+          await this.readStored(items.map((i) => (typeof i === 'string' ? i : i.name))),
+          Date.now(),
+          prunes,
+        ),
+        signWith,
+      );
       const compares: [string, number][] = [];
-      jobs.forEach((job, i) => {
-        const kv = existing[i].kvs[0];
-        compares.push([keys.job(job.name), kv ? Number(kv.mod_revision) : 0]);
-        let old: StoredJob | undefined;
-        if (kv) old = decodeOr<StoredJob>('job', keys.job(job.name), kv.value, this.warn);
-        // The incarnation: kept across updates, new for a job (re-)created. Set before
-        // signing: a signature covers it, so it cannot bring back a job deleted since.
-        let stored: StoredJob = { ...job, uid: old?.uid ?? randomUUID() };
-        if (opts.signWith) stored = signJob(stored, opts.signWith);
-        const sameSpec = old && canonicalJob(specFields(old)) === canonicalJob(job);
-        // Unchanged: the same spec, and (when signing) already carrying this very signature.
-        if (sameSpec && (!opts.signWith || old!.signature?.sig === stored.signature?.sig)) {
-          results.push({ name: job.name, result: 'unchanged' });
-          return;
-        }
-        ops.push(this.ns.put(keys.job(job.name)).value(JSON.stringify(stored)));
-        compares.push([trails[i].key, trails[i].modRevision]);
+      const ops: IOperation[] = [];
+      // Every change is recorded in its job's audit trail, in the same transaction.
+      const trails = new Map<string, TrailRead>();
+      await Promise.all(
+        plan
+          .filter((c) => c.result !== 'unchanged')
+          .map(async (c) => trails.set(c.name, await readTrail(this.ns, keys.jobAudit(c.name)))),
+      );
+      for (const c of plan) {
+        const trail = trails.get(c.name);
+        if (!trail) continue;
+        compares.push([trail.key, trail.modRevision]);
+        const before = c.before as SignedJob | undefined;
         ops.push(
           appendOp(
             this.ns,
-            trails[i],
-            this.auditEntry(
-              old || kv ? 'updated' : 'created',
-              jobChanges(old, stored),
-              signatureKeyId(stored) ?? null,
-            ),
+            trail,
+            c.result === 'pruned'
+              ? this.auditEntry('deleted', jobChanges(before, undefined))
+              : this.auditEntry(
+                  c.result === 'created' ? 'created' : 'updated',
+                  jobChanges(before, c.value),
+                  (c.value && signatureKeyId(c.value)) ?? null,
+                ),
           ),
         );
-        const timing = (j: JobSpec) => JSON.stringify([j.kind, j.schedule, j.timezone, j.at, j.times]);
-        const ckv = cursors[i].kvs[0];
-        const c = ckv ? decodeOr<Cursor>('cursor', keys.cursor(job.name), ckv.value, this.warn) : undefined;
-        if (!old || timing(old) !== timing(job) || !c) {
-          // Loop counts restart with a new `times`; clock jobs start from now.
-          // A tombstone left by `job rm` (c without old) keeps its t: a re-created job starts
-          // after every time the old incarnation may have claimed.
-          const next: Cursor = {
-            t: Math.max(now, c?.t ?? 0),
-            n: old && old.kind === job.kind && old.times === job.times ? c?.n : 0,
-          };
-          compares.push([keys.cursor(job.name), ckv ? Number(ckv.mod_revision) : 0]);
-          ops.push(this.ns.put(keys.cursor(job.name)).value(JSON.stringify(next)));
+      }
+      const tombstoneLease = plan.some((c) => c.result === 'pruned')
+        ? await this.tombstoneLease()
+        : undefined;
+      for (const c of plan) {
+        compares.push([keys.job(c.name), c.jobRevision]);
+        if (c.result === 'pruned') ops.push(...this.removeOps(c.name, c.tombstone!, tombstoneLease!.id));
+        else if (c.value && c.result !== 'unchanged')
+          ops.push(this.ns.put(keys.job(c.name)).value(encode(c.value)));
+        if (c.cursor) {
+          compares.push([keys.cursor(c.name), c.cursorRevision ?? 0]);
+          ops.push(this.ns.put(keys.cursor(c.name)).value(encode(c.cursor)));
         }
-        results.push({ name: job.name, result: old || kv ? 'updated' : 'created' });
-      });
-      if (ops.length === 0) return results;
+      }
+      if (ops.length === 0) return plan;
       // Optimistic: every job and cursor we read must be as we read it.
       let txn = this.ns.if(compares[0][0], 'Mod', '==', compares[0][1]);
       for (const [k, rev] of compares.slice(1)) txn = txn.and(k, 'Mod', '==', rev);
-      const res = await txn.then(...ops).commit();
-      if (res.succeeded) return results;
+      const res = await txn
+        .then(...ops)
+        .commit()
+        .finally(() => tombstoneLease?.release());
+      if (res.succeeded) return plan;
+      await tombstoneLease?.revoke();
     }
     throw new Error('the jobs kept changing while applying (another writer?); try again');
   }
 
+  /** A lease for the cursor tombstones of removed jobs (kept an hour, not renewed). */
+  private async tombstoneLease(): Promise<{ id: string; release(): void; revoke(): Promise<void> }> {
+    const lease = this.ns.lease(CURSOR_TOMBSTONE_SEC, { autoKeepAlive: false });
+    lease.on('lost', () => undefined);
+    const id = await lease.grant();
+    return {
+      id,
+      release: () => lease.release(),
+      revoke: () =>
+        this.ns.leaseClient
+          .leaseRevoke({ ID: String(id) })
+          .then(() => undefined)
+          .catch(() => undefined),
+    };
+  }
+
+  /** What removing a job writes: everything goes but its cursor, kept as a tombstone on a lease. */
+  private removeOps(name: string, tombstone: Cursor, leaseId: string): IOperation[] {
+    return [
+      this.ns.delete().key(keys.job(name)),
+      this.ns.put(keys.cursor(name)).value(encode(tombstone)).lease(leaseId),
+      this.ns.delete().key(keys.assignment(name)),
+      this.ns.delete().prefix(keys.jobRuns(name)),
+      this.ns.delete().prefix(keys.jobTriggers(name)),
+      this.ns.delete().key(keys.completion(name)),
+    ];
+  }
+
   /** Jobs naming the same resource must agree on its size, or the semaphore would be ambiguous. */
-  private async checkSharedResources(incoming: JobSpec[]): Promise<void> {
-    const replaced = new Set(incoming.map((j) => j.name));
+  private async checkSharedResources(incoming: JobSpec[], pruned: string[] = []): Promise<void> {
+    const replaced = new Set([...incoming.map((j) => j.name), ...pruned]);
     const stored = (await this.listJobs()).map((v) => v.spec).filter((j) => !replaced.has(j.name));
     const sizes = new Map<string, { size: number; job: string }>();
     const problems: string[] = [];
@@ -217,6 +387,13 @@ export class Store {
     // Dependencies: every parent must exist (here or already stored), and no cycles.
     const all = [...stored, ...incoming];
     const names = new Set(all.map((j) => j.name));
+    // A pruned job must not leave a job behind that runs after it.
+    for (const job of all)
+      for (const d of job.after ?? [])
+        if (pruned.includes(d.job))
+          problems.push(
+            `job "${job.name}": after: "${d.job}" would be pruned; keep "${d.job}" in the file, or remove the dependency`,
+          );
     for (const job of incoming)
       for (const d of job.after ?? [])
         if (!names.has(d.job))
@@ -241,11 +418,22 @@ export class Store {
     }
     const out: JobView[] = [];
     for (const kv of jobs.kvs) {
-      const stored = decodeOr<StoredJob>('job', kv.key.toString(), kv.value, this.warn);
+      const stored = decodeOr<SignedJob>('job', kv.key.toString(), kv.value, this.warn);
       if (stored)
         out.push({ spec: specFields(stored), owner: owners.get(stored.name) ?? null, cursor: null });
     }
     return out.sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
+  }
+
+  /** Each job's latest completed run (its `completions/` record), by job name. */
+  async lastOutcomes(): Promise<Map<string, DepRecord>> {
+    const res = await this.ns.getAll().prefix(keys.completions).exec();
+    const out = new Map<string, DepRecord>();
+    for (const kv of res.kvs) {
+      const d = decodeOr<DepRecord>('dep', kv.key.toString(), kv.value, this.warn);
+      if (d) out.set(keys.completionJob(kv.key.toString()), d);
+    }
+    return out;
   }
 
   async getJob(name: string): Promise<JobView> {
@@ -256,7 +444,7 @@ export class Store {
       this.ns.getAll().prefix(keys.nodes).exec(),
     ]);
     if (!kv.kvs[0]) throw new NotFoundError(`no job named "${name}"; see \`peppercorn job ls\``);
-    const stored = decode<StoredJob>('job', keys.job(name), kv.kvs[0].value);
+    const stored = decode<SignedJob>('job', keys.job(name), kv.kvs[0].value);
     const assign =
       a.kvs[0] && decodeOr<Assignment>('assignment', keys.assignment(name), a.kvs[0].value, this.warn);
     const cursor = c.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), c.kvs[0].value, this.warn);
@@ -279,10 +467,9 @@ export class Store {
   }
 
   /**
-   * Deletes a job with its history (its audit trail stays, with this deletion). Runs in flight
-   * finish, except single-copy ones (loops, semaphore holders), which their node stops. The
-   * cursor stays an hour as a tombstone (on a lease), so the same name created again never
-   * launches a time this one claimed.
+   * Deletes a job with its history. Runs in flight finish, except single-copy ones (loops,
+   * semaphore holders), which their node stops. The cursor stays an hour as a tombstone
+   * (on a lease), so the same name created again never launches a time this one claimed.
    */
   async removeJob(name: string): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -293,29 +480,23 @@ export class Store {
       ]);
       const cur = kv.kvs[0];
       if (!cur) throw new NotFoundError(`no job named "${name}"`);
-      const old = decodeOr<StoredJob>('job', keys.job(name), cur.value, this.warn);
+      const old = decodeOr<SignedJob>('job', keys.job(name), cur.value, this.warn);
       const ckv = ckvRes.kvs[0];
       const c = ckv && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn);
       const tombstone: Cursor = { t: Math.max(Date.now(), c?.t ?? 0), removedAt: Date.now() };
-      const lease = this.ns.lease(CURSOR_TOMBSTONE_SEC, { autoKeepAlive: false });
-      lease.on('lost', () => undefined);
-      const leaseId = await lease.grant();
+      const lease = await this.tombstoneLease();
+      // Compared on the job's revision: the audit entry records the job as it was deleted.
       const res = await this.ns
         .if(keys.job(name), 'Mod', '==', Number(cur.mod_revision))
         .and(trail.key, 'Mod', '==', trail.modRevision)
         .then(
-          this.ns.delete().key(keys.job(name)),
-          this.ns.put(keys.cursor(name)).value(JSON.stringify(tombstone)).lease(leaseId),
-          this.ns.delete().key(keys.assignment(name)),
-          this.ns.delete().prefix(keys.jobRuns(name)),
-          this.ns.delete().prefix(keys.jobTriggers(name)),
-          this.ns.delete().key(keys.completion(name)),
+          ...this.removeOps(name, tombstone, lease.id),
           appendOp(this.ns, trail, this.auditEntry('deleted', jobChanges(old, undefined))),
         )
         .commit()
         .finally(() => lease.release());
       if (res.succeeded) return;
-      await this.ns.leaseClient.leaseRevoke({ ID: String(leaseId) }).catch(() => undefined);
+      await lease.revoke();
     }
     throw new Error(`job "${name}" kept changing while deleting it; try again`);
   }
@@ -332,13 +513,13 @@ export class Store {
         readTrail(this.ns, keys.jobAudit(name)),
       ]);
       if (!kv.kvs[0]) throw new NotFoundError(`no job named "${name}"`);
-      const spec = decode<StoredJob>('job', keys.job(name), kv.kvs[0].value);
+      const spec = decode<SignedJob>('job', keys.job(name), kv.kvs[0].value);
       if (spec.paused === paused) return false;
       const now = Date.now();
       // The signature does not cover `paused`: it stays valid.
-      const next: StoredJob = { ...spec, paused };
+      const next: SignedJob = { ...spec, paused };
       const ops: IOperation[] = [
-        this.ns.put(keys.job(name)).value(JSON.stringify(next)),
+        this.ns.put(keys.job(name)).value(encode(next)),
         appendOp(
           this.ns,
           trail,
@@ -355,7 +536,7 @@ export class Store {
       const c = ckv.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.kvs[0].value, this.warn);
       if (!paused && spec.kind !== 'loop') {
         txn = txn.and(keys.cursor(name), 'Mod', '==', ckv.kvs[0] ? Number(ckv.kvs[0].mod_revision) : 0);
-        ops.push(this.ns.put(keys.cursor(name)).value(JSON.stringify({ ...c, t: Math.max(now, c?.t ?? 0) })));
+        ops.push(this.ns.put(keys.cursor(name)).value(encode({ ...c, t: Math.max(now, c?.t ?? 0) })));
         const missed = c ? countTimes(spec, c.t, now) : undefined;
         if (missed && missed.count > 0) {
           const ref: RunRef = { job: name, scheduledAt: missed.first, attempt: 1 };
@@ -373,7 +554,7 @@ export class Store {
             count: missed.capped ? undefined : missed.count,
             reason: `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
           };
-          ops.push(this.ns.put(keys.run(ref)).value(JSON.stringify(rec)));
+          ops.push(this.ns.put(keys.run(ref)).value(encode(rec)));
         }
       }
       const res = await txn.then(...ops).commit();
@@ -394,7 +575,7 @@ export class Store {
       const res = await this.ns
         .if(keys.trigger(ref), 'Create', '==', 0)
         .and(keys.run(ref), 'Create', '==', 0)
-        .then(this.ns.put(keys.trigger(ref)).value(JSON.stringify(trig)))
+        .then(this.ns.put(keys.trigger(ref)).value(encode(trig)))
         .commit();
       if (res.succeeded) return formatRunId(ref);
     }
@@ -488,8 +669,12 @@ export class Store {
         runWatcher.on('error', finish);
         runWatcher.on('put', finish);
         signal?.addEventListener('abort', finish);
-        // Chunks written between our read and the watch's start are caught by re-reading.
+        // Chunks written between our read and the watch's start are caught by re-reading;
+        // so is the run record (claimed, or even ended, before the watch began).
         void this.readLogs(runId, nextSeq).then((r) => r.chunks.forEach((c) => emit(c.seq, c.data)), finish);
+        void this.getRun(runId).then((r) => {
+          if (r && (!run || r.status !== run.status)) finish();
+        }, finish);
       });
     }
   }
@@ -540,7 +725,7 @@ export async function setCordon(
   if (mode === null) await ns.delete().key(keys.cordon(node)).exec();
   else {
     const rec: CordonRecord = { mode, by, at: Date.now() };
-    await ns.put(keys.cordon(node)).value(JSON.stringify(rec)).exec();
+    await ns.put(keys.cordon(node)).value(encode(rec)).exec();
   }
 }
 

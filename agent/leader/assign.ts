@@ -16,10 +16,13 @@
 // - A node whose policy (users, commands: node-policy.ts) refuses a job never gets it,
 //   and loses it when its policy or the job changes so that it refuses it.
 import { policyRefusal, type PublishedPolicy } from '../core/node-policy';
+import { fnv1a32 } from '../core/job/hash';
 
 export interface JobPlacement {
   name: string;
   selector: Record<string, string>;
+  /** Labels a node must have, whatever their value (a container job needs `runtime`). */
+  needs?: string[];
   /** For node policies; a job without them is judged as running the empty command as the agent's user. */
   user?: string;
   command?: string;
@@ -65,23 +68,19 @@ export function matchesSelector(labels: Record<string, string>, selector: Record
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
+/** The node can take the job: its selector matches and it has every label the job needs. */
+export function fits(labels: Record<string, string>, job: JobPlacement): boolean {
+  return matchesSelector(labels, job.selector) && (job.needs ?? []).every((k) => labels[k] !== undefined);
+}
+
 /** The node's policy refusal of the job, or null. */
 export function refusalOf(node: LiveNode, job: JobPlacement): string | null {
   return policyRefusal(node.policy, { user: job.user, command: job.command ?? '' });
 }
 
-/** The node may own the job: its labels match the selector and its policy allows the job. */
-function fits(node: LiveNode, job: JobPlacement): boolean {
-  return matchesSelector(node.labels, job.selector) && refusalOf(node, job) === null;
-}
-
-function stableHash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+/** The node may own the job: its labels fit and its policy allows the job. */
+function accepts(node: LiveNode, job: JobPlacement): boolean {
+  return fits(node.labels, job) && refusalOf(node, job) === null;
 }
 
 const takesNewJobs = (n: LiveNode) => !n.draining && !n.cordon;
@@ -137,7 +136,7 @@ export function planAssignments(
       owner &&
       owner.epoch === cur.epoch &&
       !owner.draining &&
-      fits(owner, job) &&
+      accepts(owner, job) &&
       (owner.cordon !== 'drain' || busy.has(job.name));
     if (stays) {
       load.set(owner.id, (load.get(owner.id) ?? 0) + 1);
@@ -154,7 +153,7 @@ export function planAssignments(
     let sawEligible = false;
     const refusals: string[] = [];
     for (const n of nodes) {
-      if (!takesNewJobs(n) || !matchesSelector(n.labels, job.selector)) continue;
+      if (!takesNewJobs(n) || !fits(n.labels, job)) continue;
       const refusal = refusalOf(n, job);
       if (refusal) {
         refusals.push(`${n.id}: ${refusal}`);
@@ -164,7 +163,7 @@ export function planAssignments(
       const l = load.get(n.id) ?? 0;
       if (n.capacity > 0 && l >= n.capacity) continue;
       const sc = score(n, l);
-      const tie = stableHash(`${job.name}/${n.id}`);
+      const tie = fnv1a32(`${job.name}/${n.id}`);
       if (sc < bestScore || (sc === bestScore && tie < bestTie)) {
         best = n;
         bestScore = sc;
@@ -191,7 +190,9 @@ export function planAssignments(
             ? `the policy of every node that could take it refuses it (${refusals.join('; ')})`
             : nodes.length === 0
               ? 'no live node'
-              : `no live node that takes new jobs has the labels ${JSON.stringify(job.selector)}`,
+              : job.needs?.length
+                ? `no live node that takes new jobs has ${job.needs.map((k) => `a ${k} label`).join(' and ')}${Object.keys(job.selector).length ? ` and the labels ${JSON.stringify(job.selector)}` : ''} (a container job needs a node whose agent found podman or docker)`
+                : `no live node that takes new jobs has the labels ${JSON.stringify(job.selector)}`,
       );
     }
   }
@@ -211,7 +212,7 @@ export function planAssignments(
       if (score(from, lf - 1) < score(to, lt + 1) || (to.capacity > 0 && lt >= to.capacity)) continue;
       const candidates = owned
         .get(from.id)!
-        .filter((j) => !busy.has(j.name) && !moves.has(j.name) && fits(to, j))
+        .filter((j) => !busy.has(j.name) && !moves.has(j.name) && accepts(to, j))
         .sort((a, b) => (a.name < b.name ? -1 : 1));
       const job = candidates[candidates.length - 1];
       if (!job) continue;

@@ -3,7 +3,7 @@
 // there to see the old leader go — knows since when the cluster had none.
 import type { Cluster } from '../core/etcd';
 import { keys } from '../core/keys';
-import { decodeOr, type LeaderBeat } from '../core/records';
+import { decodeOr, encode, type LeaderBeat } from '../core/records';
 import type { LeaderFence } from '../alert/writer';
 
 export class LeaderBeats {
@@ -48,7 +48,7 @@ export class LeaderBeats {
   private async write(stopped: boolean): Promise<void> {
     const beat: LeaderBeat = { node: this.fence.nodeId, at: Date.now(), ...(stopped ? { stopped } : {}) };
     try {
-      await this.fence.txn([this.cluster.ns.put(keys.leaderBeat).value(JSON.stringify(beat))], []);
+      await this.fence.txn([this.cluster.ns.put(keys.leaderBeat).value(encode(beat))], []);
     } catch (err) {
       this.log(`leader beat failed: ${(err as Error).message}`);
     }

@@ -8,7 +8,7 @@
 import type { Cluster } from '../core/etcd';
 import { keys } from '../core/keys';
 import type { PrefixMirror } from '../core/mirror';
-import { decodeOr, type ClockReport, type SkewRecord } from '../core/records';
+import { decodeOr, encode, type ClockReport, type SkewRecord } from '../core/records';
 import { channelsFor, newAlert, resolveAlert } from '../core/alerting';
 import type { AlertingView } from '../alert/config-view';
 import type { AlertWriter } from '../alert/writer';
@@ -96,10 +96,7 @@ export class ClockJudge {
       const skew: SkewRecord = { offsetMs, since: now, alert: alert.id };
       this.log(`node ${node}: clock off by ${offsetMs} ms; holding its claims`);
       await this.writer.fence.txn(
-        [
-          ns.put(keys.skew(node)).value(JSON.stringify(skew)),
-          ns.put(keys.alert(alert.id)).value(JSON.stringify(alert)),
-        ],
+        [ns.put(keys.skew(node)).value(encode(skew)), ns.put(keys.alert(alert.id)).value(encode(alert))],
         [[keys.skew(node), 0]],
       );
     }

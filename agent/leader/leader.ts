@@ -7,12 +7,14 @@
 // - keep etcd's history compacted;
 // - alerts: judge the conditions that need a single judge, and deliver (agent/alert/).
 // A new leader needs nothing but etcd's state.
+import { requiredLabels } from '../core/job/isolation';
 import type { IOperation } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { keys, parseRunId, formatRunId } from '../core/keys';
 import type { PrefixMirror } from '../core/mirror';
 import {
   decodeOr,
+  encode,
   type ActiveEntry,
   type Assignment,
   type NodeRecord,
@@ -178,7 +180,7 @@ export class Leader implements LeaderFence {
       const res = await ns
         .if(keys.leader, 'Create', '==', 0)
         .and(keys.node(this.membership.id), 'Create', '==', this.membership.epoch)
-        .then(ns.put(keys.leader).value(JSON.stringify(value)).lease(this.membership.leaseId))
+        .then(ns.put(keys.leader).value(encode(value)).lease(this.membership.leaseId))
         .else(ns.get(keys.leader))
         .commit();
       let rev = res.succeeded ? Number(res.header.revision) : 0;
@@ -321,7 +323,13 @@ export class Leader implements LeaderFence {
         });
     }
     const plan = planAssignments(
-      jobs.map((j) => ({ name: j.name, selector: j.selector ?? {}, user: j.user, command: j.command })),
+      jobs.map((j) => ({
+        name: j.name,
+        selector: j.selector ?? {},
+        needs: requiredLabels(j),
+        user: j.user,
+        command: j.command,
+      })),
       [...nodes.values()],
       current,
       busy,
@@ -348,7 +356,7 @@ export class Leader implements LeaderFence {
         reason,
         ...(history ? { history } : {}),
       };
-      ops.push(ns.put(keys.assignment(job)).value(JSON.stringify(a)));
+      ops.push(ns.put(keys.assignment(job)).value(encode(a)));
     }
     for (const [job, why] of plan.unplaced) {
       if (current.has(job) || this.mirrors.assignments.entries.has(keys.assignment(job))) {
@@ -401,7 +409,7 @@ export class Leader implements LeaderFence {
             (rerun
               ? `; policy at-least-once: re-run as ${formatRunId(next)}`
               : '; policy at-most-once: not re-run');
-          ops.push(ns.put(runKey).value(JSON.stringify(run)));
+          ops.push(ns.put(runKey).value(encode(run)));
           compares.push([runKey, Number(kv.mod_revision)]);
           // A lost run not re-run is complete: it counts for its job's streak. A re-run one
           // completes with its re-run, but being lost still raises its alert.
@@ -412,16 +420,16 @@ export class Leader implements LeaderFence {
             { config: this.alerting.current, jobAlerts: job?.alerts },
             Date.now(),
           );
-          if (!rerun) ops.push(ns.put(keys.completion(run.job)).value(JSON.stringify(done.completion)));
+          if (!rerun) ops.push(ns.put(keys.completion(run.job)).value(encode(done.completion)));
           for (const a of done.alerts)
-            if (!rerun || a.rule === 'lost') ops.push(ns.put(keys.alert(a.id)).value(JSON.stringify(a)));
+            if (!rerun || a.rule === 'lost') ops.push(ns.put(keys.alert(a.id)).value(encode(a)));
           if (rerun) {
             const trig: TriggerRecord = {
               at: Date.now(),
               by: `leader ${this.membership.id}`,
               reason: `re-run of ${run.id} after its node died`,
             };
-            ops.push(ns.put(keys.trigger(next)).value(JSON.stringify(trig)));
+            ops.push(ns.put(keys.trigger(next)).value(encode(trig)));
           }
           this.log(`run ${run.id} lost with node ${ref.node}${rerun ? '; re-running once' : ''}`);
         }

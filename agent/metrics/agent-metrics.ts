@@ -1,16 +1,25 @@
 // An agent's Prometheus endpoint: GET /metrics (text format 0.0.4) and GET /healthz
-// ("ok" while this node's lease is live, 503 otherwise). Counts come from the
-// scheduler's 'launched' and 'outcome' events and, at scrape time, from its stats;
-// gauges are read at scrape time from the agent's parts.
+// (200 {"status":"ok","version":…} while this node's lease is live, 503 otherwise). Counts come
+// from the scheduler's 'launched' and 'outcome' events and, at scrape time, from its stats;
+// gauges are read at scrape time from the agent's parts; per-job timestamps from the leader
+// (job-times.ts). prom-client's default collectors add the process and Node runtime
+// (nodejs_eventloop_lag_*: a busy event loop is what makes launches late).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventEmitter } from 'node:events';
-import type { Agent } from '../agent';
-import type { AlertRecord, Delivery, RunRecord } from '../core/records';
+import { decodeOr, type AlertRecord, type Delivery, type DepRecord, type RunRecord } from '../core/records';
+import type { JobSpec } from '../core/job/spec';
+import type { PrefixMirror } from '../core/mirror';
+import { keys } from '../core/keys';
+import * as promClient from 'prom-client';
+import { jobTimes } from './job-times';
 import { VERSION } from '../version';
 import { Registry, CONTENT_TYPE } from './registry';
 
-/** What the metrics read from an agent; `Agent` satisfies it (checked below). */
+/**
+ * What the metrics read from an agent. `Agent` satisfies it: agent.ts passes itself to
+ * startMetrics, which the compiler checks (importing Agent here would be an import cycle).
+ */
 export interface MetricsAgent {
   membership: Pick<EventEmitter, 'on' | 'off'> & { readonly id: string; isLive(): boolean };
   leader: { readonly isLeader: boolean; alertSender: Pick<EventEmitter, 'on' | 'off'> };
@@ -27,12 +36,12 @@ export interface MetricsAgent {
     readonly writes: { unwritableFor(now?: number): number; readonly current?: { reason: string } };
     readonly outputBudget: { droppedBytes: number; evictedBuckets: number };
   };
+  /** The jobs and their completions (the leader exports per-job timestamps from them). */
+  views?: { jobs: Pick<PrefixMirror, 'entries'>; completions: Pick<PrefixMirror, 'entries'> };
 }
 
 /** /healthz turns unhealthy once etcd has refused this node's writes this long. */
 export const UNWRITABLE_UNHEALTHY_MS = 5000;
-// Compile-time check that the real Agent fits; costs nothing at run time.
-export const agentFitsMetrics: (a: Agent) => MetricsAgent = (a) => a;
 
 export interface MetricsOptions {
   port: number;
@@ -56,16 +65,50 @@ export const RUN_DURATION_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800,
 export function agentMetrics(
   agent: MetricsAgent,
   opts: { maxSeries?: number } = {},
-): { registry: Registry; detach(): void } {
+): { registry: Registry; detach(): void; beforeScrape(now: number): void } {
   const r = new Registry({ maxSeries: opts.maxSeries });
   const { scheduler, membership, leader } = agent;
   const p = 'peppercorn_';
 
   r.gauge({
     name: `${p}node_info`,
-    help: 'This agent: its node id and version.',
-    labelNames: ['node', 'version'],
-  }).set(1, { node: membership.id, version: VERSION });
+    help: 'This agent: its node id, version and Node runtime.',
+    labelNames: ['node', 'version', 'runtime'],
+  }).set(1, { node: membership.id, version: VERSION, runtime: process.version });
+  const jobGauge = (what: string, help: string) =>
+    r.gauge({ name: `${p}job_${what}_timestamp_seconds`, help, labelNames: ['job'] });
+  const lastSuccess = jobGauge(
+    'last_success',
+    'When a run of the job last succeeded (served by the leader).',
+  );
+  const lastFailure = jobGauge(
+    'last_failure',
+    'When a run of the job last failed, timed out or was lost (leader).',
+  );
+  const nextScheduled = jobGauge(
+    'next_scheduled',
+    'The next time the schedule launches the job (leader; none if paused).',
+  );
+  /** Per-job timestamps, recomputed at each scrape while this node leads (else none). */
+  const beforeScrape = (now: number) => {
+    for (const g of [lastSuccess, lastFailure, nextScheduled]) g.reset();
+    if (!leader.isLeader || !agent.views) return;
+    const specs: JobSpec[] = [];
+    for (const e of agent.views.jobs.entries.values()) {
+      const spec = decodeOr<JobSpec>('job', e.key, e.value, () => undefined);
+      if (spec) specs.push(spec);
+    }
+    const completions = new Map<string, DepRecord>();
+    for (const e of agent.views.completions.entries.values()) {
+      const rec = decodeOr<DepRecord>('dep', e.key, e.value, () => undefined);
+      if (rec) completions.set(keys.completionJob(e.key), rec);
+    }
+    for (const t of jobTimes(specs, completions, now)) {
+      if (t.lastSuccess !== undefined) lastSuccess.set(t.lastSuccess / 1000, { job: t.job });
+      if (t.lastFailure !== undefined) lastFailure.set(t.lastFailure / 1000, { job: t.job });
+      if (t.next !== undefined) nextScheduled.set(t.next / 1000, { job: t.job });
+    }
+  };
   const launches = r.counter({
     name: `${p}launches_total`,
     help: 'Runs released (started) by this node.',
@@ -184,6 +227,7 @@ export function agentMetrics(
   for (const [e, fn] of Object.entries(alertEvents)) leader.alertSender.on(e, fn);
   return {
     registry: r,
+    beforeScrape,
     detach() {
       scheduler.off('launched', onLaunched);
       scheduler.off('outcome', onOutcome);
@@ -224,8 +268,18 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
 export async function startMetrics(agent: MetricsAgent, opts: MetricsOptions): Promise<MetricsServer> {
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535)
     throw new Error(`cannot serve metrics on port ${opts.port}: --metrics-port must be 0 to 65535`);
-  const { registry, detach } = agentMetrics(agent, { maxSeries: opts.maxSeries });
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
+  const { registry, detach, beforeScrape } = agentMetrics(agent, { maxSeries: opts.maxSeries });
+  // The process and the Node runtime (CPU, memory, GC, event-loop lag, handles), from prom-client.
+  const runtime = new promClient.Registry();
+  promClient.collectDefaultMetrics({ register: runtime });
+  // Gauges named like counters (promtool refuses them); the unsuffixed ones carry the same sums.
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ])
+    runtime.removeSingleMetric(name);
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (status: number, body: string, type = 'text/plain; charset=utf-8', extra = {}) => {
       res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });
@@ -236,25 +290,31 @@ export async function startMetrics(agent: MetricsAgent, opts: MetricsOptions): P
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return reply(405, 'method not allowed\n', undefined, { Allow: 'GET, HEAD' });
     if (path === '/healthz') {
-      if (!agent.membership.isLive()) return reply(503, 'lease not live\n');
+      const health = (status: string) =>
+        JSON.stringify({ status, version: VERSION, node: agent.membership.id }) + '\n';
+      if (!agent.membership.isLive()) return reply(503, health('lease not live'), 'application/json');
       const refused = agent.scheduler.writes.unwritableFor();
       if (refused >= UNWRITABLE_UNHEALTHY_MS)
         return reply(
           503,
-          `etcd has refused this node's writes for ${Math.round(refused / 1000)} s: ${agent.scheduler.writes.current?.reason}\n`,
+          health(
+            `etcd has refused this node's writes for ${Math.round(refused / 1000)} s: ${agent.scheduler.writes.current?.reason}`,
+          ),
+          'application/json',
         );
-      return reply(200, 'ok\n');
+      return reply(200, health('ok'), 'application/json');
     }
     let body: string;
     try {
-      body = registry.render();
+      beforeScrape(Date.now());
+      body = registry.render() + (await runtime.metrics());
     } catch (err) {
       opts.log(`metrics: rendering failed: ${(err as Error).message}`);
       return reply(500, `rendering metrics failed: ${(err as Error).message}\n`);
     }
     reply(200, body, CONTENT_TYPE);
   };
-  const server = createServer(handle);
+  const server = createServer((req, res) => void handle(req, res));
   // Scrapes are small: a stuck client must not hold a socket for long.
   server.requestTimeout = 10_000;
   server.headersTimeout = 10_000;

@@ -5,7 +5,7 @@
 import type { Cluster } from '../core/etcd';
 import { keys } from '../core/keys';
 import type { PrefixMirror } from '../core/mirror';
-import { decodeOr, type ClockReport, type SkewRecord } from '../core/records';
+import { decodeOr, encode, type ClockReport, type SkewRecord } from '../core/records';
 import type { Membership } from './membership';
 
 /** How often the clock is published. */
@@ -66,7 +66,7 @@ export class ClockReporter {
     const report: ClockReport = { node: this.membership.id, at: Date.now() };
     await this.cluster.ns
       .put(keys.clock(this.membership.id))
-      .value(JSON.stringify(report))
+      .value(encode(report))
       .lease(this.membership.leaseId)
       .exec()
       .catch(() => undefined); // etcd trouble is reported by the scheduler's writes

@@ -15,7 +15,7 @@ import type { Lease } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { withTimeout } from '../core/etcd';
 import { keys } from '../core/keys';
-import type { NodeRecord } from '../core/records';
+import { encode, type NodeRecord } from '../core/records';
 
 /** A monotonic clock: a wall-clock jump must not stretch or shrink a lease. */
 const now = (): number => performance.now();
@@ -90,7 +90,7 @@ export class Membership extends EventEmitter {
     const sentAt = now();
     const leaseId = await lease.grant();
     const nodeKey = keys.node(this.id);
-    const value = JSON.stringify(this.record);
+    const value = encode(this.record);
     let res = await ns
       .if(nodeKey, 'Create', '==', 0)
       .then(ns.put(nodeKey).value(value).lease(leaseId), ns.put(keys.member(this.id)).value(value))
@@ -242,7 +242,7 @@ export class Membership extends EventEmitter {
     clearTimeout(this.fenceTimer);
     this.live = false;
     // Leaving on purpose is not a node going down: the leader raises no alert for it.
-    const member = JSON.stringify({ ...this.record, leftAt: Date.now() } satisfies NodeRecord);
+    const member = encode({ ...this.record, leftAt: Date.now() } satisfies NodeRecord);
     await withTimeout(
       this.cluster.ns.put(keys.member(this.id)).value(member).exec(),
       3000,

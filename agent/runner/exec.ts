@@ -12,6 +12,7 @@ import { signalGroup } from './procgroup';
 import { TailBuffer } from './tail';
 import { runEnvironment } from './environment';
 import { agentIdentity, cachedUser, lookupUser, UserLookupError, type UserAccount } from './users';
+import type { IsolationResult, RunIsolation } from './isolation';
 import { redactKnown } from '../core/redact';
 
 export interface RunSpec {
@@ -35,6 +36,8 @@ export interface RunSpec {
   tailBytes: number;
   /** Release together with the other runs on this line (one write for all); see start-line.ts. */
   startLine?: StartLine;
+  /** The run's cgroup and container, if any (isolation.ts); hooks called at fixed points below. */
+  isolation?: RunIsolation;
 }
 
 export type RunExit = 'succeeded' | 'failed' | 'timeout' | 'killed';
@@ -49,6 +52,9 @@ export interface RunOutcome {
   outputBytes: number;
   tail: string;
   error?: string;
+  /** Killed by the kernel for exceeding its memory limit. */
+  oomKilled?: boolean;
+  containerId?: string;
 }
 
 export interface PreparedRun {
@@ -93,6 +99,7 @@ class Run implements PreparedRun, LineMember {
   private paused = false;
   /** The shared start line this run waits on, until it fires. */
   private line: StartLine | undefined;
+  private isolated: IsolationResult = {};
 
   constructor(private readonly spec: RunSpec) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -142,10 +149,24 @@ class Run implements PreparedRun, LineMember {
     this.killAt = killAt;
     this.graceTimer = setTimeout(() => {
       if (!this.exited) signalGroup(this.child?.pid, 'SIGKILL');
+      this.spec.isolation?.kill();
     }, graceMs);
   }
 
   private begin(): void {
+    const iso = this.spec.isolation;
+    if (iso?.prepare) {
+      // A container is created before its time; its user and workdir are the container's own.
+      iso.prepare().then(
+        () => {
+          // Cancelled while the container was being made: it must not stay behind.
+          if (this.finished || this.ending) void iso.finish();
+          else this.spawnNow(undefined);
+        },
+        (err: unknown) => this.failToStart((err as Error).message ?? String(err)),
+      );
+      return;
+    }
     const { user } = this.spec;
     if (!user) return this.spawnNow(undefined);
     const me = agentIdentity();
@@ -170,15 +191,18 @@ class Run implements PreparedRun, LineMember {
     const env = runEnvironment(process.env, acct ?? agentIdentity(), spec.env);
     let child: ChildProcess;
     // A spawn that comes after its line fired (a slow user lookup) uses a private pipe.
-    const line = spec.startLine && !spec.startLine.fired ? spec.startLine : undefined;
+    const iso = spec.isolation;
+    const line = spec.startLine && !spec.startLine.fired && !iso?.spawn ? spec.startLine : undefined;
     try {
-      child = spawnGate(spec.command, {
-        env,
-        cwd: spec.workdir,
-        uid: acct?.uid,
-        gid: acct?.gid,
-        line: line && { fd: line.fd },
-      });
+      child = iso?.spawn
+        ? iso.spawn()
+        : spawnGate(spec.command, {
+            env,
+            cwd: spec.workdir,
+            uid: acct?.uid,
+            gid: acct?.gid,
+            line: line && { fd: line.fd },
+          });
     } catch (err) {
       // Node throws synchronously for some failures (e.g. ENOTDIR cwd, invalid env values).
       this.spawnFailed(err, undefined);
@@ -189,6 +213,7 @@ class Run implements PreparedRun, LineMember {
       this.line = line;
       line.join(this);
     }
+    iso?.adopt(child.pid);
     restoreJobPriority(child.pid);
     reaperAdd(child.pid, spec.singleCopy);
     child.on('error', (err) => {
@@ -235,6 +260,7 @@ class Run implements PreparedRun, LineMember {
 
   private terminate(graceMs = this.spec.killGraceMs): void {
     signalGroup(this.child?.pid, 'SIGTERM');
+    this.spec.isolation?.terminate(graceMs);
     // A command that traps or ignores SIGTERM still ends.
     this.shortenGrace(graceMs);
   }
@@ -301,6 +327,7 @@ class Run implements PreparedRun, LineMember {
     // Children never outlive the run: kill whatever is left in the group right away. Done here in the
     // exit handler, before the pid could be reused by another spawn.
     signalGroup(child.pid, 'SIGKILL');
+    this.spec.isolation?.kill(); // descendants that left the group (setsid) are still in the cgroup
     reaperRemove(child.pid);
     (child.stdio[GATE_FD] as Readable | null)?.destroy();
     void this.drainThenFinish(child);
@@ -353,12 +380,27 @@ class Run implements PreparedRun, LineMember {
     clearTimeout(this.timeoutTimer);
     clearTimeout(this.graceTimer);
     if (!this.endedAt) this.endedAt = Date.now();
+    if (this.spec.isolation) this.isolated = await this.spec.isolation.finish().catch(() => ({}));
     if (this.log) await this.log.end();
     active.delete(this);
     this.resolveDone(this.outcome());
   }
 
   private outcome(): RunOutcome {
+    const o = this.outcomeOfProcess();
+    const { oomKilled, containerId, note } = this.isolated;
+    if (containerId) o.containerId = containerId;
+    if (oomKilled && o.startedAt) {
+      o.oomKilled = true;
+      // Whatever else happened (a timeout's SIGKILL), the kernel's memory kill is what to fix.
+      o.status = o.status === 'killed' ? 'killed' : 'failed';
+      o.error = 'out of memory: the kernel killed the run for exceeding limits.memory';
+    }
+    if (note) o.error = o.error ? `${o.error}; ${note}` : note;
+    return o;
+  }
+
+  private outcomeOfProcess(): RunOutcome {
     const base = {
       exitCode: this.exitCode,
       signal: this.signal,

@@ -7,6 +7,11 @@ export function runLogPath(dataDir: string, job: string, runId: string): string 
   return join(dataDir, 'logs', safeSegment(job), `${safeSegment(runId)}.log`);
 }
 
+/** The time index beside a run's log (see agent/core/log-seek.ts): where `--since` starts reading. */
+export function runLogIndexPath(logPath: string): string {
+  return `${logPath}.idx`;
+}
+
 function safeSegment(name: string): string {
   const s = name.replace(/[^A-Za-z0-9._@+=:-]/g, (c) => encodeURIComponent(c).replace(/[!'()*]/g, hex));
   // '', '.' and '..' would not name a file of their own.

@@ -1,9 +1,13 @@
 // Appends one run's output to its log file, up to a cap. The file is opened asynchronously (creating
 // the directory only when the open says it is missing), so preparing a run costs no sync fs call.
+// Beside it, a time index (one entry per second of output, opened only once output spans more than a
+// second) lets a reader start at `--since` without timestamps in the output itself.
 import { EventEmitter } from 'node:events';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { encodeIndexEntry, INDEX_STEP_MS, type IndexEntry } from '../core/log-seek';
+import { runLogIndexPath } from './logfiles';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../node/data-dir';
 
 const HIGH_WATER = 256 * 1024;
@@ -18,6 +22,9 @@ export class CappedLogWriter extends EventEmitter {
   private ended = false;
   private failed: Error | undefined;
   private readonly opened: Promise<void>;
+  private firstEntry: IndexEntry | undefined;
+  private lastIndexedAt = 0;
+  private index: WriteStream | undefined;
 
   constructor(
     readonly path: string,
@@ -58,6 +65,7 @@ export class CappedLogWriter extends EventEmitter {
     }
     let ok = true;
     if (part.length > 0) {
+      this.indexWrite(Date.now());
       this.written += part.length;
       this.lastByte = part[part.length - 1];
       ok = this.put(part);
@@ -74,12 +82,36 @@ export class CappedLogWriter extends EventEmitter {
     if (this.ended) return;
     this.ended = true;
     await this.opened;
+    const idx = this.index;
+    if (idx && !idx.destroyed)
+      await new Promise<void>((resolve) => {
+        idx.once('close', () => resolve());
+        idx.end();
+      });
     const s = this.stream;
     if (!s || s.destroyed) return;
     await new Promise<void>((resolve) => {
       s.once('close', () => resolve());
       s.end();
     });
+  }
+
+  /** Notes that output starting at the current offset is written at `now` (see log-seek.ts). */
+  private indexWrite(now: number): void {
+    if (!this.firstEntry) {
+      this.firstEntry = { t: now, offset: this.written };
+      this.lastIndexedAt = now;
+      return;
+    }
+    if (now - this.lastIndexedAt < INDEX_STEP_MS) return;
+    this.lastIndexedAt = now;
+    if (!this.index) {
+      // Losing the index only makes --since coarser: its errors are ignored.
+      this.index = createWriteStream(runLogIndexPath(this.path), { flags: 'a', mode: PRIVATE_FILE_MODE });
+      this.index.on('error', () => this.index?.destroy());
+      this.index.write(encodeIndexEntry(this.firstEntry));
+    }
+    if (!this.index.destroyed) this.index.write(encodeIndexEntry({ t: now, offset: this.written }));
   }
 
   private put(b: Buffer): boolean {

@@ -1,6 +1,8 @@
 // Ships a run's output to a remote store in batches, best effort: one send in flight at a time, failures
 // reported and dropped, and never more than capBytes in total (the node's log file is the full record).
 
+import { shipCapMarker } from '../core/ship-marker';
+
 export interface OutputBatcherOptions {
   flushMs: number;
   maxBatchBytes: number;
@@ -78,8 +80,7 @@ export class OutputBatcher {
       this.timer = undefined;
       this.cut(this.pendingBytes);
       if (this.dropped > 0) {
-        const marker = `\n[peppercorn] output beyond ${this.opts.capBytes} bytes is in the node's log file\n`;
-        this.enqueue(Buffer.from(marker), false);
+        this.enqueue(Buffer.from(shipCapMarker(this.opts.capBytes)), false);
       }
       this.closing = this.idle();
     }

@@ -18,6 +18,7 @@ import type { PrefixMirror } from '../core/mirror';
 import {
   decode,
   decodeOr,
+  encode,
   type ActiveEntry,
   type Assignment,
   type Cursor,
@@ -45,6 +46,8 @@ import { ReleaseClock } from './release-clock';
 import type { Admission } from './admission';
 import type { StoredJob } from '../core/signing';
 import { EtcdWrites, outageNote, type WriteOutage } from '../node/etcd-writes';
+import { isolationFor } from '../runner/isolation';
+import { claimAheadFor, runIsolationFields } from './isolation-hooks';
 
 export interface SchedulerOptions {
   dataDir: string;
@@ -408,6 +411,7 @@ export class Scheduler extends EventEmitter {
     if (!job.schedule) return undefined;
     const step = planDue(job.schedule, job.cursor.t, now, {
       ...this.opts,
+      claimAheadMs: claimAheadFor(job.spec, this.opts.claimAheadMs),
       misfire: misfireOf(job.spec),
       queued: job.queued,
     });
@@ -470,7 +474,7 @@ export class Scheduler extends EventEmitter {
             withOutages(this.writes.during(s.first, s.last)),
         };
         return [
-          ns.put(keys.run(ref)).value(JSON.stringify(rec)),
+          ns.put(keys.run(ref)).value(encode(rec)),
           ...this.alertOps(skippedRun(rec, this.raiseContext(job), now)),
         ];
       })
@@ -585,7 +589,7 @@ export class Scheduler extends EventEmitter {
       .and(keys.node(me.id), 'Create', '==', me.epoch)
       .and(keys.job(job.name), 'Create', '==', job.createRev)
       .and(cursorKey, 'Mod', '==', cur.modRev);
-    const ops = [...extraOps, ns.put(cursorKey).value(JSON.stringify(next))];
+    const ops = [...extraOps, ns.put(cursorKey).value(encode(next))];
     let run: RunRecord | undefined;
     if (launchAt !== undefined) {
       const ref: RunRef = { job: job.name, scheduledAt: launchAt, attempt: 1 };
@@ -643,7 +647,7 @@ export class Scheduler extends EventEmitter {
   }
 
   private alertOps(alerts: AlertRecord[]): IOperation[] {
-    return alerts.map((a) => this.cluster.ns.put(keys.alert(a.id)).value(JSON.stringify(a)));
+    return alerts.map((a) => this.cluster.ns.put(keys.alert(a.id)).value(encode(a)));
   }
 
   /** The job's latest completion as this node last saw it (the streak and last success carry on from it). */
@@ -704,6 +708,7 @@ export class Scheduler extends EventEmitter {
       scheduledAt: ref.scheduledAt,
       claimedAt: Date.now(),
       status: 'running',
+      ...runIsolationFields(this.owned.get(ref.job)?.spec, formatRunId(ref)),
     };
   }
 
@@ -716,12 +721,12 @@ export class Scheduler extends EventEmitter {
     const slots = (run.holds ?? []).map((slot) =>
       ns
         .put(slot)
-        .value(JSON.stringify({ run: run.id, node: run.node }))
+        .value(encode({ run: run.id, node: run.node }))
         .lease(this.membership.leaseId),
     );
     return [
-      ns.put(keys.run(run)).value(JSON.stringify(run)),
-      ns.put(keys.activeRun(run.node, run.id)).value(JSON.stringify(active)),
+      ns.put(keys.run(run)).value(encode(run)),
+      ns.put(keys.activeRun(run.node, run.id)).value(encode(active)),
       ...slots,
     ];
   }
@@ -797,7 +802,7 @@ export class Scheduler extends EventEmitter {
         .if(keys.node(me.id), 'Create', '==', me.epoch)
         .and(key, 'Version', '>', 0)
         .and(keys.run(ref), 'Create', '==', 0)
-        .then(ns.delete().key(key), ns.put(keys.run(ref)).value(JSON.stringify(run)))
+        .then(ns.delete().key(key), ns.put(keys.run(ref)).value(encode(run)))
         .commit();
       return;
     }
@@ -811,14 +816,28 @@ export class Scheduler extends EventEmitter {
       .and(key, 'Version', '>', 0)
       .and(keys.run(ref), 'Create', '==', 0);
     for (const slot of slots) txn = txn.and(slot, 'Create', '==', 0);
-    txn = txn.then(ns.delete().key(key), ...this.launchOps(job, run));
-    const res = await this.commitOrReadBack(txn, run);
+    const ops = [ns.delete().key(key), ...this.launchOps(job, run)];
+    // A loop's manual run is one of its iterations: it advances the loop's cursor in the same
+    // claim, so it and the loop's own next iteration cannot both start (one copy, always).
+    let loopCursor: Cursor | undefined;
+    if (job.spec.kind === 'loop') {
+      const cur = (job.cursor ??= await this.readCursor(job.name));
+      loopCursor = { t: Math.max(Date.now(), cur.t + 1), n: cur.n + 1 };
+      txn = txn.and(keys.cursor(job.name), 'Mod', '==', cur.modRev);
+      ops.push(ns.put(keys.cursor(job.name)).value(JSON.stringify(loopCursor)));
+    }
+    const res = await this.commitOrReadBack(txn.then(...ops), run);
     if (!res.ok) {
       // The run exists already (a retry of an old trigger): drop the trigger so it cannot fire again.
       const exists = await ns.get(keys.run(ref)).exists();
       if (exists) await ns.delete().key(key).exec();
+      else if (loopCursor) {
+        job.cursor = undefined; // the loop moved on meanwhile: look again shortly
+        setTimeout(() => this.claimTriggers(), 100).unref();
+      }
       return;
     }
+    if (loopCursor) job.cursor = { ...loopCursor, n: loopCursor.n ?? 0, modRev: res.revision };
     this.stats.claims++;
     this.launch(job, run, res.revision, Date.now());
   }
@@ -834,19 +853,22 @@ export class Scheduler extends EventEmitter {
       send: async (data, seq) => void (await this.logLeases.put(run.id, seq, data)),
       onError: () => this.stats.etcdErrors++,
     });
+    const env = {
+      ...spec.env,
+      PEPPERCORN_JOB: run.job,
+      PEPPERCORN_RUN_ID: run.id,
+      PEPPERCORN_NODE: run.node,
+      PEPPERCORN_SCHEDULED_AT: iso(run.scheduledAt),
+      PEPPERCORN_ATTEMPT: String(run.attempt),
+    };
     const proc = prepareRun({
       runId: run.id,
       command: spec.command,
-      env: {
-        ...spec.env,
-        PEPPERCORN_JOB: run.job,
-        PEPPERCORN_RUN_ID: run.id,
-        PEPPERCORN_NODE: run.node,
-        PEPPERCORN_SCHEDULED_AT: iso(run.scheduledAt),
-        PEPPERCORN_ATTEMPT: String(run.attempt),
-      },
-      workdir: spec.workdir,
-      user: spec.user,
+      env,
+      isolation: isolationFor(spec, { runId: run.id, env }),
+      // A container job's user and workdir are the container's (see runner/container.ts).
+      workdir: spec.image ? undefined : spec.workdir,
+      user: spec.image ? undefined : spec.user,
       timeoutMs: jobTimeoutMs(spec),
       killGraceMs: this.opts.killGraceMs,
       logFile: runLogPath(this.opts.dataDir, run.job, run.id),
@@ -926,7 +948,7 @@ export class Scheduler extends EventEmitter {
         reason: `retry ${run.attempt} of ${retries} after the ${run.status} run ${run.id}`,
         notBefore,
       };
-      retryOp = this.cluster.ns.put(keys.trigger(next)).value(JSON.stringify(trig));
+      retryOp = this.cluster.ns.put(keys.trigger(next)).value(encode(trig));
       run.reason = `${run.reason ? run.reason + '; ' : ''}retrying as ${formatRunId(next)} at ${iso(notBefore)}`;
     }
     if (outcome.startedAt) run.startedAt = outcome.startedAt;
@@ -935,6 +957,8 @@ export class Scheduler extends EventEmitter {
     run.signal = outcome.signal;
     run.tail = outcome.tail;
     run.outputBytes = outcome.outputBytes;
+    if (outcome.oomKilled) run.oomKilled = true;
+    if (outcome.containerId) run.containerId = outcome.containerId;
     const { ns } = this.cluster;
     const runKey = keys.run(run);
     // A complete run (a failed attempt that will be retried is not) updates the job's
@@ -945,10 +969,7 @@ export class Scheduler extends EventEmitter {
       if (run.status === 'skipped') return this.alertOps(skippedRun(run, this.raiseContext(job), Date.now()));
       if (retryOp) return [];
       const done = completeRun(run, this.lastCompletion(run.job), this.raiseContext(job), Date.now());
-      return [
-        ns.put(keys.completion(run.job)).value(JSON.stringify(done.completion)),
-        ...this.alertOps(done.alerts),
-      ];
+      return [ns.put(keys.completion(run.job)).value(encode(done.completion)), ...this.alertOps(done.alerts)];
     };
     // Retry for a long while: etcd may be restarting; the outcome is the operator's only record.
     // Slots are released only while they are still the ones our claim created: if etcd
@@ -960,7 +981,7 @@ export class Scheduler extends EventEmitter {
         for (const slot of ours) txn = txn.and(slot, 'Create', '==', flight.slotRev);
         const res = await txn
           .then(
-            ns.put(runKey).value(JSON.stringify(run)),
+            ns.put(runKey).value(encode(run)),
             ns.delete().key(keys.activeRun(run.node, run.id)),
             ...ours.map((slot) => ns.delete().key(slot)),
             ...(retryOp ? [retryOp] : []),

@@ -180,15 +180,18 @@ export interface NodeDetail {
 }
 
 /**
- * A run's output. Positions are chunk sequence numbers: `start.from` is where this stream
- * begins (0 or absent: from the start, so a reader clears what it shows), and a data frame's
- * `next` is where to resume once its bytes are shown: logs.follow(runId, next) after a
- * dropped connection goes on with no line lost or repeated.
+ * A run's output. Positions are byte offsets in the run's output: `start.from` is where this stream
+ * begins (0 or absent: from the start, so a reader clears what it shows), and a data frame's `next`
+ * is where to resume once its bytes are shown: logs.follow(runId, next) after a dropped connection
+ * goes on with no byte lost or repeated. `end.source` says where the output came from: etcd, the
+ * log file on the node that ran it, or (that node being down) the part etcd still has.
  */
 export type LogFrame =
   | { kind: 'start'; runId: string; from?: number }
   | { kind: 'data'; b64: string; next?: number }
-  | { kind: 'end'; status: RunStatus | null; note?: string };
+  | { kind: 'end'; status: RunStatus | null; note?: string; source?: LogSource };
+
+export type LogSource = 'etcd' | 'node' | 'etcd-partial';
 
 export interface Calls {
   'connection.status': () => ConnectionStatus;
@@ -221,7 +224,7 @@ export interface Calls {
 
 export interface Streams {
   'cluster.watch': { args: []; event: ClusterEvent };
-  'logs.follow': { args: [runId: string, fromSeq: number]; event: LogFrame };
+  'logs.follow': { args: [runId: string, fromByte: number]; event: LogFrame };
 }
 
 export type CallName = keyof Calls;

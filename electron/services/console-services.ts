@@ -3,11 +3,18 @@
 // One ClusterLive (one set of etcd watches) serves every cluster.watch subscriber.
 import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
-import { connect, describeEtcdError, type Cluster, type ConnectOptions } from '../../agent/core/etcd';
+import {
+  connect,
+  describeEtcdError,
+  readableError,
+  type Cluster,
+  type ConnectOptions,
+} from '../../agent/core/etcd';
 import { NotFoundError, Store } from '../../agent/core/store';
 import { permissionMessage } from '../../agent/core/roles';
 import { listAlerts } from '../../agent/core/alert-store';
 import { ClusterLive, type LiveDelta, type LiveJob } from '../../agent/core/live';
+import { readRunOutput } from '../../agent/core/run-output';
 import { validateJob, type JobSpec } from '../../agent/core/job/spec';
 import { jobsToYaml } from '../../agent/core/job/files';
 import { nextTimes } from '../../agent/core/job/schedule';
@@ -200,10 +207,7 @@ export class ConsoleServices extends EventEmitter {
   private readable(err: unknown): string {
     const denied = this.active && permissionMessage(err, this.active.cluster.user, 'make this change');
     if (denied) return denied;
-    const e = err as Error;
-    const grpc = e && /^GRPC|ClientRuntimeError|BrokenCircuit/.test(e.constructor?.name ?? '');
-    if (grpc && this.active) return describeEtcdError(err, this.active.cluster.endpoints);
-    return redactKnown(e instanceof Error ? e.message : String(err));
+    return redactKnown(readableError(err, this.active?.cluster.endpoints));
   }
 
   // ---- the cluster picture --------------------------------------------------------
@@ -240,8 +244,9 @@ export class ConsoleServices extends EventEmitter {
   }
 
   /**
-   * Follows a run's output from chunk `from` on (0: all of it). Frames hold whole chunks, and
-   * each says which chunk comes next, so a reader that reconnects resumes exactly there.
+   * A run's whole output from byte `from` on (0: all of it), from etcd or from the node that ran it
+   * (agent/core/run-output.ts decides), followed live while the run runs. Frames hold whole reads,
+   * and each says the byte to resume at, so a reader that reconnects resumes exactly there.
    */
   private followLogs(
     runId: string,
@@ -251,38 +256,40 @@ export class ConsoleServices extends EventEmitter {
   ): () => void {
     const abort = new AbortController();
     let bytes = 0;
+    const notes: string[] = [];
     const batcher = createBatcher((frame, next) =>
       emit({ kind: 'data', b64: frame.toString('base64'), next }),
     );
-    emit({ kind: 'start', runId, from });
-    let store: Store;
+    let cluster: Cluster;
     try {
-      store = this.need().store;
+      cluster = this.need().cluster;
     } catch (err) {
       end((err as Error).message);
       return () => undefined;
     }
-    store
-      .followLogs(
-        runId,
-        (data: Buffer, seq: number) => {
-          bytes += data.length;
-          batcher.push(data, seq + 1);
-        },
-        abort.signal,
-        from,
-      )
-      .then((run) => {
+    readRunOutput(cluster, runId, {
+      follow: true,
+      from,
+      signal: abort.signal,
+      onStart: (at) => emit({ kind: 'start', runId, from: at }),
+      onData: (data, next) => {
+        bytes += data.length;
+        batcher.push(data, next);
+      },
+      onNote: (note) => notes.push(note),
+    })
+      .then(({ run, source }) => {
         if (abort.signal.aborted) return;
         batcher.flush();
-        let note: string | undefined;
+        let note = notes.join('; ') || undefined;
         if (!run) note = 'no such run (it may have been pruned from the history)';
-        else if (bytes === 0 && from === 0 && run.tail) {
-          // Shipped chunks expire (1 hour); the record keeps the last few KiB.
-          emit({ kind: 'data', b64: Buffer.from(run.tail).toString('base64') });
-          note = 'older output has expired from etcd: showing the last lines kept with the run';
-        } else if (bytes === 0 && from === 0) note = run.reason ?? 'this run produced no output';
-        emit({ kind: 'end', status: run?.status ?? null, note });
+        else if (!note && bytes === 0 && from === 0) note = run.reason ?? 'this run produced no output';
+        emit({
+          kind: 'end',
+          status: run?.status ?? null,
+          note,
+          source: source === 'none' ? undefined : source,
+        });
         end();
       })
       .catch((err) => {
@@ -385,7 +392,7 @@ export class ConsoleServices extends EventEmitter {
       if (!v.ok) throw new Error(v.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
       const a = this.need();
       const [res] = await a.store.applyJobs([v.job], { signWith: this.connections.signingKey(a.profileId) });
-      return res;
+      return { name: res.name, result: res.result };
     },
     'jobs.remove': (name) => this.need().store.removeJob(name),
     'jobs.pause': (name) => this.need().store.setPaused(name, true),

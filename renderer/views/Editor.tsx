@@ -20,6 +20,7 @@ import {
 import { Field, pairsInput, ParsedInput, Select, TextInput } from './editor/controls';
 import { AfterField, AlertsField, MisfireField, Others, RetriesField } from './editor/sections';
 import { Preview } from './editor/preview';
+import { ContainerFields, LimitsField } from './editor/isolation';
 
 const NEW_JOB: Draft = { kind: 'cron' };
 
@@ -320,8 +321,13 @@ export function EditorView({ name }: { name: string | null }) {
               {text('user', 'run as user', 'reports', 'the agent must run as root')}
               {text('timeout', 'timeout', '10m', 'SIGTERM to the process group, SIGKILL 5 s later')}
             </Section>
+            <Section title="Isolation">
+              <ContainerFields {...section} />
+              <LimitsField {...section} />
+            </Section>
             <Section title="Where">
               {pairs('selector', 'node selector (label=value per line)', 'zone=eu')}
+              {pairs('labels', "the job's labels (label=value per line)", 'team=billing')}
               <Field id="policy" label="when its node dies mid-run" errors={errs('policy')}>
                 <Select
                   id="policy"

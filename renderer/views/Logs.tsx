@@ -1,10 +1,11 @@
-// A run's output in xterm.js: live while it runs (logs.follow), stored output once done.
+// A run's output in xterm.js: live while it runs (logs.follow), the whole output once done (from
+// etcd, or from the log file on the node that ran it; the services decide and say which).
 // Colours pass through untouched; fit to size; search; copy is the terminal's own selection.
 import { useEffect, useRef, useState } from 'react';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
-import type { RunInfo } from '../../electron/common/contract';
+import type { LogSource, RunInfo } from '../../electron/common/contract';
 import { fmtTime, StatusBadge, useClient } from '../state';
 
 function decodeB64(b64: string): Uint8Array {
@@ -13,6 +14,12 @@ function decodeB64(b64: string): Uint8Array {
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
+
+const SOURCE_TEXT: Record<LogSource, (node: string) => string> = {
+  etcd: () => 'from etcd',
+  node: (node) => `from the log file on ${node}`,
+  'etcd-partial': () => 'partial: what etcd still has',
+};
 
 export function LogsView({ runId }: { runId: string }) {
   const client = useClient();
@@ -24,6 +31,7 @@ export function LogsView({ runId }: { runId: string }) {
   const [run, setRun] = useState<RunInfo | null>(null);
   const [query, setQuery] = useState('');
   const [bytes, setBytes] = useState(0);
+  const [source, setSource] = useState<LogSource | null>(null);
 
   useEffect(() => {
     const t = new Terminal({
@@ -70,6 +78,7 @@ export function LogsView({ runId }: { runId: string }) {
         } else {
           setState('ended');
           if (frame.note) setNote(frame.note);
+          setSource(frame.source ?? null);
           void client.call('runs.get', runId).then(setRun, () => undefined);
         }
       },
@@ -104,6 +113,11 @@ export function LogsView({ runId }: { runId: string }) {
           {state === 'following' ? 'following live…' : state === 'ended' ? 'complete' : 'error'} · {bytes}{' '}
           bytes
         </span>
+        {source && run && (
+          <span className="muted" data-testid="logs-source">
+            {SOURCE_TEXT[source](run.node)}
+          </span>
+        )}
         {run && (
           <span className="muted">
             {run.node && `on ${run.node} · `}scheduled {fmtTime(run.scheduledAt)}

@@ -15,7 +15,9 @@ export function RunTable({
   /** Also the run's cause and exit status. */
   detailed?: boolean;
 }) {
-  const columns = detailed ? 9 : 7;
+  // Container jobs: a column with the image and the container's short id.
+  const boxed = runs.some((r) => r.image);
+  const columns = (detailed ? 9 : 7) + (boxed ? 1 : 0);
   return (
     <table className="grid" data-testid={testId}>
       <thead>
@@ -28,6 +30,7 @@ export function RunTable({
           <th>started</th>
           <th>duration</th>
           {detailed && <th>exit</th>}
+          {boxed && <th>container</th>}
           <th>reason</th>
         </tr>
       </thead>
@@ -45,7 +48,12 @@ export function RunTable({
             <td>{fmtTime(r.scheduledAt)}</td>
             <td>{fmtTime(r.startedAt)}</td>
             <td>{r.startedAt && r.endedAt ? fmtDuration(r.endedAt - r.startedAt) : '—'}</td>
-            {detailed && <td>{r.signal ?? r.exitCode ?? ''}</td>}
+            {detailed && <td>{r.oomKilled ? 'OOM' : (r.signal ?? r.exitCode ?? '')}</td>}
+            {boxed && (
+              <td title={r.containerId ?? r.container}>
+                {r.image ? `${r.image} ${r.containerId?.slice(0, 12) ?? ''}` : '—'}
+              </td>
+            )}
             <td className="muted">{r.reason}</td>
           </tr>
         ))}

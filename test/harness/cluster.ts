@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { TestEtcd, type TestEtcdOptions } from './etcd';
 import { connect, type Cluster } from '../../agent/core/etcd';
 import { Store } from '../../agent/core/store';
+import { removeAgentGroups } from '../../agent/runner/isolation';
 import { parseJobFile } from '../../agent/core/job/files';
 import { listAlerts } from '../../agent/core/alert-store';
 import type { AlertRecord } from '../../agent/core/records';
@@ -200,6 +201,8 @@ export class TestCluster {
       }
       if (a.detached) a.groupKill9(); // its reaper too
     }
+    // Their run cgroups: a restarted agent would clean them; these agents do not come back.
+    await Promise.all([...this.agents.values()].map((a) => removeAgentGroups(a.id, a.dataDir)));
     this.cluster?.close();
     await this.etcd.destroy();
     if (!process.env.KEEP_TEST_DIRS) rmSync(this.dir, { recursive: true, force: true });

@@ -242,7 +242,7 @@ test('peppercorn alerts: lists with delivery; resolve by hand; config errors sto
     ['alerts', 'config', 'apply', '-f', '-'],
     'channels:\n  x: { type: webhook, url: "nope" }\n',
   );
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2, 'invalid input');
   assert.match(bad.stderr, /channels\.x\.url: must be an http/);
   assert.match(bad.stderr, /nothing was stored/);
   assert.equal(tc.cli(['alerts', 'config', '--json']).stdout, before);

@@ -3,6 +3,7 @@
 // polls; nothing asserts how long anything took. Screenshots go to docs/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { TestCluster, waitFor, ROOT } from '../harness/cluster';
@@ -185,6 +186,31 @@ test("the xterm panel shows a running job's output as it is produced", async () 
     (await page.locator('[data-testid="terminal"] .xterm-rows span[class*="xterm-fg-2"]').count()) > 0,
   );
   await shot('logs');
+});
+
+test("the log panel shows a 5 MB run whole, from its node's file, after etcd's copy is gone", async () => {
+  const copy = tc.path('bigout.expected');
+  tc.apply(`name: bigout\nkind: once\ncommand: 'seq 1 700000 | tee ${copy}; echo the-very-last-line'\n`);
+  const node = await waitFor('bigout to be assigned', async () => (await tc.owner('bigout')) ?? undefined);
+  const runId = await tc.store.trigger('bigout', 'ui-test');
+  await waitFor(
+    'bigout to succeed',
+    async () => (await tc.store.getRun(runId))?.status === 'succeeded',
+    60_000,
+  );
+  // Past etcd's window: the shipped chunks are gone (and were capped at 1 MiB anyway).
+  await tc.cluster.ns.delete().prefix(keys.logs(runId)).exec();
+  const size = statSync(copy).size + 'the-very-last-line\n'.length;
+  await goto(`#/logs/${runId}`);
+  const rows = page.locator('[data-testid="terminal"] .xterm-rows');
+  await rows.filter({ hasText: 'the-very-last-line' }).waitFor({ timeout: 60_000 });
+  await page
+    .getByTestId('logs-state')
+    .filter({ hasText: `complete · ${size} bytes` })
+    .waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('logs-source').innerText(), `from the log file on ${node}`);
+  assert.match(await rows.innerText(), /699999\s+700000\s+the-very-last-line/);
+  assert.equal(await page.getByTestId('logs-note').count(), 0, 'no warning: the output is whole');
 });
 
 test('the node detail screen shows its labels, lease, jobs and a run in flight, live', async () => {

@@ -161,6 +161,9 @@ test('completing runs: one alert per failure, the streak alert once, the last su
   ]);
   assert.equal(prev!.failures, 1);
   assert.equal(prev!.lastSuccessAt, 6010);
+  assert.equal(prev!.lastFailureAt, 7010);
+  const afterSuccess = completeRun(run(1, 'succeeded', 8000), prev, ctx, 0).completion;
+  assert.deepEqual([afterSuccess.lastSuccessAt, afterSuccess.lastFailureAt], [8010, 7010]);
   const first = completeRun(run(1, 'failed', 1), undefined, ctx, 0).alerts[0];
   assert.deepEqual(Object.keys(first.deliveries), ['open:ops']);
   assert.match(first.summary, /backup: run backup\.1\.1 failed \(exit 3\) on n1/);

@@ -1,29 +1,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crontabToJobs } from '../../agent/core/job/crontab';
-import { fnv1a32 } from '../../agent/core/job/hash';
+import { spawnSync } from 'node:child_process';
+import { crontabToJobs, nameFromFile } from '../../agent/core/job/crontab';
 import { validateJob } from '../../agent/core/job/spec';
 
 const lines = (...text: string[]) => text.join('\n') + '\n';
 
-test('a plain line becomes a cron job named after the command', () => {
+test('a plain line becomes a cron job named after the file, in the given zone', () => {
   const { jobs, warnings } = crontabToJobs(
     lines('# nightly', '', '0 2 * * * /usr/local/bin/backup.sh --full'),
-    'crontab',
+    '/var/spool/cron/crontabs/alice',
+    { timezone: 'Europe/Paris', user: 'alice' },
   );
   assert.deepEqual(warnings, []);
   assert.deepEqual(jobs, [
     {
-      name: 'backup-sh',
+      name: 'alice-1',
       kind: 'cron',
       schedule: '0 2 * * *',
-      timezone: 'UTC',
+      timezone: 'Europe/Paris',
       command: '/usr/local/bin/backup.sh --full',
       env: {},
+      user: 'alice',
       selector: {},
       policy: 'at-most-once',
       paused: false,
-      description: 'imported from crontab line 3',
+      description: 'imported from /var/spool/cron/crontabs/alice line 3',
     },
   ]);
 });
@@ -45,9 +47,9 @@ test('environment lines apply to the jobs after them', () => {
   assert.deepEqual(
     jobs.map((job) => [job.name, job.env]),
     [
-      ['first', {}],
-      ['second', { PATH: '/usr/bin:/bin', GREETING: 'hello world', QUOTED: 'a b' }],
-      ['third', { PATH: '/usr/bin:/bin', GREETING: 'hello world', QUOTED: 'a b', EMPTY: '' }],
+      ['crontab-1', {}],
+      ['crontab-2', { PATH: '/usr/bin:/bin', GREETING: 'hello world', QUOTED: 'a b' }],
+      ['crontab-3', { PATH: '/usr/bin:/bin', GREETING: 'hello world', QUOTED: 'a b', EMPTY: '' }],
     ],
   );
 });
@@ -64,14 +66,15 @@ test('CRON_TZ and TZ set the time zone of the following jobs; TZ is also passed 
       '0 4 * * * d',
     ),
     'crontab',
+    { timezone: 'America/Chicago' },
   );
   assert.deepEqual(
     jobs.map((job) => [job.name, job.timezone, job.env]),
     [
-      ['a', 'UTC', {}],
-      ['b', 'Europe/Paris', {}],
-      ['c', 'Asia/Tokyo', { TZ: 'Asia/Tokyo' }],
-      ['d', 'Asia/Tokyo', { TZ: 'Asia/Tokyo' }],
+      ['crontab-1', 'America/Chicago', {}],
+      ['crontab-2', 'Europe/Paris', {}],
+      ['crontab-3', 'Asia/Tokyo', { TZ: 'Asia/Tokyo' }],
+      ['crontab-4', 'Asia/Tokyo', { TZ: 'Asia/Tokyo' }],
     ],
   );
   assert.deepEqual(warnings, [
@@ -100,8 +103,8 @@ test('macros are kept and @reboot is skipped with a warning', () => {
   assert.deepEqual(
     jobs.map((job) => [job.name, job.schedule, job.command]),
     [
-      ['rotate-logs', '@daily', '/opt/rotate-logs'],
-      ['ping', '@hourly', 'ping -c1 gw'],
+      ['crontab-1', '@daily', '/opt/rotate-logs'],
+      ['crontab-2', '@hourly', 'ping -c1 gw'],
     ],
   );
   assert.deepEqual(warnings, [
@@ -109,18 +112,30 @@ test('macros are kept and @reboot is skipped with a warning', () => {
   ]);
 });
 
-test('% ends the command with a warning; \\% is a literal percent', () => {
+test('% starts the stdin, kept as a here-document; \\% is a literal percent', () => {
   const { jobs, warnings } = crontabToJobs(
-    lines('0 0 * * * date +\\%Y-\\%m-\\%d > /tmp/today', '0 1 * * * mail -s hi root%Dear root,%bye'),
+    lines(
+      '0 0 * * * date +\\%Y-\\%m-\\%d > /tmp/today',
+      '0 1 * * * mail -s hi root%Dear root,%50\\% done%bye',
+      '0 2 * * * sort | uniq%b%a%b',
+    ),
     'crontab',
   );
   assert.deepEqual(
     jobs.map((job) => job.command),
-    ['date +%Y-%m-%d > /tmp/today', 'mail -s hi root'],
+    [
+      'date +%Y-%m-%d > /tmp/today',
+      "mail -s hi root <<'PEPPERCORN_STDIN'\nDear root,\n50% done\nbye\nPEPPERCORN_STDIN",
+      "{\nsort | uniq\n} <<'PEPPERCORN_STDIN'\nb\na\nb\nPEPPERCORN_STDIN",
+    ],
   );
-  assert.deepEqual(warnings, [
-    'crontab:2: "%" ends the command here; cron would feed the rest to it as stdin, which Peppercorn does not: dropped "Dear root,%bye" (write \\% for a literal %)',
-  ]);
+  assert.deepEqual(warnings, []);
+});
+
+test('the here-document feeds the command what cron would', () => {
+  const { jobs } = crontabToJobs(lines('0 1 * * * tr a-z A-Z | sort%b%a'), 'crontab');
+  const r = spawnSync('/bin/sh', ['-c', jobs[0].command], { encoding: 'utf8' });
+  assert.equal(r.stdout, 'A\nB\n');
 });
 
 test('unparseable lines warn with their line number and are skipped', () => {
@@ -137,7 +152,7 @@ test('unparseable lines warn with their line number and are skipped', () => {
   );
   assert.deepEqual(
     jobs.map((job) => job.name),
-    ['ok'],
+    ['my-1'],
   );
   assert.deepEqual(warnings, [
     'my.cron:1: skipped, not a cron line (need 5 time fields and a command): hello there',
@@ -148,45 +163,17 @@ test('unparseable lines warn with their line number and are skipped', () => {
   ]);
 });
 
-test('names are unique: a stable hash suffix where commands share a first word', () => {
-  const text = lines(
-    '0 1 * * * backup.sh db',
-    '0 2 * * * backup.sh files',
-    '*/5 * * * * /usr/bin/env python3 x.py',
-    '0 3 * * * backup.sh db',
-    '0 3 * * * backup.sh db',
-  );
-  const first = crontabToJobs(text, 'crontab');
-  const suffix = (schedule: string, command: string) =>
-    fnv1a32(`${schedule}\n${command}`).toString(16).padStart(8, '0').slice(0, 6);
+test('names come from the file name, numbered in line order, and stay valid', () => {
+  const text = lines('0 1 * * * backup.sh db', '0 2 * * * backup.sh files', '0 3 * * * backup.sh db');
+  const { jobs } = crontabToJobs(text, '/home/al/My Jobs.cron');
   assert.deepEqual(
-    first.jobs.map((job) => job.name),
-    [
-      `backup-sh-${suffix('0 1 * * *', 'backup.sh db')}`,
-      `backup-sh-${suffix('0 2 * * *', 'backup.sh files')}`,
-      'env',
-      `backup-sh-${suffix('0 3 * * *', 'backup.sh db')}`,
-      `backup-sh-${suffix('0 3 * * *', 'backup.sh db')}-2`,
-    ],
+    jobs.map((j) => j.name),
+    ['my-jobs-1', 'my-jobs-2', 'my-jobs-3'],
   );
-  // Re-importing the same file gives the same names.
-  assert.deepEqual(
-    crontabToJobs(text, 'crontab').jobs.map((job) => job.name),
-    first.jobs.map((job) => job.name),
-  );
-  assert.equal(new Set(first.jobs.map((job) => job.name)).size, 5);
-});
-
-test('odd first words still give valid names', () => {
-  const { jobs } = crontabToJobs(
-    lines('* * * * * ./My_Script.PY', '* * * * * ___', `* * * * * ${'x'.repeat(80)}`),
-    'crontab',
-  );
-  assert.deepEqual(
-    jobs.map((job) => job.name),
-    ['my-script-py', 'job', 'x'.repeat(50)],
-  );
-  for (const job of jobs) assert.ok(validateJob(job).ok, job.name);
+  assert.equal(nameFromFile('/etc/cron.d/e2scrub_all'), 'e2scrub-all');
+  assert.equal(nameFromFile('-'), 'crontab');
+  const long = crontabToJobs(lines('* * * * * x'), `/tmp/${'y'.repeat(80)}`).jobs[0];
+  assert.ok(validateJob(long).ok, long.name);
 });
 
 test('/etc/crontab and cron.d files have a user column', () => {
@@ -197,7 +184,7 @@ test('/etc/crontab and cron.d files have a user column', () => {
   assert.deepEqual(warnings, []);
   assert.equal(jobs[0].user, 'root');
   assert.equal(jobs[0].command, 'cd / && run-parts /etc/cron.hourly');
-  assert.equal(jobs[0].name, 'cd');
+  assert.equal(jobs[0].name, 'crontab-1');
   assert.equal(
     crontabToJobs(lines('@daily www-data /srv/cleanup'), '/etc/cron.d/web').jobs[0].user,
     'www-data',

@@ -23,6 +23,8 @@ test('fnv1a32 matches the published FNV-1a test vectors', () => {
   assert.equal(fnv1a32(''), 0x811c9dc5);
   assert.equal(fnv1a32('a'), 0xe40c292c);
   assert.equal(fnv1a32('foobar'), 0xbf9cf968);
+  // Past ASCII it hashes the UTF-8 bytes (computed independently over 'héllo/ñode'.encode()).
+  assert.equal(fnv1a32('héllo/ñode'), 0x871077cd);
 });
 
 test('5-field cron fires at the listed minutes, strictly after the given time', () => {

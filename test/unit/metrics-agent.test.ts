@@ -4,9 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { startMetrics, type MetricsAgent } from '../../agent/metrics/agent-metrics';
 import type { RunRecord } from '../../agent/core/records';
 import { VERSION } from '../../agent/version';
+import type { Entry } from '../../agent/core/mirror';
 
 class FakeMembership extends EventEmitter {
   live = true;
@@ -30,11 +32,44 @@ class FakeScheduler extends EventEmitter {
   readonly outputBudget = { droppedBytes: 0, evictedBuckets: 0 };
 }
 
+/** A mirror's entries, as the metrics read them: key → { key, value }. */
+function entries(values: Record<string, object>) {
+  const m = new Map<string, Entry>();
+  for (const [key, v] of Object.entries(values))
+    m.set(key, { key, value: Buffer.from(JSON.stringify(v)), createRevision: 1, modRevision: 1, lease: '0' });
+  return { entries: m };
+}
+
+const job = (name: string, over: object = {}) => ({
+  name,
+  kind: 'cron',
+  schedule: '0 3 * * *',
+  command: 'true',
+  ...over,
+});
+
 function fakeAgent() {
   const agent = {
     membership: new FakeMembership(),
     leader: { isLeader: false, alertSender: new EventEmitter() },
     scheduler: new FakeScheduler(),
+    views: {
+      jobs: entries({
+        'jobs/backup': job('backup'),
+        'jobs/report': job('report', { paused: true }),
+        'jobs/never': job('never', { kind: 'once' }),
+      }),
+      completions: entries({
+        'completions/backup': {
+          run: 'backup.9.1',
+          status: 'failed',
+          endedAt: 9000,
+          lastSuccessAt: 5000,
+          lastFailureAt: 9000,
+        },
+        'completions/report': { run: 'report.4.1', status: 'succeeded', endedAt: 4000, lastSuccessAt: 4000 },
+      }),
+    },
   };
   const typed: MetricsAgent = agent;
   return { agent, typed };
@@ -96,7 +131,25 @@ test('GET /metrics reports events, stats and gauges', async (t) => {
   const text = await res.text();
   const v = (series: string) => sample(text, series);
 
-  assert.equal(v(`peppercorn_node_info{node="node-a",version="${VERSION}"}`), 1);
+  assert.equal(v(`peppercorn_node_info{node="node-a",version="${VERSION}",runtime="${process.version}"}`), 1);
+  // The process and the Node runtime, from prom-client's default collectors.
+  assert.ok(v('nodejs_eventloop_lag_seconds')! >= 0);
+  assert.ok(v('nodejs_eventloop_lag_p99_seconds')! >= 0);
+  assert.ok(v('process_resident_memory_bytes')! > 0);
+  assert.match(
+    text,
+    /^nodejs_version_info\{version="v\d+\.\d+\.\d+",major="\d+",minor="\d+",patch="\d+"\} 1$/m,
+  );
+  // Per-job timestamps, served while this node leads.
+  assert.equal(v('peppercorn_job_last_success_timestamp_seconds{job="backup"}'), 5);
+  assert.equal(v('peppercorn_job_last_failure_timestamp_seconds{job="backup"}'), 9);
+  assert.equal(v('peppercorn_job_last_success_timestamp_seconds{job="report"}'), 4);
+  assert.equal(v('peppercorn_job_last_failure_timestamp_seconds{job="report"}'), undefined);
+  const next = v('peppercorn_job_next_scheduled_timestamp_seconds{job="backup"}')!;
+  assert.ok(next > Date.now() / 1000 && next % 86400 === 3 * 3600, `next 03:00 UTC, got ${next}`);
+  // Paused: no next time; a once job without `at` is never launched by the clock.
+  assert.equal(v('peppercorn_job_next_scheduled_timestamp_seconds{job="report"}'), undefined);
+  assert.equal(v('peppercorn_job_next_scheduled_timestamp_seconds{job="never"}'), undefined);
   assert.equal(v('peppercorn_launches_total{job="backup"}'), 2);
   assert.equal(v('peppercorn_launches_total{job="report"}'), 1);
   assert.equal(v('peppercorn_outcomes_total{job="backup",status="succeeded"}'), 1);
@@ -150,6 +203,8 @@ test('GET /metrics reports events, stats and gauges', async (t) => {
   assert.equal(sample(again, 'peppercorn_lease_live'), 0);
   assert.equal(sample(again, 'peppercorn_lease_events_total{event="suspended"}'), 1);
   assert.equal(sample(again, 'peppercorn_lease_events_total{event="lost"}'), 0);
+  // No longer leader: the per-job series are gone (only the leader serves them).
+  assert.doesNotMatch(again, /^peppercorn_job_last_success_timestamp_seconds\{/m);
 });
 
 test('/healthz follows the lease; other paths 404; other methods 405', async (t) => {
@@ -159,11 +214,11 @@ test('/healthz follows the lease; other paths 404; other methods 405', async (t)
   const base = `http://127.0.0.1:${srv.port}`;
   let res = await fetch(`${base}/healthz`);
   assert.equal(res.status, 200);
-  assert.equal(await res.text(), 'ok\n');
+  assert.deepEqual(await res.json(), { status: 'ok', version: VERSION, node: 'node-a' });
   agent.membership.live = false;
   res = await fetch(`${base}/healthz`);
   assert.equal(res.status, 503);
-  await res.text();
+  assert.deepEqual(await res.json(), { status: 'lease not live', version: VERSION, node: 'node-a' });
   res = await fetch(`${base}/nope`);
   assert.equal(res.status, 404);
   await res.text();
@@ -234,4 +289,29 @@ test('job label cardinality is capped', async (t) => {
     sample(text, 'peppercorn_metrics_dropped_series_total{metric="peppercorn_launches_total"}'),
     2,
   );
+});
+
+test('promtool check metrics finds nothing wrong with a scrape', async (t) => {
+  const promtool = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' }).stdout.trim();
+  if (!promtool) {
+    // Reported as skipped, with what to install: never a silent pass.
+    t.skip('promtool is missing: apt-get install prometheus');
+    return;
+  }
+  const { agent, typed } = fakeAgent();
+  agent.leader.isLeader = true;
+  const srv = await startMetrics(typed, { port: 0, host: '127.0.0.1', log: quiet });
+  t.after(() => srv.close());
+  agent.scheduler.emit('launched', run({ id: 'r1' }), 3);
+  agent.scheduler.emit('outcome', run({ id: 'r1', status: 'succeeded', startedAt: 1000, endedAt: 3500 }));
+  const text = await (await fetch(`http://127.0.0.1:${srv.port}/metrics`)).text();
+  const r = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(`${r.stdout}${r.stderr}`.trim(), '');
+  assert.equal(r.status, 0);
+  // It does find problems: a counter without _total is reported.
+  const bad = spawnSync(promtool, ['check', 'metrics'], {
+    input: '# HELP x_count a\n# TYPE x_count counter\nx_count 1\n',
+    encoding: 'utf8',
+  });
+  assert.notEqual(`${bad.stdout}${bad.stderr}`.trim(), '');
 });

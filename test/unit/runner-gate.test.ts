@@ -139,13 +139,14 @@ test('a run gets the niceness the agent had before raising its own priority', as
   const { getPriority } = await import('node:os');
   const before = getPriority();
   const raised = raiseAgentPriority(5);
-  if (!raised) {
-    // Not root: nothing was changed, and a run inherits our niceness.
-    t.diagnostic('not permitted to raise priority here; checking inheritance only');
-  }
+  // Without a raise the run inherits our niceness whatever the runner does: nothing to check.
+  if (!raised) return t.skip('raising the priority needs root (CAP_SYS_NICE): nothing to check here');
+  if (raised.to === raised.from) return t.skip(`the agent already runs at the highest priority (${before})`);
+  assert.equal(getPriority(), raised.to);
   const run = prepareRun(spec('nice'));
   run.release();
   const o = await run.done;
-  assert.equal(o.tail.trim(), String(before));
-  if (raised) assert.equal(getPriority(), raised.to);
+  // The run is back at the agent's original niceness, not the raised one it would inherit.
+  assert.equal(o.tail.trim(), String(raised.from));
+  assert.notEqual(o.tail.trim(), String(raised.to));
 });

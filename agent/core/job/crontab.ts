@@ -1,5 +1,4 @@
 // Imports a classic crontab into job specs, warning (never throwing) about what cannot carry over.
-import { fnv1a32 } from './hash';
 import { checkCronExpression, checkTimeZone } from './schedule';
 import { validateJob, type JobSpec } from './spec';
 
@@ -22,8 +21,8 @@ function unquote(value: string): string {
   return trimmed;
 }
 
-/** Cron's % rule: unescaped % ends the command (the rest becomes stdin), \% is a literal %. */
-function splitPercent(command: string): { command: string; dropped?: string } {
+/** Cron's % rule: unescaped % ends the command and the rest, each further % a newline, is its stdin; \% is a literal %. */
+function splitPercent(command: string): { command: string; stdin?: string } {
   let out = '';
   for (let i = 0; i < command.length; i++) {
     const char = command[i];
@@ -31,57 +30,69 @@ function splitPercent(command: string): { command: string; dropped?: string } {
       out += '%';
       i++;
     } else if (char === '%') {
-      return { command: out.trimEnd(), dropped: command.slice(i + 1) };
+      const rest = command
+        .slice(i + 1)
+        .replace(/\\%/g, '\u0000')
+        .replace(/%/g, '\n')
+        .replace(/\u0000/g, '%');
+      return { command: out.trimEnd(), stdin: rest };
     } else out += char;
   }
   return { command: out };
 }
 
-/** DNS-label slug from the command's first word, e.g. "/usr/local/bin/backup.sh --x" -> "backup-sh". */
-function baseSlug(command: string): string {
-  const firstWord = command.trim().split(/\s+/)[0] ?? '';
-  const base = firstWord.split('/').filter(Boolean).pop() ?? '';
+/**
+ * The command with cron's stdin kept as a here-document (quoted: no expansion, as cron
+ * feeds it). A command with ; & or | is grouped so the whole of it reads the stdin, as in cron.
+ */
+export function withStdin(command: string, stdin: string): string {
+  const lines = stdin.split('\n');
+  let delim = 'PEPPERCORN_STDIN';
+  while (lines.includes(delim)) delim += '_';
+  const body = stdin.endsWith('\n') || stdin === '' ? stdin : stdin + '\n';
+  const head = /[;&|\n]/.test(command) ? `{\n${command}\n} <<'${delim}'` : `${command} <<'${delim}'`;
+  return `${head}\n${body}${delim}`;
+}
+
+/** A DNS-label slug of a file name, e.g. "/etc/cron.d/sysstat" -> "sysstat", "e2scrub_all" -> "e2scrub-all". */
+export function nameFromFile(path: string): string {
+  const base = path.split('/').filter(Boolean).pop() ?? '';
   const slug = base
     .toLowerCase()
+    .replace(/\.(cron|crontab|txt)$/, '')
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 50)
     .replace(/-+$/, '');
-  return slug === '' ? 'job' : slug;
+  return slug === '' || path === '-' ? 'crontab' : slug;
 }
 
-function shortHash(text: string): string {
-  return fnv1a32(text).toString(16).padStart(8, '0').slice(0, 6);
-}
-
-/** Names from the command; a stable hash suffix only where two lines would share a name. */
-function assignNames(lines: ParsedLine[]): string[] {
-  const counts = new Map<string, number>();
-  const bases = lines.map((line) => baseSlug(line.command));
-  for (const base of bases) counts.set(base, (counts.get(base) ?? 0) + 1);
-  const used = new Set<string>();
-  return lines.map((line, i) => {
-    const base = bases[i];
-    let name = counts.get(base) === 1 ? base : `${base}-${shortHash(`${line.schedule}\n${line.command}`)}`;
-    // Identical lines hash alike; number them so every name stays unique.
-    for (let n = 2; used.has(name); n++)
-      name = `${base}-${shortHash(`${line.schedule}\n${line.command}`)}-${n}`;
-    used.add(name);
-    return name;
-  });
+export interface CrontabOptions {
+  /** The zone cron used: the machine's local zone unless CRON_TZ says otherwise. */
+  timezone: string;
+  /** Job names are `<name>-1`, `<name>-2`... in line order (default: from the file name). */
+  name?: string;
+  /** A user crontab (no user column): the account its jobs run as, its owner. */
+  user?: string;
+  /** Whether lines carry a user column; by default from the path (/etc/crontab, cron.d/). */
+  userColumn?: boolean;
 }
 
 /**
  * Converts crontab text to job specs. Every returned job passes validateJob; anything that
  * cannot be imported is skipped with a warning that names its line.
  */
-export function crontabToJobs(text: string, sourceName: string): { jobs: JobSpec[]; warnings: string[] } {
+export function crontabToJobs(
+  text: string,
+  sourceName: string,
+  opts: CrontabOptions = { timezone: 'UTC' },
+): { jobs: JobSpec[]; warnings: string[] } {
   const warnings: string[] = [];
   const parsed: ParsedLine[] = [];
   // /etc/crontab and /etc/cron.d files carry a user column; the file name is the only reliable tell.
-  const hasUserColumn = /(^|\/)etc\/crontab$|(^|\/)cron\.d\//.test(sourceName);
+  const hasUserColumn = opts.userColumn ?? isSystemCrontab(sourceName);
   let env: Record<string, string> = {};
-  let timezone = 'UTC';
+  let timezone = opts.timezone;
 
   text.split(/\r?\n/).forEach((rawLine, index) => {
     const lineNo = index + 1;
@@ -156,20 +167,17 @@ export function crontabToJobs(text: string, sourceName: string): { jobs: JobSpec
       return;
     }
     const split = splitPercent(rest);
-    if (split.dropped !== undefined) {
-      warnings.push(
-        `${where}: "%" ends the command here; cron would feed the rest to it as stdin, which Peppercorn does not: dropped "${split.dropped}" (write \\% for a literal %)`,
-      );
-    }
-    const command = split.command.trim();
-    if (command === '') {
+    const bare = split.command.trim();
+    if (bare === '') {
       warnings.push(`${where}: skipped: no command`);
       return;
     }
-    parsed.push({ line: lineNo, schedule, command, user, env, timezone });
+    const command = split.stdin === undefined ? bare : withStdin(bare, split.stdin);
+    parsed.push({ line: lineNo, schedule, command, user: user ?? opts.user, env, timezone });
   });
 
-  const names = assignNames(parsed);
+  const base = opts.name ?? nameFromFile(sourceName);
+  const names = parsed.map((_, i) => `${base.slice(0, 56)}-${i + 1}`);
   const jobs: JobSpec[] = [];
   parsed.forEach((entry, i) => {
     const result = validateJob({
@@ -189,4 +197,9 @@ export function crontabToJobs(text: string, sourceName: string): { jobs: JobSpec
     }
   });
   return { jobs, warnings };
+}
+
+/** /etc/crontab and /etc/cron.d/* have a user column; user crontabs do not. */
+export function isSystemCrontab(path: string): boolean {
+  return /(^|\/)etc\/crontab$|(^|\/)cron\.d\//.test(path);
 }

@@ -10,7 +10,7 @@ export interface Dependency {
   condition: Condition;
 }
 
-const CONDITIONS: readonly Condition[] = ['success', 'failure', 'always'];
+export const CONDITIONS: readonly Condition[] = ['success', 'failure', 'always'];
 
 type Fail = (field: string, message: string) => void;
 

@@ -56,8 +56,8 @@ export function semaphoresOf(job: PolicyFields & { name: string }): Semaphore[] 
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-const OVERLAPS: readonly Overlap[] = ['skip', 'queue', 'replace', 'allow'];
-const MISFIRES: readonly MisfirePolicy[] = ['skip', 'once', 'all'];
+export const OVERLAPS: readonly Overlap[] = ['skip', 'queue', 'replace', 'allow'];
+export const MISFIRES: readonly MisfirePolicy[] = ['skip', 'once', 'all'];
 export const DEFAULT_BACKOFF = '10s';
 export const DEFAULT_MAX_CATCH_UP = 10;
 

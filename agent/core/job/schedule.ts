@@ -4,7 +4,7 @@ import { CronExpressionParser, type CronExpression } from 'cron-parser';
 import { formatDuration, parseDuration } from './duration';
 import { fnv1a32 } from './hash';
 import { jitterOffsetMs } from './policies';
-import type { JobSpec } from './spec';
+import type { JobKind } from './shape';
 
 export interface Schedule {
   /** First firing time strictly after `afterMs` (ms since epoch), or null if there is none. */
@@ -12,7 +12,15 @@ export interface Schedule {
   describe(): string;
 }
 
-export type ScheduleSource = Pick<JobSpec, 'name' | 'kind' | 'schedule' | 'timezone' | 'at' | 'jitter'>;
+/** The fields of a job spec that decide its firing times (a JobSpec is one). */
+export interface ScheduleSource {
+  name: string;
+  kind: JobKind;
+  schedule?: string;
+  timezone: string;
+  at?: string;
+  jitter?: string;
+}
 
 // Mapped ourselves so only the classic Vixie macros are accepted (cron-parser knows extra ones).
 const MACROS: Record<string, string> = {

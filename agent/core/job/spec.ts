@@ -2,15 +2,16 @@
 import { parseDuration } from './duration';
 import { checkCronExpression, checkIsoInstant, checkTimeZone } from './schedule';
 import { nearest } from './suggest';
-import { JOB_NAME_RE, isMap } from './shape';
+import { JOB_NAME_RE, isMap, type JobKind } from './shape';
 import { validatePolicies, type PolicyFields } from './policies';
 import { validateAfter, type Dependency } from './deps';
 import { validateAlertRules, type JobAlerts } from './alert-rules';
+import { validateIsolation, type IsolationFields } from './isolation';
 
-export type JobKind = 'cron' | 'loop' | 'once';
+export type { JobKind };
 export type RunPolicy = 'at-most-once' | 'at-least-once';
 
-export interface JobSpec extends PolicyFields {
+export interface JobSpec extends PolicyFields, IsolationFields {
   /** Run after these jobs complete (kind once without at); see deps.ts. */
   after?: Dependency[];
   name: string;
@@ -23,6 +24,8 @@ export interface JobSpec extends PolicyFields {
   user?: string;
   timeout?: string;
   selector: Record<string, string>;
+  /** The job's own labels: for the operator (`job ls -l`, `job apply --prune -l`), not for placement. */
+  labels?: Record<string, string>;
   policy: RunPolicy;
   paused: boolean;
   times?: number;
@@ -57,10 +60,15 @@ export const JOB_FIELDS = [
   'times',
   'delay',
   'command',
+  'image',
+  'pull',
+  'volumes',
+  'network',
   'env',
   'workdir',
   'user',
   'timeout',
+  'limits',
   'selector',
   'policy',
   'retries',
@@ -72,11 +80,12 @@ export const JOB_FIELDS = [
   'resources',
   'alerts',
   'paused',
+  'labels',
   'description',
 ] as const satisfies ReadonlyArray<keyof JobSpec>;
 
-const KINDS: readonly JobKind[] = ['cron', 'loop', 'once'];
-const POLICIES: readonly RunPolicy[] = ['at-most-once', 'at-least-once'];
+export const KINDS: readonly JobKind[] = ['cron', 'loop', 'once'];
+export const POLICIES: readonly RunPolicy[] = ['at-most-once', 'at-least-once'];
 const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,251}[A-Za-z0-9])?$/;
 const USER_RE = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}$/;
@@ -87,7 +96,6 @@ const ALIASES: Record<string, keyof JobSpec> = {
   cron: 'schedule',
   tz: 'timezone',
   environment: 'env',
-  labels: 'selector',
   nodeselector: 'selector',
   cwd: 'workdir',
   dir: 'workdir',
@@ -95,6 +103,8 @@ const ALIASES: Record<string, keyof JobSpec> = {
   disabled: 'paused',
   repeat: 'times',
   interval: 'delay',
+  container: 'image',
+  mounts: 'volumes',
 };
 
 function typeName(value: unknown): string {
@@ -265,6 +275,25 @@ export function validateJob(input: unknown): ValidationResult {
     }
   }
 
+  // labels: the job's own, like selector's shape
+  let labels: Record<string, string> | undefined;
+  if (input.labels !== undefined) {
+    if (!isMap(input.labels)) {
+      fail('labels', `must be a map of label: value, got ${typeName(input.labels)}`);
+    } else {
+      labels = {};
+      for (const [key, value] of Object.entries(input.labels)) {
+        const field = `labels.${key}`;
+        if (!LABEL_KEY_RE.test(key)) {
+          fail(field, `"${key}" is not a valid label; use letters, digits, ".", "_", "-" and "/"`);
+        }
+        if (typeof value !== 'string')
+          fail(field, `value must be a string, got ${typeName(value)}${quoteHint(value)}`);
+        else labels[key] = value;
+      }
+    }
+  }
+
   // policy
   let policy: RunPolicy = 'at-most-once';
   if (input.policy !== undefined) {
@@ -335,6 +364,7 @@ export function validateJob(input: unknown): ValidationResult {
   const policies = validatePolicies(input, kind, fail);
   const after = validateAfter(input, kind, name, fail);
   const alerts = validateAlertRules(input.alerts, 'alerts', fail);
+  const isolation = validateIsolation(input, fail);
 
   if (errors.length > 0) return { ok: false, errors };
   const job = compact({
@@ -347,15 +377,21 @@ export function validateJob(input: unknown): ValidationResult {
     times,
     delay,
     command: command as string,
+    image: isolation.image,
+    pull: isolation.pull,
+    volumes: isolation.volumes,
+    network: isolation.network,
     env,
     workdir,
     user,
     timeout,
+    limits: isolation.limits,
     selector,
     policy,
     ...policies,
     alerts,
     paused,
+    labels,
     description,
   });
   return { ok: true, job };
@@ -397,6 +433,8 @@ export function canonicalJob(job: JobSpec): string {
     timezone: job.timezone ?? 'UTC',
     env: job.env ?? {},
     selector: job.selector ?? {},
+    // No labels and empty labels are the same job (and the canonical form of jobs stored before labels).
+    labels: job.labels && Object.keys(job.labels).length ? job.labels : undefined,
     policy: job.policy ?? 'at-most-once',
     paused: job.paused ?? false,
   };

@@ -35,6 +35,7 @@ export const FORM_FIELDS = new Set([
   'user',
   'timeout',
   'selector',
+  'labels',
   'policy',
   'paused',
   'retries',
@@ -42,6 +43,11 @@ export const FORM_FIELDS = new Set([
   'mutex',
   'resources',
   'alerts',
+  'image',
+  'pull',
+  'volumes',
+  'network',
+  'limits',
   ...Object.keys(ONLY_FOR),
 ]);
 
