@@ -1,7 +1,8 @@
 // Small parsers shared by the CLI's commands.
 import type { OutputFormat } from './output';
+import { UsageError } from './usage-error';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 /** What the alerts command reads of the global options (the rest is in connection.ts). */
 export interface GlobalOptions {

@@ -4,7 +4,7 @@
 // truncates a pipe at 64 KiB when the process exits first), and a reader that closes
 // early (`| head -1`) ends the command quietly instead of printing an EPIPE trace.
 import { stringify } from 'yaml';
-import { UsageError } from './args';
+import { UsageError } from './usage-error';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml', 'wide', 'name'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];

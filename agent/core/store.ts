@@ -534,7 +534,11 @@ export class Store {
         .if(keys.job(name), 'Mod', '==', Number(kv.kvs[0].mod_revision))
         .and(trail.key, 'Mod', '==', trail.modRevision);
       const c = ckv.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.kvs[0].value, this.warn);
-      if (!paused && spec.kind !== 'loop') {
+      // Pausing and resuming both settle the times from the cursor to now, in the same write
+      // that moves the cursor: on resume those the pause held back; on pause those already due
+      // that no node had claimed yet (a lagging or failing-over owner), which would otherwise
+      // stay unrecorded for as long as the job is paused.
+      if (spec.kind !== 'loop') {
         txn = txn.and(keys.cursor(name), 'Mod', '==', ckv.kvs[0] ? Number(ckv.kvs[0].mod_revision) : 0);
         ops.push(this.ns.put(keys.cursor(name)).value(encode({ ...c, t: Math.max(now, c?.t ?? 0) })));
         const missed = c ? countTimes(spec, c.t, now) : undefined;
@@ -552,7 +556,9 @@ export class Store {
             status: 'skipped',
             until: missed.last,
             count: missed.capped ? undefined : missed.count,
-            reason: `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
+            reason: paused
+              ? `not launched before the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) were due and not yet claimed by any node`
+              : `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
           };
           ops.push(this.ns.put(keys.run(ref)).value(encode(rec)));
         }

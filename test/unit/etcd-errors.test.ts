@@ -38,7 +38,7 @@ test('readableError names the endpoints for etcd failures and keeps other messag
   );
   assert.match(
     readableError(new EtcdPermissionDeniedError('etcdserver: permission denied'), endpoints),
-    /refused the credentials .*check --user\/--password/,
+    /refused the credentials \(etcdserver: permission denied\); check --user/,
   );
   const ours = 'no etcd endpoints given; pass --etcd http://127.0.0.1:2379 or set PEPPERCORN_ETCD';
   assert.equal(readableError(new Error(ours), endpoints), ours);

@@ -40,7 +40,8 @@ Examples:
               : '-';
         const exit = (r: (typeof runs)[number]) =>
           r.oomKilled ? 'OOM' : (r.signal ?? (r.exitCode ?? '-').toString());
-        // Container jobs: the image and the container's short id (wide output).
+        // Container jobs: the image and the container's short id (a column when any run has one).
+        const boxed = runs.some((r) => r.image);
         const box = (r: (typeof runs)[number]) =>
           r.image ? `${r.image} ${r.containerId?.slice(0, 12) ?? r.container ?? ''}`.trim() : '-';
         show(format, {
@@ -48,7 +49,16 @@ Examples:
           text: () =>
             runs.length
               ? table(
-                  ['RUN', 'STATUS', 'NODE', 'SCHEDULED', 'DURATION', 'EXIT', 'REASON'],
+                  [
+                    'RUN',
+                    'STATUS',
+                    'NODE',
+                    'SCHEDULED',
+                    'DURATION',
+                    'EXIT',
+                    ...(boxed ? ['CONTAINER'] : []),
+                    'REASON',
+                  ],
                   runs.map((r) => [
                     r.id,
                     status(r),
@@ -56,6 +66,7 @@ Examples:
                     zoned(r.scheduledAt, tz),
                     duration(r),
                     exit(r),
+                    ...(boxed ? [box(r)] : []),
                     r.reason ?? '',
                   ]),
                 )

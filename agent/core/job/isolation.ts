@@ -28,8 +28,8 @@ export interface IsolationFields {
 /** The node label the agent sets to the runtime it found (podman, docker). */
 export const RUNTIME_LABEL = 'runtime';
 
-const PULLS: readonly PullPolicy[] = ['never', 'missing', 'always'];
-const NETWORK_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const PULLS: readonly PullPolicy[] = ['never', 'missing', 'always'];
+export const NETWORK_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const VOLUME_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const VOLUME_OPTS = new Set(['ro', 'rw', 'z', 'Z']);
 

@@ -7,6 +7,7 @@ import { OVERLAPS, MISFIRES } from '../job/policies';
 import { CONDITIONS } from '../job/deps';
 import { RUN_ALERT_RULES } from '../job/alert-rules';
 import { JOB_NAME_RE } from '../job/shape';
+import { PULLS, NETWORK_RE } from '../job/isolation';
 import type { Shape } from './shape';
 import { duration, labelMap, text } from './common';
 
@@ -189,6 +190,37 @@ export const JOB_SHAPE: Shape = {
       keyPattern: SEM_NAME,
       values: { type: 'integer', minimum: 1 },
       doc: 'Named semaphores shared by jobs: name → its size (every job naming it must give the same size).',
+    },
+    image: text(
+      'Run the command in a container of this image (node label runtime= required), e.g. alpine:3.20.',
+    ),
+    pull: {
+      type: 'string',
+      enum: PULLS,
+      doc: 'When to pull the image: never, missing (default) or always. Container jobs only.',
+    },
+    volumes: {
+      type: 'list',
+      of: { type: 'string' },
+      doc: 'Host paths mounted into the container: host-path:container-path[:ro]. Container jobs only.',
+    },
+    network: text(
+      "The container's network: none, host or a network of the node's runtime. Container jobs only.",
+      {
+        pattern: NETWORK_RE.source,
+        patternHint: 'is not a network name',
+      },
+    ),
+    limits: {
+      type: 'object',
+      fields: {
+        cpu: { type: 'number', minimum: 0, doc: 'CPU cores the run may use, e.g. 0.5.' },
+        memory: text(
+          'Memory the run may use, with a unit: 256Mi, 1Gi. Past it the run is killed and recorded as OOM.',
+        ),
+        pids: { type: 'integer', minimum: 1, doc: 'Most processes the run may have at once.' },
+      },
+      doc: 'Resource limits: through the container runtime for container jobs, cgroups (or prlimit) for plain jobs.',
     },
     alerts: ALERT_RULES_SHAPE,
     paused: { type: 'boolean', doc: 'A paused job is not launched by the clock (manual runs still work).' },
