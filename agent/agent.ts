@@ -1,7 +1,7 @@
 // One agent = one node: membership, the shared mirrors of etcd state, the
 // leader role (active only while elected) and the scheduler. This file only
 // wires them together and handles the node's life: join, lease loss, shutdown.
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import type { Cluster } from './core/etcd';
 import { keys } from './core/keys';
 import { PrefixMirror } from './core/mirror';
@@ -22,6 +22,9 @@ import { AlertWriter } from './alert/writer';
 import { startMetrics, type MetricsServer } from './metrics/agent-metrics';
 import { VERSION } from './version';
 import { AlertingView } from './alert/config-view';
+import { Admission } from './scheduler/admission';
+import type { TrustedKey } from './core/signing';
+import { hasPolicy, type NodePolicy } from './core/node-policy';
 import { LogServer } from './runner/log-server';
 import { redactKnown } from './core/redact';
 import { createLogger, chooseFormat, type Log } from './logger/logger';
@@ -49,6 +52,10 @@ export interface AgentOptions {
   containerRuntime?: string;
   /** The agent's log (default: pino on stdout, JSON unless stdout is a terminal). */
   log?: Log;
+  /** Run only specs signed by one of these keys (absent: unsigned specs run). */
+  trustedKeys?: TrustedKey[];
+  /** What this node will run (absent: everything). */
+  policy?: NodePolicy;
 }
 
 export class Agent {
@@ -86,6 +93,8 @@ export class Agent {
       capacity: opts.capacity,
       startedAt: Date.now(),
       version: VERSION,
+      ...(hasPolicy(opts.policy) ? { policy: { ...opts.policy, runsAs: userInfo().username } } : {}),
+      ...(opts.trustedKeys ? { trustedKeys: opts.trustedKeys.map((k) => k.id) } : {}),
     };
     this.membership = new Membership(cluster, this.record, opts.leaseTtlSec, opts.dataDir, this.log);
     const onError = (err: Error) => this.log(`watch error (${err.message}); re-listing`);
@@ -129,6 +138,13 @@ export class Agent {
       this.log,
       alerting,
       () => this.clock.holdReason(),
+      new Admission(
+        cluster,
+        this.membership,
+        { trustedKeys: opts.trustedKeys, policy: this.record.policy },
+        alerting,
+        this.log,
+      ),
     );
     logRuns(this.scheduler, this.log);
     const alertWriter = new AlertWriter(cluster, this.leader, this.log);

@@ -42,6 +42,7 @@ const JOB_RULES: readonly AlertRule[] = [
   'missed',
   'consecutive-failures',
   'deadman',
+  'refused',
 ];
 
 interface Seen {

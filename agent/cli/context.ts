@@ -27,6 +27,11 @@ export class CliContext {
     return this.conn;
   }
 
+  /** The etcd user of the connection, for error messages (null: none, or not resolved). */
+  etcdUser(): string | null {
+    return this.conn?.connect.user ?? null;
+  }
+
   /** Endpoints for error messages, or none when the connection itself was the problem. */
   endpoints(): string[] {
     return this.conn?.connect.endpoints ?? [];

@@ -13,6 +13,7 @@ import { DuplicateNodeError } from '../node/membership';
 import { UsageError } from './args';
 import { ConfigError } from '../core/agent-config';
 import { redactKnown } from '../core/redact';
+import { permissionMessage } from '../core/roles';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -49,7 +50,11 @@ export function runExitStatus(run: Pick<RunRecord, 'status' | 'exitCode' | 'sign
 }
 
 /** One readable line on stderr for an error, and the status it ends with. */
-export function reportFailure(err: unknown, endpoints: () => string[]): number {
+export function reportFailure(
+  err: unknown,
+  endpoints: () => string[],
+  etcdUser: () => string | null = () => null,
+): number {
   if (err instanceof UsageError || err instanceof SpecConflictError || err instanceof ConfigError) {
     process.stderr.write(`peppercorn: ${err.message}\n`);
     return EXIT_USAGE;
@@ -61,6 +66,11 @@ export function reportFailure(err: unknown, endpoints: () => string[]): number {
     (err instanceof Error && err.message.startsWith('cannot serve metrics'))
   ) {
     process.stderr.write(`peppercorn: ${redactKnown(err.message)}\n`);
+    return EXIT_FAILURE;
+  }
+  const denied = permissionMessage(err, etcdUser(), 'make this change');
+  if (denied) {
+    process.stderr.write(`peppercorn: ${denied}\n`);
     return EXIT_FAILURE;
   }
   const msg =

@@ -18,7 +18,11 @@ async function main(): Promise<void> {
   try {
     status = await run(process.argv.slice(2));
   } catch (err) {
-    status = reportFailure(err, () => ctx.endpoints());
+    status = reportFailure(
+      err,
+      () => ctx.endpoints(),
+      () => ctx.etcdUser(),
+    );
   }
   void program;
   await drained();

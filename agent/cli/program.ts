@@ -14,6 +14,8 @@ import { registerConsole } from './commands/console';
 import { registerImportCrontab } from './commands/import-crontab';
 import { registerExplain } from './commands/explain';
 import { registerCompletion } from './commands/completion';
+import { registerKeys } from './keys';
+import { registerEtcdRoles } from './roles';
 
 const EXAMPLES = `
 Examples:
@@ -69,6 +71,8 @@ export function buildProgram(): Program {
     registerExplain,
     registerAgent,
     registerConsole,
+    registerKeys,
+    registerEtcdRoles,
     registerCompletion,
   ])
     register(program, ctx);

@@ -7,6 +7,13 @@ import { parseDocument } from 'yaml';
 import { checkShape, type Shape, type ShapeError } from './schema/shape';
 import { duration, labelMap, text } from './schema/common';
 
+const stringList = (doc: string, example: string[]): Shape => ({
+  type: 'list',
+  of: { type: 'string', minLength: 1 },
+  doc,
+  examples: [example],
+});
+
 export const CONFIG_SHAPE: Shape = {
   type: 'object',
   doc: 'Peppercorn agent and CLI configuration (`peppercorn agent --config FILE`, or PEPPERCORN_CONFIG). Command-line flags and PEPPERCORN_* variables override it.',
@@ -80,6 +87,19 @@ export const CONFIG_SHAPE: Shape = {
     clockSkew: text(
       "A node whose clock is off from the cluster's by more than this claims nothing (e.g. 1s). Default 1s.",
     ),
+    trustedKeys: stringList(
+      'Run only job specs signed by one of these keys: public key files (`peppercorn keys generate` writes FILE.pub) or their one-line base64 text. Absent: unsigned specs run.',
+      ['/etc/peppercorn/ops.key.pub'],
+    ),
+    allowUsers: stringList(
+      "Node policy: the users jobs may run as (a job without user: runs as the agent's user). Once any policy field is set, root runs only if listed here.",
+      ['backup', 'www-data'],
+    ),
+    denyUsers: stringList('Node policy: users jobs may never run as.', ['postgres']),
+    allowCommands: stringList(
+      "Node policy: shell-glob patterns a job's whole command must match; * stops at shell control characters (; & | $ ( ) < > ` \\ newline), ** matches anything.",
+      ['/usr/local/bin/backup *'],
+    ),
   },
 };
 
@@ -106,6 +126,10 @@ export interface ConfigFile {
   containerRuntime?: string;
   outputBudgetMiB?: number;
   clockSkew?: string;
+  trustedKeys?: string[];
+  allowUsers?: string[];
+  denyUsers?: string[];
+  allowCommands?: string[];
 }
 
 export class ConfigError extends Error {

@@ -5,6 +5,7 @@ import { keys } from './keys';
 import { decode, decodeOr, encode, type AlertRecord, type CorruptValueError } from './records';
 import { EMPTY_CONFIG, decodeAlerting, resolveAlert, type AlertingConfig } from './alerting';
 import { NotFoundError } from './store';
+import { appendOp, currentActor, diffValues, readTrail, type Actor } from './audit';
 
 export async function listAlerts(
   cluster: Cluster,
@@ -34,8 +35,36 @@ export async function getAlerting(cluster: Cluster): Promise<{ config: AlertingC
   return { config: res.config, stored: true };
 }
 
-export async function setAlerting(cluster: Cluster, config: AlertingConfig): Promise<void> {
-  await cluster.ns.put(keys.alerting).value(encode(config)).exec();
+/** Replaces the config, recording who did it and what changed in its audit trail (same write). */
+export async function setAlerting(
+  cluster: Cluster,
+  config: AlertingConfig,
+  actor: Actor = currentActor(cluster.user),
+): Promise<void> {
+  const { ns } = cluster;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const [kv, trail] = await Promise.all([ns.get(keys.alerting).exec(), readTrail(ns, keys.alertingAudit)]);
+    const cur = kv.kvs[0];
+    let before: object | undefined;
+    try {
+      before = cur ? (JSON.parse(cur.value.toString()) as object) : undefined;
+    } catch {
+      before = { corrupt: cur!.value.toString().slice(0, 100) };
+    }
+    const entry = {
+      at: Date.now(),
+      action: cur ? ('replaced' as const) : ('created' as const),
+      ...actor,
+      changes: diffValues(before, config),
+    };
+    const res = await ns
+      .if(keys.alerting, 'Mod', '==', cur ? Number(cur.mod_revision) : 0)
+      .and(trail.key, 'Mod', '==', trail.modRevision)
+      .then(ns.put(keys.alerting).value(encode(config)), appendOp(ns, trail, entry))
+      .commit();
+    if (res.succeeded) return;
+  }
+  throw new Error('the alerting config kept changing while applying it; try again');
 }
 
 /**

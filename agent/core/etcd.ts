@@ -27,6 +27,8 @@ export interface Cluster {
   ns: Namespace;
   prefix: string;
   endpoints: string[];
+  /** The etcd user we authenticate as (null without auth): named in the audit trail. */
+  user: string | null;
   close(): void;
 }
 
@@ -82,6 +84,7 @@ export function connect(opts: ConnectOptions): Cluster {
     ns: client.namespace(prefix),
     prefix,
     endpoints: opts.endpoints,
+    user: opts.user || null,
     close: () => client.close(),
   };
 }

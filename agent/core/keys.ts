@@ -21,6 +21,8 @@
 //   completions/<job>             a job's latest completed run: for jobs that run after it, and alerts
 //   alerts/<alert id>             an alert, open or resolved, with its delivery state   outcome writer, leader
 //   alerting                      channels and cluster alert rules (YAML-derived JSON)  CLI
+//   audit/jobs/<job>              who changed the job, when and what (last 50), kept after rm   CLI/console
+//   audit/alerting                the same for the alerting config                      CLI/console
 //   clocks/<node>                 the node's wall clock, every few s, bound to its lease   the node itself
 //   skews/<node>                  the node's clock is off: it claims nothing meanwhile      leader, fenced
 //
@@ -133,6 +135,9 @@ export const keys = {
   alertId: (key: string) => key.slice('alerts/'.length),
   alerting: 'alerting',
 
+  audit: 'audit/',
+  jobAudit: (job: string) => `audit/jobs/${job}`,
+  alertingAudit: 'audit/alerting',
   clocks: 'clocks/',
   clock: (node: string) => `clocks/${node}`,
   clockNode: (key: string) => key.slice('clocks/'.length),
@@ -144,6 +149,7 @@ export const keys = {
   semaphore: (name: string) => `sem/${name}/`,
   semaphoreSlot: (name: string, slot: number) => `sem/${name}/${slot}`,
 
+  allLogs: 'logs/',
   logs: (runId: string) => `logs/${runId}/`,
   logChunk: (runId: string, seq: number) => `logs/${runId}/${pad(seq, SEQ_WIDTH)}`,
   logSeq: (key: string) => Number(key.slice(key.lastIndexOf('/') + 1)),

@@ -1,6 +1,7 @@
 // The values Peppercorn keeps in etcd, and their decoding. A value that does not
 // decode (hand-edited, truncated, from a future version) is reported with its key
 // and skipped by the caller: a corrupt record must never stop a node or the leader.
+import type { PublishedPolicy } from './node-policy';
 // It is reported once per key revision (the mirrors keep one buffer per revision).
 import { validateJob, type JobSpec } from './job/spec';
 
@@ -16,6 +17,10 @@ export interface NodeRecord {
   draining?: boolean;
   /** In members/ only: when the node left on purpose (graceful shutdown). */
   leftAt?: number;
+  /** What this node will run (absent: everything); see node-policy.ts. */
+  policy?: PublishedPolicy;
+  /** Key ids whose signatures this node requires (absent: unsigned specs run). */
+  trustedKeys?: string[];
 }
 
 export interface LeaderRecord {
@@ -93,7 +98,9 @@ export type AlertRule =
   | 'no-leader'
   | 'etcd-unwritable'
   | 'clock-skew'
-  | 'newer-format';
+  | 'newer-format'
+  /** A node refused to run a job: its spec is not signed by a trusted key, or the node's policy refuses it. */
+  | 'refused';
 
 /** One notification of one channel: the alert opening, or its resolution. */
 export interface Delivery {
@@ -334,13 +341,23 @@ export function decode<T>(kind: RecordKind, key: string, value: Uint8Array | str
 // Cached per value buffer: the mirrors keep one buffer per key revision.
 const checkedJobs = new WeakMap<object, JobSpec | CorruptValueError>();
 
+function isSignature(v: unknown): v is { key: string; sig: string } {
+  const o = v as { key?: unknown; sig?: unknown } | null;
+  return typeof o === 'object' && o !== null && typeof o.key === 'string' && typeof o.sig === 'string';
+}
+
 function decodeJobSpec(key: string, value: Uint8Array | string, obj: Record<string, unknown>): JobSpec {
   const hit = typeof value === 'string' ? undefined : checkedJobs.get(value);
   if (hit instanceof CorruptValueError) throw hit;
   if (hit) return { ...hit };
   const result = validateJob(obj);
   const out: JobSpec | CorruptValueError = result.ok
-    ? { ...result.job, ...(typeof obj.uid === 'string' ? { uid: obj.uid } : {}) }
+    ? {
+        ...result.job,
+        ...(typeof obj.uid === 'string' ? { uid: obj.uid } : {}),
+        // Kept as stored for the nodes that check it (signing.ts); not part of the spec.
+        ...(isSignature(obj.signature) ? { signature: obj.signature } : {}),
+      }
     : new CorruptValueError(key, result.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
   if (typeof value !== 'string') checkedJobs.set(value, out);
   if (out instanceof CorruptValueError) throw out;

@@ -15,8 +15,22 @@ import {
   type TriggerRecord,
   type CordonRecord,
   type DepRecord,
+  type NodeRecord,
 } from './records';
-import type { JobSpec } from './job/spec';
+import { JOB_FIELDS, type JobSpec } from './job/spec';
+import { signJob, signatureKeyId, type SigningKey, type StoredJob as SignedJob } from './signing';
+import { policyRefusal } from './node-policy';
+import {
+  appendOp,
+  currentActor,
+  diffValues,
+  jobHistory,
+  readTrail,
+  type Actor,
+  type AuditAction,
+  type AuditEntry,
+  type TrailRead,
+} from './audit';
 import {
   planApply,
   batches,
@@ -41,6 +55,8 @@ export interface ApplyOptions {
   prune?: Record<string, string>;
   /** Told before writing when the changes need more than one transaction. */
   onSplit?: (transactions: number, changes: number) => void;
+  /** Sign every spec stored (changed ones, and unchanged ones not signed by this key yet). */
+  signWith?: SigningKey;
 }
 
 /** A multi-transaction apply that failed part-way: what was stored, and why it stopped. */
@@ -60,6 +76,62 @@ export interface JobView {
   cursor: number | null;
   /** Only from getJob: the assignment with its reason and history. */
   assignment?: Assignment | null;
+  /** Only from getJob: the key id of the spec's signature (unchecked; null when unsigned). */
+  signedBy?: string | null;
+  /** Only from getJob: live nodes whose policy refuses the job, and why. */
+  refusedBy?: { node: string; reason: string }[];
+}
+
+/** The spec of a stored value, with its incarnation (uid), without its signature. */
+function specFields(value: SignedJob): JobSpec {
+  const out: Record<string, unknown> = {};
+  for (const f of JOB_FIELDS) if (value[f] !== undefined) out[f] = value[f];
+  if (value.uid !== undefined) out.uid = value.uid;
+  return out as unknown as JobSpec;
+}
+
+/** The live nodes whose policy refuses a job, as `job get` and the console show it. */
+function policyRefusals(nodes: (NodeRecord | undefined)[], job: JobSpec): { node: string; reason: string }[] {
+  const out: { node: string; reason: string }[] = [];
+  for (const n of nodes) {
+    const reason = n && policyRefusal(n.policy, job);
+    if (n && reason) out.push({ node: n.id, reason });
+  }
+  return out;
+}
+
+/** What changed between two stored values, for the audit trail: spec fields and the signing key. */
+function jobChanges(before: SignedJob | undefined, after: SignedJob | undefined) {
+  const changes = diffValues(before && specFields(before), after && specFields(after));
+  const k0 = before && signatureKeyId(before);
+  const k1 = after && signatureKeyId(after);
+  if (k0 !== k1 || (before?.signature?.sig ?? null) !== (after?.signature?.sig ?? null))
+    changes.push({
+      field: 'signature',
+      ...(before ? { before: JSON.stringify(k0 ? `key ${k0}` : 'unsigned') } : {}),
+      ...(after ? { after: JSON.stringify(k1 ? `key ${k1}` : 'unsigned') } : {}),
+    });
+  return changes;
+}
+
+/** A change with the value it stores (its incarnation set, then signed when asked). */
+type Valued = JobChange & { value?: SignedJob };
+
+/**
+ * The value each change stores. With a signing key, an unchanged spec not yet carrying this
+ * key's signature becomes an update (it is re-signed); Ed25519 signatures are deterministic.
+ */
+function withValues(plan: JobChange[], signWith: SigningKey | undefined): Valued[] {
+  return plan.map((c) => {
+    if (!c.spec || c.result === 'pruned') return c;
+    const before = c.before as SignedJob | undefined;
+    // The incarnation: kept across updates, new for a job (re-)created. Set before signing:
+    // a signature covers it, so it cannot bring back a job deleted since.
+    let value: SignedJob = { ...c.spec, uid: before?.uid ?? randomUUID() };
+    if (signWith) value = signJob(value, signWith);
+    const resign = c.result === 'unchanged' && !!signWith && before?.signature?.sig !== value.signature?.sig;
+    return { ...c, value, ...(resign ? { result: 'updated' as const } : {}) };
+  });
 }
 
 /** How long `job rm` keeps a job's cursor, so a re-created job starts after it. */
@@ -69,7 +141,16 @@ export class Store {
   /** Corrupt values met while reading; shown to the user, never fatal. */
   readonly warnings: string[] = [];
 
-  constructor(readonly cluster: Cluster) {}
+  /** Who this store's changes are recorded as, in the audit trail. */
+  actor: Actor;
+
+  constructor(readonly cluster: Cluster) {
+    this.actor = currentActor(cluster.user);
+  }
+
+  private auditEntry(action: AuditAction, changes: AuditEntry['changes'], keyId?: string | null): AuditEntry {
+    return { at: Date.now(), action, ...this.actor, ...(keyId !== undefined ? { keyId } : {}), changes };
+  }
 
   private get ns() {
     return this.cluster.ns;
@@ -87,11 +168,14 @@ export class Store {
   async applyJobs(jobs: JobSpec[], opts: ApplyOptions = {}): Promise<JobChange[]> {
     const pruneNames = opts.prune ? await this.pruneCandidates(jobs, opts.prune) : [];
     await this.checkSharedResources(jobs, pruneNames);
-    let plan = planApply(
-      jobs,
-      await this.readStored([...jobs.map((j) => j.name), ...pruneNames]),
-      Date.now(),
-      pruneNames,
+    let plan: JobChange[] = withValues(
+      planApply(
+        jobs,
+        await this.readStored([...jobs.map((j) => j.name), ...pruneNames]),
+        Date.now(),
+        pruneNames,
+      ),
+      opts.signWith,
     );
     if (opts.dryRun) return plan;
     const txns = batches(plan);
@@ -103,6 +187,7 @@ export class Store {
           ...(await this.applyBatch(
             batch.map((c) => c.spec ?? c.name),
             pruneNames,
+            opts.signWith,
           )),
         );
       } catch (err) {
@@ -183,29 +268,59 @@ export class Store {
   }
 
   /** One transaction: specs to store and names to prune; re-planned if anything moved meanwhile. */
-  private async applyBatch(items: (JobSpec | string)[], pruneNames: string[]): Promise<JobChange[]> {
+  private async applyBatch(
+    items: (JobSpec | string)[],
+    pruneNames: string[],
+    signWith: SigningKey | undefined,
+  ): Promise<JobChange[]> {
     const specs = items.filter((i): i is JobSpec => typeof i !== 'string');
     const prunes = items.filter((i): i is string => typeof i === 'string' && pruneNames.includes(i));
     for (let attempt = 0; attempt < 5; attempt++) {
-      const plan = planApply(
-        specs,
-        await this.readStored(items.map((i) => (typeof i === 'string' ? i : i.name))),
-        Date.now(),
-        prunes,
+      const plan = withValues(
+        planApply(
+          specs,
+          await this.readStored(items.map((i) => (typeof i === 'string' ? i : i.name))),
+          Date.now(),
+          prunes,
+        ),
+        signWith,
       );
       const compares: [string, number][] = [];
       const ops: IOperation[] = [];
+      // Every change is recorded in its job's audit trail, in the same transaction.
+      const trails = new Map<string, TrailRead>();
+      await Promise.all(
+        plan
+          .filter((c) => c.result !== 'unchanged')
+          .map(async (c) => trails.set(c.name, await readTrail(this.ns, keys.jobAudit(c.name)))),
+      );
+      for (const c of plan) {
+        const trail = trails.get(c.name);
+        if (!trail) continue;
+        compares.push([trail.key, trail.modRevision]);
+        const before = c.before as SignedJob | undefined;
+        ops.push(
+          appendOp(
+            this.ns,
+            trail,
+            c.result === 'pruned'
+              ? this.auditEntry('deleted', jobChanges(before, undefined))
+              : this.auditEntry(
+                  c.result === 'created' ? 'created' : 'updated',
+                  jobChanges(before, c.value),
+                  (c.value && signatureKeyId(c.value)) ?? null,
+                ),
+          ),
+        );
+      }
       const tombstoneLease = plan.some((c) => c.result === 'pruned')
         ? await this.tombstoneLease()
         : undefined;
       for (const c of plan) {
         compares.push([keys.job(c.name), c.jobRevision]);
         if (c.result === 'pruned') ops.push(...this.removeOps(c.name, c.tombstone!, tombstoneLease!.id));
-        else if (c.spec && c.result !== 'unchanged')
-          // The incarnation: kept across updates, new for a job (re-)created.
-          ops.push(
-            this.ns.put(keys.job(c.name)).value(encode({ ...c.spec, uid: c.before?.uid ?? randomUUID() })),
-          );
+        else if (c.value && c.result !== 'unchanged')
+          ops.push(this.ns.put(keys.job(c.name)).value(encode(c.value)));
         if (c.cursor) {
           compares.push([keys.cursor(c.name), c.cursorRevision ?? 0]);
           ops.push(this.ns.put(keys.cursor(c.name)).value(encode(c.cursor)));
@@ -303,8 +418,9 @@ export class Store {
     }
     const out: JobView[] = [];
     for (const kv of jobs.kvs) {
-      const spec = decodeOr<JobSpec>('job', kv.key.toString(), kv.value, this.warn);
-      if (spec) out.push({ spec, owner: owners.get(spec.name) ?? null, cursor: null });
+      const stored = decodeOr<SignedJob>('job', kv.key.toString(), kv.value, this.warn);
+      if (stored)
+        out.push({ spec: specFields(stored), owner: owners.get(stored.name) ?? null, cursor: null });
     }
     return out.sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
   }
@@ -321,22 +437,33 @@ export class Store {
   }
 
   async getJob(name: string): Promise<JobView> {
-    const [kv, a, c] = await Promise.all([
+    const [kv, a, c, nodes] = await Promise.all([
       this.ns.get(keys.job(name)).exec(),
       this.ns.get(keys.assignment(name)).exec(),
       this.ns.get(keys.cursor(name)).exec(),
+      this.ns.getAll().prefix(keys.nodes).exec(),
     ]);
     if (!kv.kvs[0]) throw new NotFoundError(`no job named "${name}"; see \`peppercorn job ls\``);
-    const spec = decode<JobSpec>('job', keys.job(name), kv.kvs[0].value);
+    const stored = decode<SignedJob>('job', keys.job(name), kv.kvs[0].value);
     const assign =
       a.kvs[0] && decodeOr<Assignment>('assignment', keys.assignment(name), a.kvs[0].value, this.warn);
     const cursor = c.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), c.kvs[0].value, this.warn);
     return {
-      spec,
+      spec: specFields(stored),
       owner: assign ? assign.node : null,
       cursor: cursor ? cursor.t : null,
       assignment: assign ?? null,
+      signedBy: signatureKeyId(stored) ?? null,
+      refusedBy: policyRefusals(
+        nodes.kvs.map((n) => decodeOr<NodeRecord>('node', n.key.toString(), n.value, this.warn)),
+        stored,
+      ),
     };
+  }
+
+  /** Who changed a job, when and what; newest first (kept after the job is deleted). */
+  async jobHistory(name: string): Promise<AuditEntry[]> {
+    return jobHistory(this.ns, name);
   }
 
   /**
@@ -345,19 +472,33 @@ export class Store {
    * (on a lease), so the same name created again never launches a time this one claimed.
    */
   async removeJob(name: string): Promise<void> {
-    const ckv = (await this.ns.get(keys.cursor(name)).exec()).kvs[0];
-    const c = ckv && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn);
-    const tombstone: Cursor = { t: Math.max(Date.now(), c?.t ?? 0), removedAt: Date.now() };
-    const lease = await this.tombstoneLease();
-    const res = await this.ns
-      .if(keys.job(name), 'Create', '>', 0)
-      .then(...this.removeOps(name, tombstone, lease.id))
-      .commit()
-      .finally(() => lease.release());
-    if (!res.succeeded) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const [kv, ckvRes, trail] = await Promise.all([
+        this.ns.get(keys.job(name)).exec(),
+        this.ns.get(keys.cursor(name)).exec(),
+        readTrail(this.ns, keys.jobAudit(name)),
+      ]);
+      const cur = kv.kvs[0];
+      if (!cur) throw new NotFoundError(`no job named "${name}"`);
+      const old = decodeOr<SignedJob>('job', keys.job(name), cur.value, this.warn);
+      const ckv = ckvRes.kvs[0];
+      const c = ckv && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.value, this.warn);
+      const tombstone: Cursor = { t: Math.max(Date.now(), c?.t ?? 0), removedAt: Date.now() };
+      const lease = await this.tombstoneLease();
+      // Compared on the job's revision: the audit entry records the job as it was deleted.
+      const res = await this.ns
+        .if(keys.job(name), 'Mod', '==', Number(cur.mod_revision))
+        .and(trail.key, 'Mod', '==', trail.modRevision)
+        .then(
+          ...this.removeOps(name, tombstone, lease.id),
+          appendOp(this.ns, trail, this.auditEntry('deleted', jobChanges(old, undefined))),
+        )
+        .commit()
+        .finally(() => lease.release());
+      if (res.succeeded) return;
       await lease.revoke();
-      throw new NotFoundError(`no job named "${name}"`);
     }
+    throw new Error(`job "${name}" kept changing while deleting it; try again`);
   }
 
   /**
@@ -366,16 +507,32 @@ export class Store {
    */
   async setPaused(name: string, paused: boolean): Promise<boolean> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const [kv, ckv] = await Promise.all([
+      const [kv, ckv, trail] = await Promise.all([
         this.ns.get(keys.job(name)).exec(),
         this.ns.get(keys.cursor(name)).exec(),
+        readTrail(this.ns, keys.jobAudit(name)),
       ]);
       if (!kv.kvs[0]) throw new NotFoundError(`no job named "${name}"`);
-      const spec = decode<JobSpec>('job', keys.job(name), kv.kvs[0].value);
+      const spec = decode<SignedJob>('job', keys.job(name), kv.kvs[0].value);
       if (spec.paused === paused) return false;
       const now = Date.now();
-      const ops: IOperation[] = [this.ns.put(keys.job(name)).value(encode({ ...spec, paused }))];
-      let txn = this.ns.if(keys.job(name), 'Mod', '==', Number(kv.kvs[0].mod_revision));
+      // The signature does not cover `paused`: it stays valid.
+      const next: SignedJob = { ...spec, paused };
+      const ops: IOperation[] = [
+        this.ns.put(keys.job(name)).value(encode(next)),
+        appendOp(
+          this.ns,
+          trail,
+          this.auditEntry(
+            paused ? 'paused' : 'resumed',
+            jobChanges(spec, next),
+            signatureKeyId(spec) ?? null,
+          ),
+        ),
+      ];
+      let txn = this.ns
+        .if(keys.job(name), 'Mod', '==', Number(kv.kvs[0].mod_revision))
+        .and(trail.key, 'Mod', '==', trail.modRevision);
       const c = ckv.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.kvs[0].value, this.warn);
       // Pausing and resuming both settle the times from the cursor to now, in the same write
       // that moves the cursor: on resume those the pause held back; on pause those already due

@@ -13,6 +13,9 @@
 //   entry is gone) or the node is dead. When it must leave (selector, a drained loop),
 //   it is unassigned first, which makes its node stop the run; it is placed once it
 //   has. A job re-created while its old copy runs waits for it the same way.
+// - A node whose policy (users, commands: node-policy.ts) refuses a job never gets it,
+//   and loses it when its policy or the job changes so that it refuses it.
+import { policyRefusal, type PublishedPolicy } from '../core/node-policy';
 import { fnv1a32 } from '../core/job/hash';
 
 export interface JobPlacement {
@@ -20,6 +23,9 @@ export interface JobPlacement {
   selector: Record<string, string>;
   /** Labels a node must have, whatever their value (a container job needs `runtime`). */
   needs?: string[];
+  /** For node policies; a job without them is judged as running the empty command as the agent's user. */
+  user?: string;
+  command?: string;
 }
 
 export interface LiveNode {
@@ -32,6 +38,8 @@ export interface LiveNode {
   draining?: boolean;
   /** An operator's cordon (no new jobs) or drain (and move its jobs away when idle). */
   cordon?: 'cordon' | 'drain';
+  /** What the node will run (absent: everything). */
+  policy?: PublishedPolicy;
 }
 
 export interface Owner {
@@ -63,6 +71,16 @@ export function matchesSelector(labels: Record<string, string>, selector: Record
 /** The node can take the job: its selector matches and it has every label the job needs. */
 export function fits(labels: Record<string, string>, job: JobPlacement): boolean {
   return matchesSelector(labels, job.selector) && (job.needs ?? []).every((k) => labels[k] !== undefined);
+}
+
+/** The node's policy refusal of the job, or null. */
+export function refusalOf(node: LiveNode, job: JobPlacement): string | null {
+  return policyRefusal(node.policy, { user: job.user, command: job.command ?? '' });
+}
+
+/** The node may own the job: its labels fit and its policy allows the job. */
+function accepts(node: LiveNode, job: JobPlacement): boolean {
+  return fits(node.labels, job) && refusalOf(node, job) === null;
 }
 
 const takesNewJobs = (n: LiveNode) => !n.draining && !n.cordon;
@@ -118,7 +136,7 @@ export function planAssignments(
       owner &&
       owner.epoch === cur.epoch &&
       !owner.draining &&
-      fits(owner.labels, job) &&
+      accepts(owner, job) &&
       (owner.cordon !== 'drain' || busy.has(job.name));
     if (stays) {
       load.set(owner.id, (load.get(owner.id) ?? 0) + 1);
@@ -128,13 +146,19 @@ export function planAssignments(
     }
   }
 
-  const bestFor = (job: JobPlacement): { node?: LiveNode; sawEligible: boolean } => {
+  const bestFor = (job: JobPlacement): { node?: LiveNode; sawEligible: boolean; refusals: string[] } => {
     let best: LiveNode | undefined;
     let bestScore = Infinity;
     let bestTie = 0;
     let sawEligible = false;
+    const refusals: string[] = [];
     for (const n of nodes) {
       if (!takesNewJobs(n) || !fits(n.labels, job)) continue;
+      const refusal = refusalOf(n, job);
+      if (refusal) {
+        refusals.push(`${n.id}: ${refusal}`);
+        continue;
+      }
       sawEligible = true;
       const l = load.get(n.id) ?? 0;
       if (n.capacity > 0 && l >= n.capacity) continue;
@@ -146,13 +170,13 @@ export function planAssignments(
         bestTie = tie;
       }
     }
-    return { node: best, sawEligible };
+    return { node: best, sawEligible, refusals };
   };
 
   // Place in name order so the plan does not depend on etcd's listing order.
   homeless.sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const job of homeless) {
-    const { node, sawEligible } = bestFor(job);
+    const { node, sawEligible, refusals } = bestFor(job);
     if (node) {
       load.set(node.id, (load.get(node.id) ?? 0) + 1);
       owned.get(node.id)!.push(job);
@@ -162,11 +186,13 @@ export function planAssignments(
         job.name,
         sawEligible
           ? 'every node matching its selector is at capacity'
-          : nodes.length === 0
-            ? 'no live node'
-            : job.needs?.length
-              ? `no live node that takes new jobs has ${job.needs.map((k) => `a ${k} label`).join(' and ')}${Object.keys(job.selector).length ? ` and the labels ${JSON.stringify(job.selector)}` : ''} (a container job needs a node whose agent found podman or docker)`
-              : `no live node that takes new jobs has the labels ${JSON.stringify(job.selector)}`,
+          : refusals.length
+            ? `the policy of every node that could take it refuses it (${refusals.join('; ')})`
+            : nodes.length === 0
+              ? 'no live node'
+              : job.needs?.length
+                ? `no live node that takes new jobs has ${job.needs.map((k) => `a ${k} label`).join(' and ')}${Object.keys(job.selector).length ? ` and the labels ${JSON.stringify(job.selector)}` : ''} (a container job needs a node whose agent found podman or docker)`
+                : `no live node that takes new jobs has the labels ${JSON.stringify(job.selector)}`,
       );
     }
   }
@@ -186,7 +212,7 @@ export function planAssignments(
       if (score(from, lf - 1) < score(to, lt + 1) || (to.capacity > 0 && lt >= to.capacity)) continue;
       const candidates = owned
         .get(from.id)!
-        .filter((j) => !busy.has(j.name) && !moves.has(j.name) && fits(to.labels, j))
+        .filter((j) => !busy.has(j.name) && !moves.has(j.name) && accepts(to, j))
         .sort((a, b) => (a.name < b.name ? -1 : 1));
       const job = candidates[candidates.length - 1];
       if (!job) continue;

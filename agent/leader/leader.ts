@@ -28,7 +28,15 @@ import {
 } from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import type { Membership } from '../node/membership';
-import { matchesSelector, planAssignments, type LiveNode, type Owner, type Pin } from './assign';
+import {
+  matchesSelector,
+  planAssignments,
+  refusalOf,
+  type JobPlacement,
+  type LiveNode,
+  type Owner,
+  type Pin,
+} from './assign';
 import type { AlertingView } from '../alert/config-view';
 import { completeRun } from '../alert/raise';
 import { AlertWriter, type LeaderFence } from '../alert/writer';
@@ -36,6 +44,7 @@ import { AlertSender } from '../alert/sender';
 import { AlertWatch } from '../alert/watch';
 import { LeaderBeats } from './beat';
 import { parseDuration } from '../core/job/duration';
+import { permissionMessage } from '../core/roles';
 
 const MAX_TXN_OPS = 100; // etcd allows 128 per transaction
 /** etcd history kept for watchers that fall behind; older revisions are compacted. */
@@ -271,6 +280,7 @@ export class Leader implements LeaderFence {
         capacity: rec.capacity,
         draining: rec.draining,
         cordon: cordons.get(rec.id),
+        policy: rec.policy,
       });
     }
     return nodes;
@@ -313,7 +323,13 @@ export class Leader implements LeaderFence {
         });
     }
     const plan = planAssignments(
-      jobs.map((j) => ({ name: j.name, selector: j.selector ?? {}, needs: requiredLabels(j) })),
+      jobs.map((j) => ({
+        name: j.name,
+        selector: j.selector ?? {},
+        needs: requiredLabels(j),
+        user: j.user,
+        command: j.command,
+      })),
       [...nodes.values()],
       current,
       busy,
@@ -323,7 +339,8 @@ export class Leader implements LeaderFence {
     const ops: IOperation[] = [];
     for (const [job, owner] of plan.moves) {
       const prev = records.get(job);
-      const reason = moveReason(prev, nodes, specs.get(job)?.selector ?? {});
+      const spec = specs.get(job);
+      const reason = moveReason(prev, nodes, { ...spec, name: job, selector: spec?.selector ?? {} });
       this.log(`assign ${job} → ${owner.node}: ${reason}`);
       const history = prev
         ? [
@@ -456,24 +473,29 @@ export class Leader implements LeaderFence {
         this.log(`compacted etcd history up to revision ${target}`);
       }
     } catch (err) {
-      if (!/required revision has been compacted/.test(String(err)))
+      if (permissionMessage(err, this.cluster.user, 'compact')) {
+        // Compaction is cluster-wide: an etcd may refuse it to a scoped user (README: least privilege).
+        clearInterval(this.compactTimer);
+        this.log(
+          `compaction skipped: etcd refused it to etcd user ${this.cluster.user}; ` +
+            'let etcd compact itself: --auto-compaction-retention=5m',
+        );
+      } else if (!/required revision has been compacted/.test(String(err)))
         this.log(`compaction failed: ${(err as Error).message}`);
     }
   }
 }
 
 /** Why a job moves (or first lands), in words, for the assignment history. */
-function moveReason(
-  prev: Assignment | undefined,
-  nodes: Map<string, LiveNode>,
-  selector: Record<string, string>,
-): string {
+function moveReason(prev: Assignment | undefined, nodes: Map<string, LiveNode>, job: JobPlacement): string {
   if (!prev) return 'new job (or its assignment was missing)';
   const node = nodes.get(prev.node);
   if (!node) return `node ${prev.node} is gone`;
   if (node.epoch !== prev.epoch) return `node ${prev.node} restarted (new epoch)`;
   if (node.draining) return `node ${prev.node} is shutting down`;
   if (node.cordon === 'drain') return `node ${prev.node} is drained`;
-  if (!matchesSelector(node.labels, selector)) return `the job's selector no longer matches ${prev.node}`;
+  if (!matchesSelector(node.labels, job.selector)) return `the job's selector no longer matches ${prev.node}`;
+  const refusal = refusalOf(node, job);
+  if (refusal) return `the policy of ${prev.node} refuses it: ${refusal}`;
   return `rebalanced away from ${prev.node}`;
 }

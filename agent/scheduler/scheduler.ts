@@ -43,6 +43,8 @@ import { LogLeases } from './ship';
 import { completeRun, skippedRun, type RaiseContext } from '../alert/raise';
 import type { AlertingView } from '../alert/config-view';
 import { ReleaseClock } from './release-clock';
+import type { Admission } from './admission';
+import type { StoredJob } from '../core/signing';
 import { EtcdWrites, outageNote, type WriteOutage } from '../node/etcd-writes';
 import { isolationFor } from '../runner/isolation';
 import { claimAheadFor, runIsolationFields } from './isolation-hooks';
@@ -175,6 +177,8 @@ export class Scheduler extends EventEmitter {
     private readonly alerting: AlertingView,
     /** Why claims are held for now (e.g. this node's clock is off), or undefined. */
     private readonly hold: () => string | undefined = () => undefined,
+    /** Signatures and node policy: a refused spec is not scheduled (admission.ts records why). */
+    private readonly admission?: Admission,
   ) {
     super();
     this.logLeases = new LogLeases(
@@ -293,6 +297,12 @@ export class Scheduler extends EventEmitter {
       if (job && job.assignRev === rev && job.specRev === specEntry.modRevision) continue;
       const spec = decodeOr<JobSpec>('job', specEntry.key, specEntry.value, (err) => this.log(err.message));
       if (!spec) continue;
+      if (this.admission?.refuses(spec as StoredJob, specEntry.modRevision)) {
+        // Runs in flight (claimed under an earlier revision) finish; nothing new is claimed.
+        if (job) clearTimeout(job.timer);
+        this.owned.delete(name);
+        continue;
+      }
       let schedule: Schedule | undefined;
       try {
         schedule = spec.kind === 'loop' ? undefined : compileSchedule(spec);

@@ -8,6 +8,7 @@
 import type { AlertRecord, Assignment, RunRecord, RunStatus } from '../../agent/core/records';
 import type { NodeView, RunInFlight } from '../../agent/core/node-views';
 import type { JobSpec } from '../../agent/core/job/spec';
+import type { AuditEntry } from '../../agent/core/audit';
 
 export type { RunStatus };
 
@@ -100,6 +101,12 @@ export interface ConnectionInput {
   key?: string;
   /** The user agreed to store the password in clear text (there is no OS keyring). */
   storeInClearText?: boolean;
+  /**
+   * A signing key file (`peppercorn keys generate`) on the machine running the services: read
+   * there and kept like the password (safeStorage); specs applied on this cluster are signed
+   * with it. Absent: keep the stored key. Empty string: forget it.
+   */
+  signingKeyFile?: string;
 }
 
 /** What the renderer gets back: never the password. */
@@ -112,6 +119,8 @@ export interface ConnectionProfile {
   hasPassword: boolean;
   /** Saved without a keyring, in clear text, because the user said yes. */
   passwordInClearText?: boolean;
+  /** Key id of the signing key kept for this cluster (the key itself never leaves the services). */
+  signingKeyId?: string;
   cacert?: string;
   cert?: string;
   key?: string;
@@ -150,7 +159,14 @@ export interface JobDetail {
   yaml: string;
   /** The owner's record: node, epoch, since, by, and the owners before (newest last) when recorded. */
   assignment?: Assignment | null;
+  /** Key id of the spec's signature; null when unsigned. */
+  signedBy?: string | null;
+  /** Live nodes whose policy refuses the job, and why. */
+  refusedBy?: { node: string; reason: string }[];
 }
+
+/** One change of a job: who (etcd user, OS user and host, signing key), when and what. */
+export type HistoryEntry = AuditEntry;
 
 /** An alert as stored: what raised it, open or resolved, and its notifications' delivery. */
 export type AlertInfo = AlertRecord;
@@ -190,6 +206,8 @@ export interface Calls {
   'nodes.runs': (id: string, limit: number) => RunInfo[];
   'jobs.list': () => JobRow[];
   'jobs.get': (name: string) => JobDetail;
+  /** Who changed the job, when and what; newest first. */
+  'jobs.history': (name: string) => HistoryEntry[];
   'jobs.validate': (input: Record<string, unknown>) => ValidationReport;
   'jobs.parseYaml': (text: string) => { ok: boolean; errors: FieldError[]; input?: Record<string, unknown> };
   'jobs.apply': (input: Record<string, unknown>) => { name: string; result: string };
@@ -249,6 +267,7 @@ export const callArgs: { [K in CallName]: ArgType[] } = {
   'nodes.runs': ['string', 'number'],
   'jobs.list': [],
   'jobs.get': ['string'],
+  'jobs.history': ['string'],
   'jobs.validate': ['object'],
   'jobs.parseYaml': ['string'],
   'jobs.apply': ['object'],
@@ -276,7 +295,7 @@ function checkConnection(v: unknown): string | null {
   if (!Array.isArray(v.endpoints) || !v.endpoints.every((e) => typeof e === 'string'))
     return 'connection endpoints must be a list of URLs';
   if (typeof v.prefix !== 'string') return 'connection prefix must be a string';
-  for (const f of ['id', 'user', 'password', 'cacert', 'cert', 'key']) {
+  for (const f of ['id', 'user', 'password', 'cacert', 'cert', 'key', 'signingKeyFile']) {
     if (v[f] !== undefined && typeof v[f] !== 'string') return `connection ${f} must be a string`;
   }
   if (v.storeInClearText !== undefined && typeof v.storeInClearText !== 'boolean')

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { ConnectionInput, ConnectionList, ConnectionProfile } from '../common/contract';
 import type { ConnectOptions } from '../../agent/core/etcd';
 import { normalizePrefix } from '../../agent/core/keys';
+import { privateKeyText, signingKeyFromText, type SigningKey } from './signing-keys';
 
 export interface SecretCodec {
   /** False when the OS offers no encryption at all (safeStorage.isEncryptionAvailable()). */
@@ -55,14 +56,18 @@ export class ClearTextRefused extends Error {}
 
 interface Stored extends Omit<ConnectionProfile, 'hasPassword'> {
   password?: string;
+  /** The signing key (PKCS#8 PEM): a secret, kept like the password. */
+  signingKey?: string;
   /** The user agreed to keep this profile's password in clear text (no keyring). */
   clearText?: boolean;
 }
 
 /** On disk: `password` encrypted by the codec, or `passwordClearText` with the user's yes. */
-interface OnDisk extends Omit<Stored, 'password'> {
+interface OnDisk extends Omit<Stored, 'password' | 'signingKey'> {
   password?: string;
   passwordClearText?: string;
+  signingKey?: string;
+  signingKeyClearText?: string;
 }
 
 export interface ConnectionStoreOptions {
@@ -108,6 +113,13 @@ export class ConnectionStore {
         'not saved: there is no OS keyring, so the password would be written in clear text; ' +
           'confirm storing it in clear text, or leave the password empty',
       );
+    // Read here, where the services run: the renderer names a file, never sends a key.
+    const newKey = input.signingKeyFile ? privateKeyText(input.signingKeyFile) : undefined;
+    if (newKey && this.policy.mode === 'clear-text' && !input.storeInClearText)
+      throw new ClearTextRefused(
+        'not saved: there is no OS keyring, so the signing key would be written in clear text; ' +
+          'confirm storing it in clear text, or leave the signing key out',
+      );
     const stored: Stored = {
       id,
       name: input.name.trim() || input.endpoints.join(','),
@@ -115,7 +127,9 @@ export class ConnectionStore {
       prefix: normalizePrefix(input.prefix),
       user: input.user || undefined,
       password: input.password === undefined ? kept : input.password || undefined,
-      clearText: newPassword ? !!input.storeInClearText : old?.clearText,
+      clearText: newPassword || newKey ? !!input.storeInClearText : old?.clearText,
+      signingKey: input.signingKeyFile === undefined ? old?.signingKey : newKey?.pem,
+      signingKeyId: input.signingKeyFile === undefined ? old?.signingKeyId : newKey?.id,
       cacert: input.cacert || undefined,
       cert: input.cert || undefined,
       key: input.key || undefined,
@@ -141,6 +155,12 @@ export class ConnectionStore {
     const p = this.profiles.get(id);
     if (!p) throw new Error('no such saved cluster; it may have been removed');
     return optionsOf(p);
+  }
+
+  /** The signing key kept for a saved cluster, if any: for the services only. */
+  signingKey(id: string): SigningKey | undefined {
+    const pem = this.profiles.get(id)?.signingKey;
+    return pem ? signingKeyFromText(pem) : undefined;
   }
 
   /** Options for a profile being edited: an absent password falls back to the stored one (same endpoints only). */
@@ -181,16 +201,25 @@ export class ConnectionStore {
     } catch {
       return;
     }
-    for (const { passwordClearText, ...p } of data.profiles ?? []) {
-      let password: string | undefined = passwordClearText;
-      if (p.password && this.opts.codec?.available()) {
+    const open = (sealed: string | undefined, clear: string | undefined): string | undefined => {
+      if (sealed && this.opts.codec?.available()) {
         try {
-          password = this.opts.codec.decrypt(p.password);
+          return this.opts.codec.decrypt(sealed);
         } catch {
-          password = undefined;
+          return undefined;
         }
       }
-      this.profiles.set(p.id, { ...p, password });
+      return clear;
+    };
+    for (const { passwordClearText, signingKeyClearText, ...p } of data.profiles ?? []) {
+      const password = open(p.password, passwordClearText);
+      const signingKey = open(p.signingKey, signingKeyClearText);
+      this.profiles.set(p.id, {
+        ...p,
+        password,
+        signingKey,
+        signingKeyId: signingKey ? p.signingKeyId : undefined,
+      });
     }
     this.activeId = data.activeId ?? null;
   }
@@ -199,11 +228,15 @@ export class ConnectionStore {
     if (!this.opts.file) return;
     const codec = this.opts.codec;
     const keyring = this.policy.mode === 'keyring';
-    const profiles = [...this.profiles.values()].map(({ password, ...p }): OnDisk => {
-      if (!password) return p;
-      if (keyring) return { ...p, password: codec!.encrypt(password) };
-      // In clear text only with the user's yes; otherwise it lives in memory until the app quits.
-      return p.clearText ? { ...p, passwordClearText: password } : p;
+    const profiles = [...this.profiles.values()].map(({ password, signingKey, ...p }): OnDisk => {
+      const out: OnDisk = { ...p };
+      // In clear text only with the user's yes; otherwise a secret lives in memory until the app quits.
+      if (password && keyring) out.password = codec!.encrypt(password);
+      else if (password && p.clearText) out.passwordClearText = password;
+      if (signingKey && keyring) out.signingKey = codec!.encrypt(signingKey);
+      else if (signingKey && p.clearText) out.signingKeyClearText = signingKey;
+      else if (signingKey) delete out.signingKeyId;
+      return out;
     });
     mkdirSync(dirname(this.opts.file), { recursive: true });
     const tmp = `${this.opts.file}.tmp`;
@@ -237,5 +270,6 @@ function optionsOf(p: Omit<Stored, 'id' | 'name'>): ConnectOptions {
 
 function publicView(p: Stored): ConnectionProfile {
   const { password, clearText, ...rest } = p;
+  delete rest.signingKey; // a secret, like the password
   return { ...rest, hasPassword: !!password, passwordInClearText: !!password && !!clearText };
 }

@@ -40,7 +40,8 @@ export async function runConsoleCommand(argv: string[], connectOpts: ConnectOpti
     process.stderr.write(`peppercorn: ${(err as Error).message}\n`);
     return 2;
   }
-  const services = servicesFor(connectOpts);
+  // Specs applied in this console are signed with the key PEPPERCORN_SIGN_KEY names, if any.
+  const services = servicesFor(connectOpts, undefined, process.env.PEPPERCORN_SIGN_KEY || undefined);
   services.start();
   let web;
   try {

@@ -11,6 +11,7 @@ import {
   type ConnectOptions,
 } from '../../agent/core/etcd';
 import { NotFoundError, Store } from '../../agent/core/store';
+import { permissionMessage } from '../../agent/core/roles';
 import { listAlerts } from '../../agent/core/alert-store';
 import { ClusterLive, type LiveDelta, type LiveJob } from '../../agent/core/live';
 import { readRunOutput } from '../../agent/core/run-output';
@@ -204,6 +205,8 @@ export class ConsoleServices extends EventEmitter {
   }
 
   private readable(err: unknown): string {
+    const denied = this.active && permissionMessage(err, this.active.cluster.user, 'make this change');
+    if (denied) return denied;
     return redactKnown(readableError(err, this.active?.cluster.endpoints));
   }
 
@@ -377,14 +380,18 @@ export class ConsoleServices extends EventEmitter {
         cursor: view.cursor,
         yaml: jobsToYaml([view.spec]),
         assignment: view.assignment ?? null,
+        signedBy: view.signedBy ?? null,
+        refusedBy: view.refusedBy ?? [],
       };
     },
+    'jobs.history': (name) => this.need().store.jobHistory(name),
     'jobs.validate': (input) => validateReport(input),
     'jobs.parseYaml': (text) => parseJobYaml(text),
     'jobs.apply': async (input) => {
       const v = validateJob(input);
       if (!v.ok) throw new Error(v.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
-      const [res] = await this.need().store.applyJobs([v.job]);
+      const a = this.need();
+      const [res] = await a.store.applyJobs([v.job], { signWith: this.connections.signingKey(a.profileId) });
       return { name: res.name, result: res.result };
     },
     'jobs.remove': (name) => this.need().store.removeJob(name),
@@ -457,7 +464,12 @@ function runInfo(r: RunRecord): RunInfo {
 }
 
 /** Services for one set of connect options (the CLI's), held in memory only. */
-export function servicesFor(opts: ConnectOptions, name = 'from the command line'): ConsoleServices {
+export function servicesFor(
+  opts: ConnectOptions,
+  name = 'from the command line',
+  /** A signing key file (`--sign-key`, PEPPERCORN_SIGN_KEY): specs applied in the console are signed with it. */
+  signingKeyFile?: string,
+): ConsoleServices {
   const connections = new ConnectionStore();
   const profile = connections.save({
     name,
@@ -468,6 +480,7 @@ export function servicesFor(opts: ConnectOptions, name = 'from the command line'
     cacert: opts.cacert,
     cert: opts.cert,
     key: opts.key,
+    signingKeyFile,
   });
   connections.activeId = profile.id;
   return new ConsoleServices(connections);

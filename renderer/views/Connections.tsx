@@ -100,7 +100,10 @@ export function ConnectionsView() {
                   </span>
                 )}
               </td>
-              <td>{p.cacert ? 'yes' : 'no'}</td>
+              <td>
+                {p.cacert ? 'yes' : 'no'}
+                {p.signingKeyId && <span className="muted"> · signs with key {p.signingKeyId}</span>}
+              </td>
               <td className="actions">
                 <button
                   onClick={() =>
@@ -193,6 +196,15 @@ export function ConnectionsView() {
           <span className="flabel">client key file</span>
           <input value={form.key ?? ''} onChange={set('key')} />
         </label>
+        <label className="field">
+          <span className="flabel">signing key file (specs applied here are signed with it)</span>
+          <input
+            value={form.signingKeyFile ?? ''}
+            onChange={set('signingKeyFile')}
+            placeholder="~/.peppercorn/ops.key — made by peppercorn keys generate; kept like the password"
+            data-testid="conn-signing-key"
+          />
+        </label>
         <div className="row">
           <button
             disabled={busy}
@@ -204,7 +216,11 @@ export function ConnectionsView() {
           <button
             className="primary"
             disabled={busy}
-            onClick={() => (list?.clearTextWarning && form.password ? setAskClearText(true) : save(false))}
+            onClick={() =>
+              list?.clearTextWarning && (form.password || form.signingKeyFile)
+                ? setAskClearText(true)
+                : save(false)
+            }
             data-testid="conn-save"
           >
             Save
@@ -223,7 +239,7 @@ export function ConnectionsView() {
       </div>
       {askClearText && (
         <Confirm
-          text={`There is no OS keyring on this computer: the password for "${form.name || endpoints}" would be written in clear text to the console's settings file, readable by anything running as you. Store it anyway?`}
+          text={`There is no OS keyring on this computer: the password or signing key for "${form.name || endpoints}" would be written in clear text to the console's settings file, readable by anything running as you. Store it anyway?`}
           yes="Store in clear text"
           onNo={() => setAskClearText(false)}
           onYes={() => {
@@ -240,6 +256,7 @@ export function ConnectionsView() {
 function cleaned(c: ConnectionInput): ConnectionInput {
   const out: ConnectionInput = { name: c.name, endpoints: c.endpoints, prefix: c.prefix || '/peppercorn/' };
   if (c.id) out.id = c.id;
-  for (const k of ['user', 'password', 'cacert', 'cert', 'key'] as const) if (c[k]) out[k] = c[k];
+  for (const k of ['user', 'password', 'cacert', 'cert', 'key', 'signingKeyFile'] as const)
+    if (c[k]) out[k] = c[k];
   return out;
 }

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { JobDetail, RunInfo } from '../../electron/common/contract';
 import { fmtDuration, fmtTime, go, useClient, useCluster } from '../state';
 import { RunTable } from './RunTable';
+import { JobHistory, TrustFacts } from './JobHistory';
 
 export function JobDetailView({ name }: { name: string }) {
   const client = useClient();
@@ -10,6 +11,7 @@ export function JobDetailView({ name }: { name: string }) {
   const [runs, setRuns] = useState<RunInfo[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
+  const [tab, setTab] = useState<'runs' | 'history'>('runs');
   const row = snapshot?.jobs.find((j) => j.name === name);
   const running = snapshot?.running.filter((r) => r.job === name) ?? [];
   // Re-read when this job's row or its running runs change (the watch is shared; this is one read).
@@ -68,12 +70,35 @@ export function JobDetailView({ name }: { name: string }) {
         <dd>{s.paused ? 'paused' : fmtTime(row?.next)}</dd>
         <dt>cursor</dt>
         <dd>{fmtTime(detail.cursor)}</dd>
+        <TrustFacts detail={detail} />
       </dl>
-      <AssignmentHistory detail={detail} />
-      <h2>Durations and outcomes</h2>
-      <RunChart runs={runs} />
-      <h2>Run history</h2>
-      <RunTable runs={runs} testId="runs-table" detailed />
+      <div className="toolbar">
+        <button
+          className={tab === 'runs' ? 'active' : ''}
+          onClick={() => setTab('runs')}
+          data-testid="tab-runs"
+        >
+          Runs
+        </button>
+        <button
+          className={tab === 'history' ? 'active' : ''}
+          onClick={() => setTab('history')}
+          data-testid="tab-history"
+        >
+          History
+        </button>
+      </div>
+      {tab === 'history' ? (
+        <JobHistory name={name} changeKey={changeKey} />
+      ) : (
+        <>
+          <AssignmentHistory detail={detail} />
+          <h2>Durations and outcomes</h2>
+          <RunChart runs={runs} />
+          <h2>Run history</h2>
+          <RunTable runs={runs} testId="runs-table" detailed />
+        </>
+      )}
     </div>
   );
 }

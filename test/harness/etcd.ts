@@ -107,6 +107,11 @@ export class TestEtcd {
     throw new Error('etcd did not become healthy within 20 s');
   }
 
+  /** Runs etcdctl against this etcd, as `auth`'s user when given. */
+  etcdctl(args: string[], auth?: { user: string; password: string }): string {
+    return etcdctl([this.endpoint], [...(auth ? ['--user', `${auth.user}:${auth.password}`] : []), ...args]);
+  }
+
   async stop(): Promise<void> {
     const p = this.proc;
     this.proc = undefined;

@@ -129,8 +129,8 @@ test('3,000 jobs: `job ls --json | jq length` is complete, and `| head -1` leave
   ).join('---\n');
   const applied = tc.cli(['job', 'apply', '-f', '-'], yaml);
   assert.equal(applied.status, 0, applied.stderr);
-  // 3,000 jobs take 2 writes each: said up front, before anything is written.
-  assert.match(applied.stderr, /note: 3000 change\(s\) need 47 etcd transactions/);
+  // 3,000 jobs take 3 writes each (spec, cursor, audit entry): said up front, before anything is written.
+  assert.match(applied.stderr, /note: 3000 change\(s\) need 72 etcd transactions/);
   const json = tc.cli(['job', 'ls', '--json']);
   assert.ok(json.stdout.length > 64 * 1024, `${json.stdout.length} bytes: more than one pipe buffer`);
   const count = sh('pc job ls --json | jq length');
@@ -145,7 +145,7 @@ test('3,000 jobs: `job ls --json | jq length` is complete, and `| head -1` leave
     assert.equal(head.status, 0);
     assert.equal(head.stdout.split('\n').length, 2);
   }
-  // Pruning by label: keep one, the 2,999 others go (6 deletes each: many transactions, said first).
+  // Pruning by label: keep one, the 2,999 others go (6 deletes and an audit entry each: many transactions, said first).
   const pruned = tc.cli(
     ['job', 'apply', '-f', '-', '--prune', '-l', 'set=bulk', '-o', 'json'],
     yaml.split('---\n')[0],

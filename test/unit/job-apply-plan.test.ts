@@ -36,22 +36,22 @@ test('plan: created, updated (cursor only when timing changes), unchanged, prune
   );
   assert.deepEqual(plan.map(costOf), [
     { ops: 0, compares: 1 },
-    { ops: 1, compares: 1 },
     { ops: 2, compares: 2 },
-    { ops: 2, compares: 2 },
-    { ops: 6, compares: 1 },
+    { ops: 3, compares: 3 },
+    { ops: 3, compares: 3 },
+    { ops: 7, compares: 2 },
   ]);
 });
 
-test('batches: 64 new jobs fit one transaction, 65 do not; no batch exceeds the limit', () => {
+test('batches: 42 new jobs fit one transaction (3 ops each, audit included), 43 do not; no batch exceeds the limit', () => {
   const plan = (n: number) =>
     planApply(
       Array.from({ length: n }, (_, i) => job(`j${i}`)),
       new Map(),
       0,
     );
-  assert.equal(batches(plan(64)).length, 1);
-  assert.equal(batches(plan(65)).length, 2);
+  assert.equal(batches(plan(42)).length, 1);
+  assert.equal(batches(plan(43)).length, 2);
   for (const b of batches(plan(1000))) {
     const ops = b.map(costOf).reduce((a, c) => ({ ops: a.ops + c.ops, compares: a.compares + c.compares }));
     assert.ok(ops.ops <= MAX_TXN_OPS && ops.compares <= MAX_TXN_OPS);

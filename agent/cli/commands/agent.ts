@@ -11,6 +11,7 @@ import { applyTestClockOffset, CLOCK_OFFSET_ENV } from '../../node/clock-offset'
 import { UsageError, parseInteger, parseLabels } from '../args';
 import { act, type CliContext } from '../context';
 import { out } from '../output';
+import { agentTrust } from '../agent-trust';
 
 interface AgentFlags {
   nodeId?: string;
@@ -29,6 +30,9 @@ interface AgentFlags {
   outputBudgetMib?: string;
   clockSkew?: string;
   checkConfig?: boolean;
+  trustedKeys?: string;
+  allowUsers?: string;
+  denyUsers?: string;
 }
 
 /** --log-format (or PEPPERCORN_LOG_FORMAT) and PEPPERCORN_LOG_LEVEL; see agent/logger. */
@@ -95,6 +99,7 @@ export function agentSettings(
     },
     ...(clockSkewMs !== undefined ? { clockSkewMs } : {}),
     containerRuntime: flags.containerRuntime ?? config.containerRuntime,
+    ...agentTrust(flags, config),
   };
 }
 
@@ -125,6 +130,15 @@ export function registerAgent(program: Command, ctx: CliContext): void {
       '--clock-skew <duration>',
       'a node whose clock is off by more than this claims nothing (default 1s)',
     )
+    .option(
+      '--trusted-keys <files-or-keys>',
+      'run only specs signed by one of these public keys (comma-separated .pub files or base64 keys)',
+    )
+    .option(
+      '--allow-users <users>',
+      'node policy: users jobs may run as (comma-separated; root only if listed)',
+    )
+    .option('--deny-users <users>', 'node policy: users jobs may never run as (comma-separated)')
     .option(
       '--check-config',
       'validate the config file and flags, print the settings, and exit (0 ok, 2 refused)',

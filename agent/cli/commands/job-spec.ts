@@ -1,5 +1,6 @@
 // The spec workflow, like kubectl's: `job validate` (offline), `job diff`, `job apply`
 // with --dry-run and --prune -l KEY=VALUE.
+import { signingKeyFrom } from '../keys';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -147,6 +148,10 @@ Example:
         collect,
       )
       .option('--dry-run', 'say what would change, store nothing')
+      .option(
+        '--sign-key <file>',
+        'sign the specs with this key (`peppercorn keys generate`; or PEPPERCORN_SIGN_KEY)',
+      )
       .option('--prune', 'delete stored jobs carrying the -l labels that the files do not name')
       .option(
         '-l, --selector <labels>',
@@ -157,7 +162,8 @@ Example:
         `${SPEC_HELP}
 
 All or nothing: the changes go into one etcd transaction when they fit (etcd takes at
-most ${MAX_TXN_OPS} operations per transaction; a new or rescheduled job takes 2, a pruned one 6).
+most ${MAX_TXN_OPS} operations per transaction; a new or rescheduled job takes 3 with its audit
+entry, a pruned one 7).
 A larger apply says so before writing, and if it fails part-way lists exactly what was stored.
 
 JSON: [{name, result}], result created|updated|unchanged|pruned.
@@ -176,10 +182,12 @@ Examples:
         dryRun?: boolean;
         prune?: boolean;
         selector?: string;
+        signKey?: string;
         output?: string;
         json?: boolean;
       }) => {
         const format = outputFormat(opts);
+        const signWith = signingKeyFrom(opts.signKey);
         const prune = pruneSelector(opts);
         const jobs = readSpecs(opts.file, 'apply');
         if (!jobs) {
@@ -199,6 +207,7 @@ Examples:
             plan = await store.applyJobs(jobs, {
               dryRun: opts.dryRun,
               prune,
+              signWith,
               onSplit: (txns, changes) =>
                 process.stderr.write(
                   `note: ${changes} change(s) need ${txns} etcd transactions (at most ${MAX_TXN_OPS} operations each), so this apply is not all or nothing: each transaction is; on a failure, what was stored is listed\n`,

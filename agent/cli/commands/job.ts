@@ -12,6 +12,7 @@ import { ago, iso, labels, table, zoned } from '../format';
 import { out, outputFormat, show } from '../output';
 import { registerJobSpec } from './job-spec';
 import { registerJobRun } from './job-run';
+import { jobComments, registerJobHistory } from '../keys';
 
 export function registerJob(program: Command, ctx: CliContext): void {
   const job = program
@@ -28,6 +29,7 @@ Examples:
     );
 
   registerJobSpec(job, ctx);
+  registerJobHistory(job, ctx);
 
   withOutput(
     job
@@ -159,11 +161,13 @@ Examples:
               owner: j.owner,
               cursor: j.cursor ? iso(j.cursor) : null,
               assignment: j.assignment,
+              signedBy: j.signedBy,
+              refusedBy: j.refusedBy,
             },
             text: () => '',
           });
         else if (format === 'name') out(`job/${j.spec.name}\n`);
-        else out(jobsToYaml([j.spec]));
+        else out(`${jobComments(j)}${jobsToYaml([j.spec])}`);
         return 0;
       });
     }),

@@ -90,15 +90,15 @@ export function planApply(
   return out;
 }
 
-/** Operations and compares a change takes in a transaction. */
+/** Operations and compares a change takes in a transaction (each change also appends to its audit trail). */
 export function costOf(c: JobChange): { ops: number; compares: number } {
   switch (c.result) {
     case 'unchanged':
       return { ops: 0, compares: 1 };
     case 'pruned':
-      return { ops: PRUNE_OPS, compares: 1 };
+      return { ops: PRUNE_OPS + 1, compares: 2 };
     default:
-      return c.cursor ? { ops: 2, compares: 2 } : { ops: 1, compares: 1 };
+      return c.cursor ? { ops: 3, compares: 3 } : { ops: 2, compares: 2 };
   }
 }
 

@@ -130,7 +130,8 @@ export function validateJob(input: unknown): ValidationResult {
   const fail = (field: string, message: string) => errors.push({ field, message });
   // `condition` is shorthand input for every parent in `after`; the stored form has it per parent.
   // `uid` is the store's (shown by `job get -o json`): accepted back, and ignored.
-  const known = new Set<string>([...JOB_FIELDS, 'condition', 'uid']);
+  // `signature` likewise (signing.ts): it is checked by the nodes that require one, not here.
+  const known = new Set<string>([...JOB_FIELDS, 'condition', 'uid', 'signature']);
 
   for (const key of Object.keys(input)) {
     if (known.has(key)) continue;
