@@ -156,7 +156,16 @@ export class Agent {
       this.log,
     );
     const skewMs = opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
-    this.clockJudge = new ClockJudge(cluster, clocks, skews, alertWriter, alerting, skewMs, this.log);
+    this.clockJudge = new ClockJudge(
+      cluster,
+      clocks,
+      skews,
+      alertWriter,
+      alerting,
+      skewMs,
+      this.membership.id,
+      this.log,
+    );
     this.membership.on('lost', () => void this.rejoin());
     this.membership.on('etcd-error', (err: Error) => this.log(`lease keepalive failed: ${err.message}`));
   }

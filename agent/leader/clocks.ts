@@ -17,14 +17,23 @@ export const DEFAULT_CLOCK_SKEW_MS = 1000;
 /** Offsets older than this are stale (the node stopped reporting). */
 const STALE_MS = 15_000;
 
-/** Nodes whose clock is off by more than `thresholdMs` from the median; pure. */
-export function judgeClocks(offsets: Map<string, number>, thresholdMs: number): Map<string, number> {
-  const values = [...offsets.values(), 0].sort((a, b) => a - b); // 0: the leader's own clock
+/**
+ * Nodes whose clock is off by more than `thresholdMs` from the median; pure. `offsets` are
+ * the reports as the leader read them; the leader's own clock counts once, as 0, whether or
+ * not its own report is among them (counted twice, a skewed leader and its own report
+ * outvoted two sound nodes and the median landed between them: every node was held).
+ */
+export function judgeClocks(
+  offsets: Map<string, number>,
+  thresholdMs: number,
+  leader: string,
+): Map<string, number> {
+  const all = new Map(offsets).set(leader, 0);
+  const values = [...all.values()].sort((a, b) => a - b);
   const mid = values.length >> 1;
   const median = values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
   const off = new Map<string, number>();
-  for (const [node, o] of offsets)
-    if (Math.abs(o - median) > thresholdMs) off.set(node, Math.round(o - median));
+  for (const [node, o] of all) if (Math.abs(o - median) > thresholdMs) off.set(node, Math.round(o - median));
   return off;
 }
 
@@ -40,6 +49,7 @@ export class ClockJudge {
     private readonly writer: AlertWriter,
     private readonly alerting: AlertingView,
     private readonly thresholdMs: number,
+    private readonly self: string,
     private readonly log: (msg: string) => void,
   ) {
     clocks.on('change', (changed: string[] | null) => {
@@ -77,7 +87,7 @@ export class ClockJudge {
     const now = Date.now();
     const fresh = new Map<string, number>();
     for (const [node, o] of this.offsets) if (now - o.at < STALE_MS) fresh.set(node, o.offsetMs);
-    const off = judgeClocks(fresh, this.thresholdMs);
+    const off = judgeClocks(fresh, this.thresholdMs, this.self);
     const { ns } = this.cluster;
     for (const [node, offsetMs] of off) {
       if (this.skews.entries.has(keys.skew(node))) continue;

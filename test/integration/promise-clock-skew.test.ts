@@ -13,9 +13,13 @@ const NODES = ['c1', 'c2', 'c3'];
 const SKEWED = 'c3';
 before(async () => {
   await tc.start();
-  for (const id of NODES)
-    tc.startAgent(id, [], id === SKEWED ? { env: { [CLOCK_OFFSET_ENV]: '90000' } } : {});
+  // The skewed node leads: the harder case, where the judge must find its own clock off
+  // (counting its own report twice once held every node).
+  tc.startAgent(SKEWED, [], { env: { [CLOCK_OFFSET_ENV]: '90000' } });
+  await tc.ready([SKEWED]);
+  for (const id of NODES) if (id !== SKEWED) tc.startAgent(id);
   await tc.ready(NODES);
+  assert.equal(await tc.leader(), SKEWED);
 });
 after(() => tc.stop());
 
