@@ -125,7 +125,7 @@ export class Agent {
     this.leader = new Leader(
       cluster,
       this.membership,
-      { jobs, nodes, assignments, leader, active, cordons, completions, alerts, members },
+      { jobs, nodes, assignments, leader, active, cordons, skews, completions, alerts, members },
       alerting,
       this.log,
       opts.historyWindowMs,

@@ -13,6 +13,8 @@
 //   entry is gone) or the node is dead. When it must leave (selector, a drained loop),
 //   it is unassigned first, which makes its node stop the run; it is placed once it
 //   has. A job re-created while its old copy runs waits for it the same way.
+// - A node whose clock the leader finds off claims nothing (node/clock.ts), so it takes no
+//   job and gives up its idle ones at once: their times run elsewhere instead of waiting.
 // - A node whose policy (users, commands: node-policy.ts) refuses a job never gets it,
 //   and loses it when its policy or the job changes so that it refuses it.
 import { policyRefusal, type PublishedPolicy } from '../core/node-policy';
@@ -40,6 +42,8 @@ export interface LiveNode {
   cordon?: 'cordon' | 'drain';
   /** What the node will run (absent: everything). */
   policy?: PublishedPolicy;
+  /** Its clock is off (skews/): it claims nothing until it agrees again. */
+  clockOff?: boolean;
 }
 
 export interface Owner {
@@ -83,7 +87,7 @@ function accepts(node: LiveNode, job: JobPlacement): boolean {
   return fits(node.labels, job) && refusalOf(node, job) === null;
 }
 
-const takesNewJobs = (n: LiveNode) => !n.draining && !n.cordon;
+const takesNewJobs = (n: LiveNode) => !n.draining && !n.cordon && !n.clockOff;
 const score = (n: LiveNode, load: number) => (n.capacity > 0 ? load / n.capacity : load / 1000);
 
 export function planAssignments(
@@ -136,6 +140,7 @@ export function planAssignments(
       owner &&
       owner.epoch === cur.epoch &&
       !owner.draining &&
+      !owner.clockOff &&
       accepts(owner, job) &&
       (owner.cordon !== 'drain' || busy.has(job.name));
     if (stays) {

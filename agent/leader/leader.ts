@@ -57,6 +57,8 @@ export interface LeaderMirrors {
   leader: PrefixMirror;
   active: PrefixMirror;
   cordons: PrefixMirror;
+  /** The clock judge's findings (clocks.ts). */
+  skews: PrefixMirror;
   completions: PrefixMirror;
   /** Leader-only mirrors, started when elected. */
   alerts: PrefixMirror;
@@ -103,7 +105,14 @@ export class Leader implements LeaderFence {
     );
     const kick = () => this.kick();
     mirrors.leader.on('change', () => this.onLeaderChange());
-    for (const m of [mirrors.jobs, mirrors.nodes, mirrors.assignments, mirrors.active, mirrors.cordons])
+    for (const m of [
+      mirrors.jobs,
+      mirrors.nodes,
+      mirrors.assignments,
+      mirrors.active,
+      mirrors.cordons,
+      mirrors.skews,
+    ])
       m.on('change', kick);
     membership.on('lost', () => this.depose('our lease was lost'));
   }
@@ -281,6 +290,7 @@ export class Leader implements LeaderFence {
         draining: rec.draining,
         cordon: cordons.get(rec.id),
         policy: rec.policy,
+        clockOff: this.mirrors.skews.entries.has(keys.skew(rec.id)),
       });
     }
     return nodes;
@@ -494,6 +504,7 @@ function moveReason(prev: Assignment | undefined, nodes: Map<string, LiveNode>, 
   if (node.epoch !== prev.epoch) return `node ${prev.node} restarted (new epoch)`;
   if (node.draining) return `node ${prev.node} is shutting down`;
   if (node.cordon === 'drain') return `node ${prev.node} is drained`;
+  if (node.clockOff) return `node ${prev.node}'s clock is off: it claims nothing until it agrees again`;
   if (!matchesSelector(node.labels, job.selector)) return `the job's selector no longer matches ${prev.node}`;
   const refusal = refusalOf(node, job);
   if (refusal) return `the policy of ${prev.node} refuses it: ${refusal}`;

@@ -56,6 +56,23 @@ test('a draining node owns nothing', () => {
   );
 });
 
+test('a node whose clock is off takes nothing and gives up its jobs, even busy ones, but not a pinned one', () => {
+  const nodes: LiveNode[] = [{ ...node('a', 1), clockOff: true }, node('b', 2)];
+  const current = new Map<string, Owner>([
+    ['job-00', { node: 'a', epoch: 1 }],
+    ['job-01', { node: 'a', epoch: 1 }],
+    ['job-02', { node: 'a', epoch: 1 }],
+  ]);
+  const pinned = new Map([['job-02', { node: 'a', epoch: 1, run: 'job-02.1', loop: true }]]);
+  const plan = planAssignments(jobs(4), nodes, current, new Set(['job-01']), pinned);
+  assert.deepEqual([...plan.moves].sort(), [
+    ['job-00', { node: 'b', epoch: 2 }],
+    ['job-01', { node: 'b', epoch: 2 }],
+    ['job-03', { node: 'b', epoch: 2 }],
+  ]);
+  assert.equal(plan.unplaced.size, 0);
+});
+
 test('cordoned nodes take no new jobs but keep theirs; drained nodes give up idle jobs only', () => {
   const nodes: LiveNode[] = [
     { ...node('a', 1), cordon: 'cordon' },
