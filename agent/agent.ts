@@ -30,6 +30,8 @@ import { redactKnown } from './core/redact';
 import { createLogger, chooseFormat, type Log } from './logger/logger';
 import { logRuns } from './logger/runs';
 import { reportNewerFormats } from './alert/format-alert';
+import { DEFAULT_OVERLOAD, OverloadMonitor, type OverloadOptions } from './node/overload';
+import { OverloadAlerts } from './alert/overload-alert';
 
 export interface AgentOptions {
   nodeId: string;
@@ -56,12 +58,16 @@ export interface AgentOptions {
   trustedKeys?: TrustedKey[];
   /** What this node will run (absent: everything). */
   policy?: NodePolicy;
+  /** When this node counts as overloaded, and how long before it says so (node/overload.ts). */
+  overload?: Partial<OverloadOptions>;
 }
 
 export class Agent {
   readonly membership: Membership;
   readonly leader: Leader;
   readonly scheduler: Scheduler;
+  /** Event-loop lag and late launches: whether this node is overloaded (read by the metrics). */
+  readonly overload: OverloadMonitor;
   /** Jobs and their completions as this node sees them (read by the metrics). */
   readonly views: { jobs: PrefixMirror; completions: PrefixMirror };
   private mirrors: PrefixMirror[] = [];
@@ -70,6 +76,7 @@ export class Agent {
   private stopping = false;
   private stopFormatReports: () => void = () => undefined;
   private readonly outageAlerts: OutageAlerts;
+  private readonly overloadAlerts: OverloadAlerts;
   private readonly clock: ClockReporter;
   private readonly clockJudge: ClockJudge;
   private readonly log: Log;
@@ -166,6 +173,9 @@ export class Agent {
       this.membership.id,
       this.log,
     );
+    this.overload = new OverloadMonitor({ ...DEFAULT_OVERLOAD, ...opts.overload });
+    this.scheduler.on('launched', (_run: unknown, delayMs: number) => this.overload.launched(delayMs));
+    this.overloadAlerts = new OverloadAlerts(cluster, this.membership, this.overload, alerting, this.log);
     this.membership.on('lost', () => void this.rejoin());
     this.membership.on('etcd-error', (err: Error) => this.log(`lease keepalive failed: ${err.message}`));
   }
@@ -206,6 +216,7 @@ export class Agent {
     this.leader.start();
     this.scheduler.start();
     this.outageAlerts.start();
+    this.overload.start();
     this.clock.start();
     this.clockJudge.start();
     this.pruneTimer = setInterval(() => void this.pruneLogs(), 10 * 60_000);
@@ -262,6 +273,8 @@ export class Agent {
     this.scheduler.stop();
     await this.scheduler.drain(drainMs);
     closeIsolation();
+    this.overload.stop();
+    await this.overloadAlerts.stop();
     await this.membership.leave();
     await this.metricsServer?.close();
     this.leader.stop();

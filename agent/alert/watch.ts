@@ -200,6 +200,9 @@ export class AlertWatch {
         if (alive.has(a.node)) await this.resolve(a.id, `node ${a.node} is back`);
         else if (!m) await this.resolve(a.id, `node ${a.node} was forgotten`);
         else if (m.rec.leftAt) await this.resolve(a.id, `node ${a.node} left`);
+      } else if (a.rule === 'node-overloaded' && a.node && !alive.has(a.node)) {
+        // Its node resolves it when the overload ends; one that died overloaded cannot.
+        await this.resolve(a.id, `node ${a.node} is gone`);
       }
     }
     for (const [job, open] of openPerJob) {

@@ -87,6 +87,18 @@ export const CONFIG_SHAPE: Shape = {
     clockSkew: text(
       "A node whose clock is off from the cluster's by more than this claims nothing (e.g. 1s). Default 1s.",
     ),
+    overloadLag: duration(
+      'The node is overloaded while its event loop runs this late (worst delay in a second). Default 500ms.',
+      ['500ms'],
+    ),
+    overloadLate: duration(
+      'The node is overloaded while its launches start this late (90th percentile over a second). Default 1s.',
+      ['1s'],
+    ),
+    overloadAlertAfter: duration(
+      'Overloaded this long raises a node-overloaded alert (resolved when the overload ends). Default 10s.',
+      ['10s'],
+    ),
     trustedKeys: stringList(
       'Run only job specs signed by one of these keys: public key files (`peppercorn keys generate` writes FILE.pub) or their one-line base64 text. Absent: unsigned specs run.',
       ['/etc/peppercorn/ops.key.pub'],
@@ -126,6 +138,9 @@ export interface ConfigFile {
   containerRuntime?: string;
   outputBudgetMiB?: number;
   clockSkew?: string;
+  overloadLag?: string;
+  overloadLate?: string;
+  overloadAlertAfter?: string;
   trustedKeys?: string[];
   allowUsers?: string[];
   denyUsers?: string[];

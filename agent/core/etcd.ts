@@ -29,6 +29,8 @@ export interface Cluster {
   endpoints: string[];
   /** The etcd user we authenticate as (null without auth): named in the audit trail. */
   user: string | null;
+  /** What it was made with: the lease keepalive thread opens its own connection from these. */
+  options: ConnectOptions;
   close(): void;
 }
 
@@ -85,6 +87,7 @@ export function connect(opts: ConnectOptions): Cluster {
     prefix,
     endpoints: opts.endpoints,
     user: opts.user || null,
+    options: opts,
     close: () => client.close(),
   };
 }

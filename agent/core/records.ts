@@ -98,6 +98,8 @@ export type AlertRule =
   | 'no-leader'
   | 'etcd-unwritable'
   | 'clock-skew'
+  /** A node whose event loop or launches stayed late (raised and resolved by that node). */
+  | 'node-overloaded'
   | 'newer-format'
   /** A node refused to run a job: its spec is not signed by a trusted key, or the node's policy refuses it. */
   | 'refused';

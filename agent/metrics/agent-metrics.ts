@@ -21,7 +21,12 @@ import { Registry, CONTENT_TYPE } from './registry';
  * startMetrics, which the compiler checks (importing Agent here would be an import cycle).
  */
 export interface MetricsAgent {
-  membership: Pick<EventEmitter, 'on' | 'off'> & { readonly id: string; isLive(): boolean };
+  membership: Pick<EventEmitter, 'on' | 'off'> & {
+    readonly id: string;
+    isLive(): boolean;
+    /** How long until etcd may expire the lease, from the last acknowledged keepalive. */
+    ttlLeftMs?(): number;
+  };
   leader: { readonly isLeader: boolean; alertSender: Pick<EventEmitter, 'on' | 'off'> };
   scheduler: Pick<EventEmitter, 'on' | 'off'> & {
     readonly stats: {
@@ -36,6 +41,8 @@ export interface MetricsAgent {
     readonly writes: { unwritableFor(now?: number): number; readonly current?: { reason: string } };
     readonly outputBudget: { droppedBytes: number; evictedBuckets: number };
   };
+  /** Event-loop lag and late launches (node/overload.ts). */
+  overload?: { readonly overloaded: boolean; readonly last: { lagMs: number; lateMs: number } };
   /** The jobs and their completions (the leader exports per-job timestamps from them). */
   views?: { jobs: Pick<PrefixMirror, 'entries'>; completions: Pick<PrefixMirror, 'entries'> };
 }
@@ -176,6 +183,31 @@ export function agentMetrics(
     help: 'Run output not shipped into etcd because the cluster output budget was reached (kept in the node’s files).',
     collect: () => scheduler.outputBudget.droppedBytes,
   });
+  const ttlLeft = membership.ttlLeftMs?.bind(membership);
+  if (ttlLeft)
+    r.gauge({
+      name: `${p}lease_ttl_left_seconds`,
+      help: 'Time until etcd may expire this node’s lease, from the last keepalive it acknowledged (kept by its own thread).',
+      collect: () => ttlLeft() / 1000,
+    });
+  const overload = agent.overload;
+  if (overload) {
+    r.gauge({
+      name: `${p}event_loop_lag_seconds`,
+      help: 'Worst delay of the agent’s event loop over the last second: a busy loop makes launches late.',
+      collect: () => overload.last.lagMs / 1000,
+    });
+    r.gauge({
+      name: `${p}launch_lateness_seconds`,
+      help: 'How late this node’s launches of the last second were against their scheduled times (90th percentile).',
+      collect: () => overload.last.lateMs / 1000,
+    });
+    r.gauge({
+      name: `${p}node_overloaded`,
+      help: '1 while this node is overloaded (event loop or launches late past the --overload-* thresholds).',
+      collect: () => (overload.overloaded ? 1 : 0),
+    });
+  }
   const leaseEvents = r.counter({
     name: `${p}lease_events_total`,
     help: 'Lease state changes of this node: suspended, resumed, lost.',

@@ -7,18 +7,22 @@
 // etcd could expire the lease, so a job never runs here and on its next owner at once.
 // A watchdog timer, not the next keepalive's answer, notices the fence: a black-holed
 // keepalive must not delay it.
+// The keepalives themselves run on a thread of their own (lease-worker.ts) so that this
+// thread's load cannot starve them; the deadline is what etcd acknowledged there, read
+// from shared memory (lease-state.ts), so a partitioned node still stops in time.
 import { EventEmitter } from 'node:events';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './data-dir';
 import { join } from 'node:path';
-import type { Lease } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { withTimeout } from '../core/etcd';
 import { keys } from '../core/keys';
 import { encode, type NodeRecord } from '../core/records';
+import { LeaseKeeper } from './lease-keeper';
+import { LeaseState, monotonicMs } from './lease-state';
 
-/** A monotonic clock: a wall-clock jump must not stretch or shrink a lease. */
-const now = (): number => performance.now();
+/** A monotonic clock, the lease thread's too: a wall-clock jump must not stretch or shrink a lease. */
+const now = monotonicMs;
 
 export class DuplicateNodeError extends Error {}
 
@@ -43,11 +47,10 @@ export class Membership extends EventEmitter {
   /** Create revision of our node key: distinguishes this life of the node from earlier ones. */
   epoch = 0;
   leaseId = '';
-  private lease: Lease | undefined;
-  private deadline = 0;
-  private timer: NodeJS.Timeout | undefined;
+  /** The keepalive thread; it holds the lease while `hasLease`. */
+  private readonly keeper: LeaseKeeper;
+  private hasLease = false;
   private fenceTimer: NodeJS.Timeout | undefined;
-  private inFlight = false;
   private stopped = false;
   private live = false;
 
@@ -61,6 +64,23 @@ export class Membership extends EventEmitter {
     readonly fenceMs = fenceFor(ttlSec * 1000),
   ) {
     super();
+    this.keeper = new LeaseKeeper(cluster.options, fenceMs);
+    this.keeper.on('ack', () => this.acknowledged());
+    this.keeper.on('lost', (why: string) => this.expire(why));
+    this.keeper.on('etcd-error', (err: Error) => this.emit('etcd-error', err));
+    this.keeper.on('exit', (err: Error) => {
+      if (!this.stopped) this.expire(`the keepalive thread stopped (${err.message})`);
+    });
+  }
+
+  /** When etcd may expire our lease: the send time of the last acknowledged keepalive + TTL. */
+  private get deadline(): number {
+    return this.keeper.shared.deadlineMs;
+  }
+
+  /** When the keepalive thread last heard etcd acknowledge our lease (monotonic ms; 0 before). */
+  get lastAckAt(): number {
+    return this.keeper.shared.lastAckMs;
   }
 
   /** The stop grace single-copy runs get at the fence: they are dead before the deadline. */
@@ -74,7 +94,16 @@ export class Membership extends EventEmitter {
 
   /** True while etcd certainly still holds our lease, with `marginMs` to spare. */
   isLive(marginMs = 0): boolean {
-    return this.live && now() + marginMs < this.deadline - this.fenceMs;
+    return (
+      this.live &&
+      this.keeper.shared.state === LeaseState.Live &&
+      now() + marginMs < this.deadline - this.fenceMs
+    );
+  }
+
+  /** How long until etcd may expire our lease (0 without one). */
+  ttlLeftMs(): number {
+    return this.hasLease ? Math.max(0, this.deadline - now()) : 0;
   }
 
   /** How long we may still act on our lease. */
@@ -84,11 +113,21 @@ export class Membership extends EventEmitter {
 
   /** Registers the node. Fails loudly when another live agent has this id. */
   async join(): Promise<void> {
+    // Granted by the keepalive thread, which renews it from now on.
+    const { leaseId } = await this.keeper.grant(this.ttlSec);
+    try {
+      await this.register(leaseId);
+    } catch (err) {
+      // Not ours after all (a duplicate, etcd gone): no keepalives for a lease nobody uses.
+      await this.keeper.release().catch(() => undefined);
+      throw err;
+    }
+    // Lost while we registered: say so now, the keepalive thread's report came too early.
+    if (this.keeper.shared.state === LeaseState.Lost) this.expire('etcd says our lease is gone');
+  }
+
+  private async register(leaseId: string): Promise<void> {
     const { ns } = this.cluster;
-    const lease = ns.lease(this.ttlSec, { autoKeepAlive: false });
-    lease.on('lost', () => undefined); // handled through keepalive results; an unheard 'error'/'lost' must not crash
-    const sentAt = now();
-    const leaseId = await lease.grant();
     const nodeKey = keys.node(this.id);
     const value = encode(this.record);
     let res = await ns
@@ -108,7 +147,7 @@ export class Membership extends EventEmitter {
           .commit();
       }
       if (!res.succeeded) {
-        await lease.revoke().catch(() => undefined);
+        await this.keeper.revoke(3000).catch(() => undefined);
         let holder = '';
         try {
           const other = JSON.parse(existing?.value.toString() ?? '{}') as Partial<NodeRecord>;
@@ -121,14 +160,12 @@ export class Membership extends EventEmitter {
         );
       }
     }
-    this.lease = lease;
+    this.hasLease = true;
     this.leaseId = String(leaseId);
     this.epoch = Number(res.header.revision);
-    this.deadline = sentAt + this.ttlSec * 1000;
     this.live = true;
     this.armFence();
     await this.saveLease();
-    this.scheduleKeepalive();
   }
 
   /** Suspends at the fence unless an acknowledgement moves the deadline first. */
@@ -174,71 +211,32 @@ export class Membership extends EventEmitter {
     await writeFile(this.leaseFile(), JSON.stringify(saved), { mode: PRIVATE_FILE_MODE });
   }
 
-  private scheduleKeepalive(): void {
-    if (this.stopped) return;
-    // Renew often: the deadline is what gates claims, so a late ack costs launches.
-    const every = Math.max(200, Math.min(1000, (this.ttlSec * 1000) / 5));
-    this.timer = setTimeout(() => void this.keepalive(), every);
-  }
-
-  private async keepalive(): Promise<void> {
-    const lease = this.lease;
-    if (!lease || this.stopped) return;
-    if (this.inFlight) {
-      // The previous keepalive is still unanswered (a partition): the fence watchdog decides.
-      this.scheduleKeepalive();
-      return;
+  /** A keepalive acknowledged (the deadline is already in shared memory): resume if we had stopped. */
+  private acknowledged(): void {
+    if (this.stopped || !this.hasLease) return;
+    if (!this.live && now() < this.deadline - this.fenceMs) {
+      // etcd kept our lease (an etcd restart or a short partition): the node
+      // key and its epoch are intact, so nobody was given our jobs.
+      this.live = true;
+      this.log('lease confirmed alive again; resuming claims');
+      this.emit('resumed');
     }
-    this.inFlight = true;
-    const sentAt = now();
-    try {
-      const res = await withTimeout(
-        lease.keepaliveOnce(),
-        Math.max(500, this.fenceMs / 2),
-        'lease keepalive',
-      );
-      const ttl = Number(res.TTL);
-      if (ttl > 0 && this.lease === lease) {
-        this.deadline = Math.max(this.deadline, sentAt + ttl * 1000);
-        if (!this.live && now() < this.deadline - this.fenceMs) {
-          // etcd kept our lease (an etcd restart or a short partition): the node
-          // key and its epoch are intact, so nobody was given our jobs.
-          this.live = true;
-          this.log('lease confirmed alive again; resuming claims');
-          this.emit('resumed');
-        }
-        this.armFence();
-      }
-    } catch (err) {
-      if (
-        String((err as Error).name).includes('LeaseInvalid') ||
-        /lease.*(not found|expired)|requested lease not found/i.test(String(err))
-      ) {
-        this.expire('etcd says our lease is gone');
-        return;
-      }
-      this.emit('etcd-error', err);
-    } finally {
-      this.inFlight = false;
-    }
-    this.checkFence();
-    this.scheduleKeepalive();
+    this.armFence();
   }
 
   private expire(why: string): void {
-    if (!this.lease) return;
+    if (!this.hasLease) return;
+    this.hasLease = false;
     this.live = false;
     clearTimeout(this.fenceTimer);
     this.log(`lease lost: ${why}; stopping all claims`);
-    this.lease.release();
-    this.lease = undefined;
+    void this.keeper.release().catch(() => undefined);
     this.emit('lost', why);
   }
 
   /** Leaves the cluster: our keys vanish at once and the leader moves our jobs. */
   async leave(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
     clearTimeout(this.fenceTimer);
     this.live = false;
     // Leaving on purpose is not a node going down: the leader raises no alert for it.
@@ -248,6 +246,8 @@ export class Membership extends EventEmitter {
       3000,
       'member update',
     ).catch(() => undefined);
-    if (this.lease) await withTimeout(this.lease.revoke(), 3000, 'lease revoke').catch(() => undefined);
+    if (this.hasLease) await this.keeper.revoke(3000).catch(() => undefined);
+    this.hasLease = false;
+    await this.keeper.close();
   }
 }

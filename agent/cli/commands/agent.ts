@@ -8,6 +8,7 @@ import { parseDuration } from '../../core/job/duration';
 import { Agent, type AgentOptions } from '../../agent';
 import { createLogger, chooseFormat, parseLevel } from '../../logger/logger';
 import { applyTestClockOffset, CLOCK_OFFSET_ENV } from '../../node/clock-offset';
+import { installTestStall } from '../../node/test-stall';
 import { UsageError, parseInteger, parseLabels } from '../args';
 import { act, type CliContext } from '../context';
 import { out } from '../output';
@@ -29,6 +30,9 @@ interface AgentFlags {
   containerRuntime?: string;
   outputBudgetMib?: string;
   clockSkew?: string;
+  overloadLag?: string;
+  overloadLate?: string;
+  overloadAlertAfter?: string;
   checkConfig?: boolean;
   trustedKeys?: string;
   allowUsers?: string;
@@ -79,6 +83,13 @@ export function agentSettings(
     throw new UsageError(`--metrics-port must be a port number (0-65535), got ${metricsPort}`);
   const lateLimitMs = dur(flags.misfireThreshold, config.misfireThreshold, '--misfire-threshold');
   const clockSkewMs = dur(flags.clockSkew, config.clockSkew, '--clock-skew');
+  const overload = Object.fromEntries(
+    Object.entries({
+      lagMs: dur(flags.overloadLag, config.overloadLag, '--overload-lag'),
+      lateMs: dur(flags.overloadLate, config.overloadLate, '--overload-late'),
+      alertAfterMs: dur(flags.overloadAlertAfter, config.overloadAlertAfter, '--overload-alert-after'),
+    }).filter(([, v]) => v !== undefined),
+  );
   return {
     nodeId,
     labels: flags.labels !== undefined ? parseLabels(flags.labels) : (config.labels ?? {}),
@@ -98,6 +109,7 @@ export function agentSettings(
       ...(lateLimitMs !== undefined ? { lateLimitMs } : {}),
     },
     ...(clockSkewMs !== undefined ? { clockSkewMs } : {}),
+    ...(Object.keys(overload).length ? { overload } : {}),
     containerRuntime: flags.containerRuntime ?? config.containerRuntime,
     ...agentTrust(flags, config),
   };
@@ -129,6 +141,18 @@ export function registerAgent(program: Command, ctx: CliContext): void {
     .option(
       '--clock-skew <duration>',
       'a node whose clock is off by more than this claims nothing (default 1s)',
+    )
+    .option(
+      '--overload-lag <duration>',
+      'the node is overloaded while its event loop runs this late (default 500ms)',
+    )
+    .option(
+      '--overload-late <duration>',
+      'the node is overloaded while its launches start this late, 90th percentile (default 1s)',
+    )
+    .option(
+      '--overload-alert-after <duration>',
+      'overloaded this long raises a node-overloaded alert (default 10s)',
     )
     .option(
       '--trusted-keys <files-or-keys>',
@@ -173,6 +197,7 @@ Examples:
         const log = agentLog(settings.nodeId, flags.logFormat);
         const skew = applyTestClockOffset();
         if (skew) process.stderr.write(`peppercorn: test clock offset ${skew} ms (${CLOCK_OFFSET_ENV})\n`);
+        installTestStall();
         const cluster = connect({
           ...conn.connect,
           callTimeoutMs: Math.min(5000, settings.leaseTtlSec * 1000),
