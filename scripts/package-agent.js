@@ -10,11 +10,13 @@
 // pinned as the project's `node` devDependency, taken from the npm packages node-linux-<arch>
 // (fetched with `npm pack`, so an arm64 build is assembled on x64 too).
 //
+// lib/lease-worker.js, beside the bundle, is the lease keepalive thread's script.
+//
 // Options: --arch x64,arm64 (default both)  --out DIR (default release/agent)  --no-deb
 const { build } = require('esbuild');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const { join, relative } = require('node:path');
+const { basename, dirname, join, relative } = require('node:path');
 
 const root = join(__dirname, '..');
 const pkg = require(join(root, 'package.json'));
@@ -87,8 +89,13 @@ function relocate() {
  */
 async function bundleAgent(outFile, { externalPackages = false, target = 'node24' } = {}) {
   const res = await build({
-    entryPoints: [join(root, 'agent', 'cli', 'main.ts')],
-    outfile: outFile,
+    // The lease keepalive thread's script (agent/node/lease-worker.ts) is a file of its own,
+    // beside the bundle: lease-keeper.ts starts it from `__dirname`, in dist/ and here alike.
+    entryPoints: {
+      [basename(outFile, '.js')]: join(root, 'agent', 'cli', 'main.ts'),
+      'lease-worker': join(root, 'agent', 'node', 'lease-worker.ts'),
+    },
+    outdir: dirname(outFile),
     bundle: true,
     platform: 'node',
     format: 'cjs',

@@ -7,10 +7,14 @@
 //     launches in it, with a breakdown replayed from etcd's history;
 //   - duplicate and unaccounted scheduled times (the ledger check of the tests);
 //   - agent memory (VmRSS) and CPU time as a fraction of wall time.
-// Then kill -9 failover of an every-second job's owner, three times.
+// Then kill -9 failover of an every-second job's owner, three times. Then the overload run:
+// the agents restarted with the default lease TTL (5 s; the harness uses 3 s), 500 jobs again,
+// reporting lease losses (an agent must never lose its lease because of its own load) and
+// the node-overloaded alerts raised.
 //
-//   node dist/test/bench/cluster.bench.js [--jobs 100,500] [--seconds 20] [--warmup 5]
-//                                         [--failover-rounds 3] [--json FILE]
+//   node dist/test/bench/cluster.bench.js [--jobs 100,500|none] [--seconds 20] [--warmup 5]
+//                                         [--failover-rounds 3] [--overload-jobs 500]
+//                                         [--overload-ttl 5] [--json FILE]
 //
 // Progress goes to stderr, the table to stdout. The exit status is non-zero only
 // when the run itself broke (etcd or an agent died, a wait timed out), never
@@ -33,6 +37,9 @@ interface Options {
   seconds: number;
   warmup: number;
   failoverRounds: number;
+  /** Jobs of the overload run (0: none), with the agents at this lease TTL. */
+  overloadJobs: number;
+  overloadTtl: number;
   json: string | undefined;
   /** Extra agent options, e.g. "--priority-boost 0", to compare settings. */
   agentArgs: string[];
@@ -44,6 +51,8 @@ function parseArgs(argv: string[]): Options {
     seconds: 20,
     warmup: 5,
     failoverRounds: 3,
+    overloadJobs: 500,
+    overloadTtl: 5,
     json: undefined,
     agentArgs: [],
   };
@@ -59,18 +68,19 @@ function parseArgs(argv: string[]): Options {
       if (!Number.isInteger(n) || n < min) throw new Error(`${a}: expected an integer >= ${min}, got "${v}"`);
       return n;
     };
-    if (a === '--jobs')
-      o.jobs = val()
-        .split(',')
-        .map((s) => num(s.trim(), 1));
-    else if (a === '--seconds') o.seconds = num(val(), 2);
+    if (a === '--jobs') {
+      const v = val();
+      o.jobs = v === 'none' ? [] : v.split(',').map((s) => num(s.trim(), 1));
+    } else if (a === '--seconds') o.seconds = num(val(), 2);
     else if (a === '--warmup') o.warmup = num(val(), 0);
     else if (a === '--failover-rounds') o.failoverRounds = num(val(), 0);
+    else if (a === '--overload-jobs') o.overloadJobs = num(val(), 0);
+    else if (a === '--overload-ttl') o.overloadTtl = num(val(), 2);
     else if (a === '--json') o.json = val();
     else if (a === '--agent-args') o.agentArgs = val().split(' ').filter(Boolean);
     else if (a === '-h' || a === '--help') {
       process.stdout.write(
-        'usage: node dist/test/bench/cluster.bench.js [--jobs 100,500] [--seconds 20] [--warmup 5] [--failover-rounds 3] [--json FILE] [--agent-args "..."]\n',
+        'usage: node dist/test/bench/cluster.bench.js [--jobs 100,500|none] [--seconds 20] [--warmup 5] [--failover-rounds 3] [--overload-jobs 500] [--overload-ttl 5] [--json FILE] [--agent-args "..."]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument "${a}"`);
@@ -318,10 +328,10 @@ async function inBatches<T, R>(items: T[], size: number, fn: (t: T) => Promise<R
   return out;
 }
 
-async function runLoad(c: TestCluster, n: number, opts: Options): Promise<LoadResult> {
-  const dir = c.path(`jobs-${n}`);
+async function runLoad(c: TestCluster, n: number, opts: Options, tag = String(n)): Promise<LoadResult> {
+  const dir = c.path(`jobs-${tag}`);
   mkdirSync(dir, { recursive: true });
-  const names = Array.from({ length: n }, (_, i) => `bench-${n}-${String(i).padStart(4, '0')}`);
+  const names = Array.from({ length: n }, (_, i) => `bench-${tag}-${String(i).padStart(4, '0')}`);
   const file = (name: string) => join(dir, `${name}.txt`);
 
   const leaseLosses = () =>
@@ -622,6 +632,37 @@ async function runFailover(c: TestCluster, rounds: number, agentArgs: string[]):
   };
 }
 
+// ---- overload: the default lease TTL under saturation ---------------------------------
+
+interface OverloadResult {
+  leaseTtlS: number;
+  load: LoadResult;
+  /** node-overloaded alerts raised during the run, by node. */
+  alerts: Record<string, number>;
+  /** "node overloaded" episodes in the agents' logs during the run. */
+  episodes: number;
+}
+
+async function runOverload(c: TestCluster, opts: Options): Promise<OverloadResult> {
+  progress(`overload: restarting the agents with --lease-ttl ${opts.overloadTtl}`);
+  for (const a of [...c.agents.values()]) {
+    a.term();
+    await a.exited();
+  }
+  for (const id of NODES) c.startAgent(id, [...opts.agentArgs, '--lease-ttl', String(opts.overloadTtl)]);
+  await c.ready(NODES);
+  await sleep(2000);
+  const episodes = () =>
+    [...c.agents.values()].reduce((k, a) => k + (a.log().match(/node overloaded:/g)?.length ?? 0), 0);
+  const since = Date.now();
+  const load = await runLoad(c, opts.overloadJobs, opts, `overload-${opts.overloadJobs}`);
+  const alerts: Record<string, number> = {};
+  for (const a of await c.alerts())
+    if ((a.rule as string) === 'node-overloaded' && a.openedAt >= since && a.node)
+      alerts[a.node] = (alerts[a.node] ?? 0) + 1;
+  return { leaseTtlS: opts.overloadTtl, load, alerts, episodes: episodes() };
+}
+
 // ---- the report --------------------------------------------------------------------
 
 function fmt(n: number, digits = 1): string {
@@ -640,6 +681,7 @@ function report(
   fo: FailoverResult | undefined,
   floors: LaunchFloor[],
   loadavg: string,
+  ov?: OverloadResult,
 ): string {
   const lines: string[] = [];
   const head = ['', ...loads.map((l) => `${l.jobs} jobs`)];
@@ -747,8 +789,41 @@ function report(
         `skipped (recorded) ${fo.skipped}, lost (recorded) ${fo.lost}`,
     );
   }
-  const dup = loads.reduce((s, l) => s + l.duplicates, 0) + (fo?.duplicates ?? 0);
-  const una = loads.reduce((s, l) => s + l.unaccounted, 0) + (fo?.unaccounted ?? 0);
+  if (ov) {
+    const l = ov.load;
+    const floor = floors.find((f) => f.jobs === l.jobs);
+    const ratio = (x: number, f: number | undefined) => (f ? `${fmt(x / f, 2)}x the floor` : '');
+    lines.push('');
+    lines.push(`Overload: ${l.jobs} every-second jobs, agents at lease TTL ${ov.leaseTtlS} s (the default)`);
+    lines.push(
+      table([
+        ['', `${l.jobs} jobs`],
+        ['launches / expected', `${l.launched}/${l.expected}`],
+        ['AGENT LEASES LOST (apply..rm)', String(l.leaseLosses)],
+        ['launch delay p50 (ms)', `${fmt(l.delay.p50)} ${ratio(l.delay.p50, floor?.delayMs.p50)}`],
+        ['launch delay p99 (ms)', `${fmt(l.delay.p99)} ${ratio(l.delay.p99, floor?.delayMs.p99)}`],
+        ['launch delay max (ms)', fmt(l.delay.max)],
+        ['launches later than 1 s', String(l.lateLaunches)],
+        ['skipped (recorded) times', String(l.skipped)],
+        ['lost (recorded) runs', String(l.lost)],
+        ['DUPLICATE / UNACCOUNTED times', `${l.duplicates} / ${l.unaccounted}`],
+        ['claims caught up after (s)', fmt(l.cursorLagS)],
+        ["'node overloaded' episodes (logs)", String(ov.episodes)],
+        [
+          'node-overloaded alerts',
+          Object.entries(ov.alerts)
+            .map(([n, k]) => `${n}: ${k}`)
+            .join(', ') || '0',
+        ],
+        ['agent VmRSS (MB)', l.agents.map((a) => fmt(a.rssMb, 0)).join(' / ')],
+        ['agents CPU total (% of 1 core)', fmt(100 * l.agents.reduce((s, a) => s + a.cpu, 0))],
+        ['machine busy (% of all cores)', fmt(100 * l.machineBusy)],
+      ]),
+    );
+  }
+  const all = [...loads, ...(ov ? [ov.load] : [])];
+  const dup = all.reduce((s, l) => s + l.duplicates, 0) + (fo?.duplicates ?? 0);
+  const una = all.reduce((s, l) => s + l.unaccounted, 0) + (fo?.unaccounted ?? 0);
   lines.push('');
   lines.push(`*** duplicate scheduled times: ${dup}; unaccounted scheduled times: ${una} ***`);
   return lines.join('\n') + '\n';
@@ -763,7 +838,8 @@ async function main(): Promise<void> {
   const c = tc;
   progress('measuring the floor: commands released together, no etcd, no agent');
   const floors: LaunchFloor[] = [];
-  for (const n of opts.jobs) floors.push(await launchFloor(c.dir, n));
+  const floorJobs = [...new Set([...opts.jobs, ...(opts.overloadJobs ? [opts.overloadJobs] : [])])];
+  for (const n of floorJobs) floors.push(await launchFloor(c.dir, n));
   progress(`starting etcd and agents ${NODES.join(', ')}`);
   await c.start();
   for (const id of NODES) c.startAgent(id, opts.agentArgs);
@@ -774,11 +850,16 @@ async function main(): Promise<void> {
   for (const n of opts.jobs) loads.push(await runLoad(c, n, opts));
   const fo = opts.failoverRounds > 0 ? await runFailover(c, opts.failoverRounds, opts.agentArgs) : undefined;
   assertHealthy(c);
+  const ov = opts.overloadJobs > 0 ? await runOverload(c, opts) : undefined;
+  assertHealthy(c);
 
-  const text = report(loads, fo, floors, loadavg);
+  const text = report(loads, fo, floors, loadavg, ov);
   process.stdout.write(text);
   if (opts.json)
-    writeFileSync(opts.json, JSON.stringify({ loadavg, floors, loads, failover: fo }, null, 2) + '\n');
+    writeFileSync(
+      opts.json,
+      JSON.stringify({ loadavg, floors, loads, failover: fo, overload: ov }, null, 2) + '\n',
+    );
   progress('stopping the cluster');
   await c.stop();
   tc = undefined;

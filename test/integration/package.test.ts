@@ -95,6 +95,7 @@ test('the tarball holds a runnable peppercorn, its Node runtime, the unit, a con
     'peppercorn',
     'lib/node',
     'lib/peppercorn.js',
+    'lib/lease-worker.js',
     'lib/proto/rpc.proto',
     'lib/renderer/index.html',
   ])
