@@ -13,6 +13,27 @@ import { encode, type ActiveEntry, type Cursor, type RunRecord } from '../core/r
 
 type Ns = Cluster['ns'];
 
+/** One condition of a transaction, on a key of the cluster's namespace. */
+export type Compare = [key: string, target: 'Mod' | 'Create' | 'Version', cmp: '==' | '>', value: number];
+
+/**
+ * A transaction as data: its conditions, its writes, and what its else branch reads. Claims
+ * are kept as parts so several can be committed as one transaction (claim-batch.ts).
+ */
+export interface TxnParts {
+  compares: Compare[];
+  ops: IOperation[];
+  reads: IOperation[];
+}
+
+/** The transaction of one or more parts, ready to commit. */
+export function txnOf(ns: Ns, parts: TxnParts) {
+  const [first, ...rest] = parts.compares;
+  let txn = ns.if(...first);
+  for (const c of rest) txn = txn.and(...c);
+  return txn.then(...parts.ops).else(...parts.reads);
+}
+
 /** This node as a claimant. */
 export interface Claimant {
   id: string;
@@ -51,7 +72,7 @@ export function launchOps(ns: Ns, me: Claimant, run: RunRecord, single: boolean)
  * in-flight entry and slots are written. On failure the else branch reads back the keys
  * `claimConflict` needs, in that order: cursor, assignment, node, run.
  */
-export function claimTxn(
+export function claimParts(
   ns: Ns,
   me: Claimant,
   c: ClaimBasis & {
@@ -63,20 +84,20 @@ export function claimTxn(
     /** Further mod revisions that must still hold (a dependency's completion keys). */
     compares: [string, number][];
   },
-) {
+): TxnParts {
   const cursorKey = keys.cursor(c.job);
-  let txn = basis(ns, me, c).and(cursorKey, 'Mod', '==', c.cursorRev);
+  const compares: Compare[] = [...basis(me, c), [cursorKey, 'Mod', '==', c.cursorRev]];
   const ops = [...c.extraOps, ns.put(cursorKey).value(encode(c.next))];
   if (c.run) {
     const run = c.run.record;
-    txn = txn.and(keys.run(run), 'Create', '==', 0);
-    for (const slot of run.holds ?? []) txn = txn.and(slot, 'Create', '==', 0);
+    compares.push([keys.run(run), 'Create', '==', 0]);
+    for (const slot of run.holds ?? []) compares.push([slot, 'Create', '==', 0]);
     ops.push(...launchOps(ns, me, run, c.run.single));
   }
-  for (const [key, rev] of c.compares) txn = txn.and(key, 'Mod', '==', rev);
-  const why = [ns.get(cursorKey), ns.get(keys.assignment(c.job)), ns.get(keys.node(me.id))];
-  if (c.run) why.push(ns.get(keys.run(c.run.record)));
-  return txn.then(...ops).else(...why);
+  for (const [key, rev] of c.compares) compares.push([key, 'Mod', '==', rev]);
+  const reads = [ns.get(cursorKey), ns.get(keys.assignment(c.job)), ns.get(keys.node(me.id))];
+  if (c.run) reads.push(ns.get(keys.run(c.run.record)));
+  return { compares, ops, reads };
 }
 
 /**
@@ -93,23 +114,31 @@ export function triggerClaimTxn(
     loopCursor?: { rev: number; next: Cursor };
   },
 ) {
-  let txn = basis(ns, me, c).and(c.trigger, 'Version', '>', 0).and(keys.run(c.run), 'Create', '==', 0);
-  for (const slot of c.run.holds ?? []) txn = txn.and(slot, 'Create', '==', 0);
+  const compares: Compare[] = [
+    ...basis(me, c),
+    [c.trigger, 'Version', '>', 0],
+    [keys.run(c.run), 'Create', '==', 0],
+  ];
+  for (const slot of c.run.holds ?? []) compares.push([slot, 'Create', '==', 0]);
   const ops = [ns.delete().key(c.trigger), ...launchOps(ns, me, c.run, c.single)];
   if (c.loopCursor) {
-    txn = txn.and(keys.cursor(c.job), 'Mod', '==', c.loopCursor.rev);
+    compares.push([keys.cursor(c.job), 'Mod', '==', c.loopCursor.rev]);
     ops.push(ns.put(keys.cursor(c.job)).value(encode(c.loopCursor.next)));
   }
-  return txn.then(...ops);
+  return txnOf(ns, { compares, ops, reads: [] });
 }
 
 /** A manual run of a loop asked for while the loop runs: recorded as skipped, not started. */
 export function skippedTriggerTxn(ns: Ns, me: Claimant, trigger: string, ref: RunRef, run: RunRecord) {
-  return ns
-    .if(keys.node(me.id), 'Create', '==', me.epoch)
-    .and(trigger, 'Version', '>', 0)
-    .and(keys.run(ref), 'Create', '==', 0)
-    .then(ns.delete().key(trigger), ns.put(keys.run(ref)).value(encode(run)));
+  return txnOf(ns, {
+    compares: [
+      [keys.node(me.id), 'Create', '==', me.epoch],
+      [trigger, 'Version', '>', 0],
+      [keys.run(ref), 'Create', '==', 0],
+    ],
+    ops: [ns.delete().key(trigger), ns.put(keys.run(ref)).value(encode(run))],
+    reads: [],
+  });
 }
 
 /**
@@ -123,21 +152,25 @@ export function outcomeTxn(
   o: { run: RunRecord; claimRev: number; slots: string[]; slotRev: number; extraOps: IOperation[] },
 ) {
   const runKey = keys.run(o.run);
-  let txn = ns.if(runKey, 'Mod', '==', o.claimRev);
-  for (const slot of o.slots) txn = txn.and(slot, 'Create', '==', o.slotRev);
-  return txn
-    .then(
+  return txnOf(ns, {
+    compares: [
+      [runKey, 'Mod', '==', o.claimRev],
+      ...o.slots.map((slot): Compare => [slot, 'Create', '==', o.slotRev]),
+    ],
+    ops: [
       ns.put(runKey).value(encode(o.run)),
       ns.delete().key(keys.activeRun(o.run.node, o.run.id)),
       ...o.slots.map((slot) => ns.delete().key(slot)),
       ...o.extraOps,
-    )
-    .else(ns.get(runKey), ...o.slots.map((slot) => ns.get(slot)));
+    ],
+    reads: [ns.get(runKey), ...o.slots.map((slot) => ns.get(slot))],
+  });
 }
 
-function basis(ns: Ns, me: Claimant, c: ClaimBasis) {
-  return ns
-    .if(keys.assignment(c.job), 'Mod', '==', c.assignRev)
-    .and(keys.node(me.id), 'Create', '==', me.epoch)
-    .and(keys.job(c.job), 'Create', '==', c.createRev);
+function basis(me: Claimant, c: ClaimBasis): Compare[] {
+  return [
+    [keys.assignment(c.job), 'Mod', '==', c.assignRev],
+    [keys.node(me.id), 'Create', '==', me.epoch],
+    [keys.job(c.job), 'Create', '==', c.createRev],
+  ];
 }

@@ -13,7 +13,7 @@
 // a run is in flight), claim-conflict.ts (why a claim failed), outcome.ts (the record of a
 // run's end, and a failed outcome write), rules.ts (release, single copy, pruning).
 import { EventEmitter } from 'node:events';
-import type { IOperation, IKeyValue, ITxnResponse as TxnResponse } from 'etcd3';
+import type { IOperation, ITxnResponse as TxnResponse } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { keys, formatRunId, type RunRef } from '../core/keys';
 import type { PrefixMirror } from '../core/mirror';
@@ -50,7 +50,8 @@ import { isolationFor } from '../runner/isolation';
 import { claimAheadFor, runIsolationFields } from './isolation-hooks';
 import { planOverlap } from './overlap';
 import { claimConflict } from './claim-conflict';
-import { claimTxn, outcomeTxn, skippedTriggerTxn, triggerClaimTxn, type Claimant } from './claim-txn';
+import { claimParts, outcomeTxn, skippedTriggerTxn, triggerClaimTxn, type Claimant } from './claim-txn';
+import { ClaimBatcher, type ClaimResult } from './claim-batch';
 import { outcomeConflict, recordedOutcome } from './outcome';
 import { isSingleCopy, pickSlots, prunable, releaseRefusal } from './rules';
 
@@ -166,6 +167,8 @@ export class Scheduler extends EventEmitter {
   private flights = new Map<string, InFlight>();
   /** Whether etcd takes our writes: for /healthz, metrics, alerts and skip reasons. */
   readonly writes = new EtcdWrites();
+  /** Claims of the same moment share a transaction. */
+  readonly claims: ClaimBatcher;
   readonly stats = { claims: 0, launches: 0, skippedRanges: 0, claimConflicts: 0, etcdErrors: 0 };
 
   /** Output not shipped into etcd because of the output budget, and buckets evicted for it. */
@@ -192,6 +195,7 @@ export class Scheduler extends EventEmitter {
       () => opts.outputBudgetBytes / Math.max(1, mirrors.nodes?.entries.size ?? 1),
     );
     this.releases = new ReleaseClock(opts.dataDir, log);
+    this.claims = new ClaimBatcher(cluster.ns);
     const refresh = () => this.refresh();
     mirrors.jobs.on('change', refresh);
     mirrors.assignments.on('change', refresh);
@@ -592,7 +596,7 @@ export class Scheduler extends EventEmitter {
       extra.decorate?.(run);
       job.inDoubt = { run, launchAt };
     }
-    const txn = claimTxn(this.cluster.ns, this.claimant(), {
+    const parts = claimParts(this.cluster.ns, this.claimant(), {
       job: job.name,
       assignRev: job.assignRev,
       createRev: job.createRev,
@@ -602,7 +606,10 @@ export class Scheduler extends EventEmitter {
       extraOps,
       compares: extra.compares ?? [],
     });
-    const res = await this.commitOrReadBack(txn, run);
+    const res = await this.claims.commit(parts, {
+      alone: slots.length > 0,
+      inDoubt: (err) => this.readBack(run, err),
+    });
     if (res.ok) this.writes.ok();
     job.inDoubt = undefined;
     if (!res.ok) {
@@ -725,24 +732,29 @@ export class Scheduler extends EventEmitter {
   private async commitOrReadBack(
     txn: { commit(): Promise<TxnResponse> },
     run: RunRecord | undefined,
-  ): Promise<{ ok: true; revision: number } | { ok: false; found: (IKeyValue | undefined)[] }> {
+  ): Promise<ClaimResult> {
     try {
       const res = await txn.commit();
       if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
       return { ok: false, found: res.responses.map((r) => r.response_range?.kvs[0] ?? undefined) };
     } catch (err) {
-      if (!run) throw err;
-      const back = await this.cluster.ns.get(keys.run(run)).exec();
-      const kv = back.kvs[0];
-      if (kv) {
-        const mine = decodeOr<RunRecord>('run', keys.run(run), kv.value, () => undefined);
-        if (mine && mine.node === run.node && mine.epoch === run.epoch && mine.claimedAt === run.claimedAt) {
-          this.log(`claim of ${run.id} reported "${(err as Error).message}" but had committed; launching`);
-          return { ok: true, revision: Number(kv.mod_revision) };
-        }
-      }
-      throw err;
+      return this.readBack(run, err);
     }
+  }
+
+  /** After a transport error: our claim committed if the run key holds our own record. */
+  private async readBack(run: RunRecord | undefined, err: unknown): Promise<ClaimResult> {
+    if (!run) throw err;
+    const back = await this.cluster.ns.get(keys.run(run)).exec();
+    const kv = back.kvs[0];
+    if (kv) {
+      const mine = decodeOr<RunRecord>('run', keys.run(run), kv.value, () => undefined);
+      if (mine && mine.node === run.node && mine.epoch === run.epoch && mine.claimedAt === run.claimedAt) {
+        this.log(`claim of ${run.id} reported "${(err as Error).message}" but had committed; launching`);
+        return { ok: true, revision: Number(kv.mod_revision) };
+      }
+    }
+    throw err;
   }
 
   /** Runs asked for by hand (`job run`) or by the leader's at-least-once re-run. */
