@@ -146,6 +146,18 @@ function assertHealthy(c: TestCluster, expectDead: string[] = []): void {
   }
 }
 
+/** The harness waits 30 s; a machine shared with other work may need longer to start three agents. */
+async function readyPatiently(c: TestCluster): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await c.ready(NODES);
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      progress(`the agents are slow to start (${(err as Error).message}); waiting longer`);
+    }
+  }
+}
+
 async function revision(c: TestCluster): Promise<number> {
   const res = await c.cluster.ns.get(keys.leader).exec();
   return Number(res.header.revision);
@@ -614,7 +626,7 @@ async function runFailover(c: TestCluster, rounds: number, agentArgs: string[]):
     );
     assertHealthy(c, [owner]);
     c.startAgent(owner, agentArgs);
-    await c.ready(NODES);
+    await readyPatiently(c);
     await sleep(2000);
   }
   await sleep(3000);
@@ -650,7 +662,7 @@ async function runOverload(c: TestCluster, opts: Options): Promise<OverloadResul
     await a.exited();
   }
   for (const id of NODES) c.startAgent(id, [...opts.agentArgs, '--lease-ttl', String(opts.overloadTtl)]);
-  await c.ready(NODES);
+  await readyPatiently(c);
   await sleep(2000);
   const episodes = () =>
     [...c.agents.values()].reduce((k, a) => k + (a.log().match(/node overloaded:/g)?.length ?? 0), 0);
@@ -843,7 +855,7 @@ async function main(): Promise<void> {
   progress(`starting etcd and agents ${NODES.join(', ')}`);
   await c.start();
   for (const id of NODES) c.startAgent(id, opts.agentArgs);
-  await c.ready(NODES);
+  await readyPatiently(c);
   progress(`cluster ready (etcd ${c.etcd.endpoint}, dirs ${c.dir} ${c.etcd.dir})`);
 
   const loads: LoadResult[] = [];
