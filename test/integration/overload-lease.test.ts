@@ -93,7 +93,8 @@ test('a node whose main thread stalls past its lease TTL keeps its lease, launch
   );
   assert.match(alert.summary, /node busy has been overloaded since .*event loop up to \d+ ms late/);
 
-  // The job stayed on its node and kept launching there, late rather than elsewhere.
+  // The job stayed on its node and kept launching there, late rather than elsewhere (its
+  // selector fits no other node, so no standby could claim its times either).
   const after = await waitFor('launches on busy after the stall', () =>
     readLaunches(file).find((l) => l.node === 'busy' && l.startedAt > stallAt + STALL_MS),
   );
