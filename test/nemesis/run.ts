@@ -55,6 +55,8 @@ export async function runNemesis(
   const frozen: { node: string; from: number; to: number }[] = [];
   const lives = new Map<string, JobLife>(NEMESIS_JOBS.map((j) => [j.name, { since: 0, paused: [] }]));
   const variants = new Map<string, number>(NEMESIS_JOBS.map((j) => [j.name, 0]));
+  /** Set once the run is over, so the final kills are not reported as agents exiting on their own. */
+  const closing = { done: false };
   let cluster: Cluster | undefined;
   let filler: Cluster | undefined;
   let filling: Promise<void> | undefined;
@@ -82,6 +84,16 @@ export async function runNemesis(
       },
       { detached: true },
     );
+    // An agent that exits when no fault asked it to (it refuses to start while etcd is full
+    // or the member it dialled is down) is restarted 2 s later, as its systemd unit does
+    // (packaging/peppercorn-agent.service: Restart=always, RestartSec=2s).
+    a.proc.on('exit', (code, signal) => {
+      if (downed.has(id) || starting.has(id) || agents.get(id) !== a || closing.done) return;
+      note(`  ${id} exited on its own (${signal ?? `code ${code}`}); restarting it in 2 s, as systemd would`);
+      setTimeout(() => {
+        if (agents.get(id) === a && !downed.has(id) && !closing.done) bg(restart(id));
+      }, 2000);
+    });
     agents.set(id, a);
   };
   /** Restarts an agent once its previous process has exited (a SIGTERM drain may take a while). */
@@ -160,7 +172,41 @@ export async function runNemesis(
       }
     } catch (err) {
       note(`  ${a.op} ${a.job} refused: ${(err as Error).message}`);
+      await learnOutcome(a, at);
     }
+  };
+  /**
+   * A refused write may still have committed (the member died with the reply on the wire,
+   * a deadline passed after etcd applied it): read the job back and take etcd's word for
+   * what happened, or the checker would hold the agents to a pause or a removal that did not
+   * happen, or miss one that did.
+   */
+  const learnOutcome = async (a: Extract<Action, { job: string }>, at: number) => {
+    if (a.op === 'trigger') return; // a trigger that committed is a run like any other
+    const life = lives.get(a.job)!;
+    for (let i = 0; i < 30; i++) {
+      let kv: { value: Buffer } | undefined;
+      try {
+        kv = (await cluster!.ns.get(keys.job(a.job)).exec()).kvs[0];
+      } catch {
+        await sleep(500);
+        continue;
+      }
+      const paused = kv ? (JSON.parse(kv.value.toString()) as { paused?: boolean }).paused === true : false;
+      const open = life.paused.some((p) => p.to === Infinity);
+      if (a.op === 'rm' && !kv && life.since !== undefined) {
+        life.since = undefined;
+        life.paused = [];
+      } else if (a.op === 'pause' && kv && paused && !open) {
+        life.paused.push({ from: at, to: Infinity });
+      } else if (a.op !== 'rm' && a.op !== 'pause' && kv && !paused && (open || life.since === undefined)) {
+        life.since ??= Date.now();
+        closePause(life, Date.now());
+      } else return; // it did not commit: nothing changed
+      note(`  ${a.op} ${a.job} had committed after all (read back from etcd)`);
+      return;
+    }
+    note(`  ${a.op} ${a.job}: could not read the job back to learn whether it committed`);
   };
 
   const fill = async () => {
@@ -343,6 +389,7 @@ export async function runNemesis(
     });
     return { seed, durationMs, violations, log, dir };
   } finally {
+    closing.done = true;
     for (const a of agents.values()) {
       a.resume();
       a.groupKill9();
