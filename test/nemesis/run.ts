@@ -227,10 +227,21 @@ export async function runNemesis(
   };
   const relieve = async () => {
     await filling;
-    const eps = runningEndpoints();
-    await etcdctlAsync(eps, ['del', '--prefix', FILLER]);
-    await relieveQuotaAsync(eps);
-    note('  etcd space freed (compacted, defragmented, alarm disarmed)');
+    // On a slow machine the filler may reach the quota late, so the next fault (a member
+    // killed) can land in the middle of freeing space: retry against the members running
+    // then, or etcd would stay full until the end instead of for the planned few seconds.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const eps = runningEndpoints();
+        await etcdctlAsync(eps, ['del', '--prefix', FILLER]);
+        await relieveQuotaAsync(eps);
+        note('  etcd space freed (compacted, defragmented, alarm disarmed)');
+        return;
+      } catch (err) {
+        if (attempt >= 20) throw err;
+        await sleep(1000);
+      }
+    }
   };
 
   const fault = (a: Action) => {
