@@ -378,17 +378,27 @@ export async function runNemesis(
       slots: (await cluster!.ns.getAll().prefix(keys.semaphores).keys()).map(String),
       alive: readSpans(ledger).filter((s) => processRunning(s.pid)),
     });
+    const readRuns = async () => {
+      const runs = new Map<string, RunRecord[]>();
+      for (const j of NEMESIS_JOBS) runs.set(j.name, await store().listRuns(j.name, 1_000_000));
+      return runs;
+    };
+    // Quiet until nothing is in flight, held or `running`, judged on one snapshot (the runs,
+    // then what is left): an agent whose watch lags may still claim a time of a job paused
+    // seconds ago, and a claim is `running` before its process starts at its time. Looking
+    // at the leftovers first and the runs afterwards took such a claim for a run gone.
+    let runs = await readRuns();
     let leftover = await leftovers();
     const quietUntil = Date.now() + 45_000;
+    const running = () => [...runs.values()].some((list) => list.some((r) => r.status === 'running'));
     while (
       Date.now() < quietUntil &&
-      (leftover.active.length || leftover.slots.length || leftover.alive.length)
+      (leftover.active.length || leftover.slots.length || leftover.alive.length || running())
     ) {
       await sleep(500);
+      runs = await readRuns();
       leftover = await leftovers();
     }
-    const runs = new Map<string, RunRecord[]>();
-    for (const j of NEMESIS_JOBS) runs.set(j.name, await store().listRuns(j.name, 1_000_000));
     const violations = check(NEMESIS_JOBS, {
       spans: readSpans(ledger),
       runs,
