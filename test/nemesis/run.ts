@@ -7,13 +7,12 @@ import { join } from 'node:path';
 import { AgentProc, sleep, waitFor } from '../harness/cluster';
 import { TestEtcdCluster, etcdctlAsync, relieveQuotaAsync } from '../harness/etcd';
 import { TcpProxy } from '../harness/proxy';
-import { readSpans, killSpans } from '../harness/spans';
+import { readSpans, killSpans, spanRunning } from '../harness/spans';
 import { connect, type Cluster } from '../../agent/core/etcd';
 import { Store, setCordon } from '../../agent/core/store';
 import { parseJobFile } from '../../agent/core/job/files';
 import { keys } from '../../agent/core/keys';
 import type { RunRecord } from '../../agent/core/records';
-import { processRunning } from '../../agent/runner/procgroup';
 import { planNemesis, describeAction, NODES, type Action } from './plan';
 import { NEMESIS_JOBS, nemesisJob } from './jobs';
 import { check, type JobLife } from './check';
@@ -376,7 +375,7 @@ export async function runNemesis(
     const leftovers = async () => ({
       active: (await cluster!.ns.getAll().prefix(keys.active).keys()).map(String),
       slots: (await cluster!.ns.getAll().prefix(keys.semaphores).keys()).map(String),
-      alive: readSpans(ledger).filter((s) => processRunning(s.pid)),
+      alive: readSpans(ledger).filter(spanRunning),
     });
     const readRuns = async () => {
       const runs = new Map<string, RunRecord[]>();
