@@ -175,11 +175,17 @@ export class Leader implements LeaderFence {
       this.depose('the leader key changed');
     }
     if (!entry && !this.leaderRev) void this.campaign();
+    // A leader key of ours (this node, this epoch) while we do not lead: a campaign etcd
+    // applied but answered with an error (NOSPACE from the write that crossed the quota, a
+    // reply lost with a member or past the deadline). It is bound to our live lease, so
+    // nobody else can lead while we live: campaign again, which takes it up (see campaign).
+    else if (entry && !this.leaderRev && this.ownsLeaderKey(entry.value)) void this.campaign();
   }
 
   private async campaign(): Promise<void> {
     if (this.campaigning || this.isLeader || !this.membership.isLive()) return;
     this.campaigning = true;
+    let failed = false;
     try {
       const { ns } = this.cluster;
       const value: LeaderRecord = {
@@ -226,11 +232,21 @@ export class Leader implements LeaderFence {
             .catch((err) => this.log(`no-leader alert: ${(err as Error).message}`));
       }
     } catch (err) {
+      failed = true;
       this.log(`campaign failed: ${(err as Error).message}; will retry`);
       setTimeout(() => this.onLeaderChange(), 1000).unref();
     } finally {
       this.campaigning = false;
+      // The key may have changed while we campaigned (deleted while we set up after the
+      // election: a change we ignored as `campaigning`): look again soon, not at the next change.
+      if (!failed && !this.leaderRev && !this.stopped) setTimeout(() => this.onLeaderChange(), 100).unref();
     }
+  }
+
+  /** Whether a leader key's value names this node in its current epoch. */
+  private ownsLeaderKey(value: Buffer): boolean {
+    const held = decodeOr<LeaderRecord>('leader', keys.leader, value, () => undefined);
+    return !!held && held.node === this.membership.id && held.epoch === this.membership.epoch;
   }
 
   private depose(why: string): void {
