@@ -299,6 +299,7 @@ const shapes = {
   job: { name: 'string', kind: 'string', command: 'string' },
   clock: { node: 'string', at: 'number' },
   skew: { offsetMs: 'number', since: 'number', alert: 'string' },
+  applyLock: { id: 'string', state: 'string', lease: 'string' },
 } satisfies Record<string, Shape>;
 
 export type RecordKind = keyof typeof shapes;
