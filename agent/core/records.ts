@@ -306,6 +306,13 @@ export type RecordKind = keyof typeof shapes;
 
 /** Decodes a JSON value and checks the fields every reader relies on. Throws CorruptValueError. */
 export function decode<T>(kind: RecordKind, key: string, value: Uint8Array | string): T {
+  // A job value already checked (the same buffer: a mirror keeps one per key revision) is not
+  // parsed again: the leader reads every job at each reconcile.
+  if (kind === 'job' && typeof value !== 'string') {
+    const hit = checkedJobs.get(value);
+    if (hit instanceof CorruptValueError) throw hit;
+    if (hit) return { ...hit } as T;
+  }
   // Uint8Array (etcd's Buffers are ones), not Buffer: the console's browser code shares these types.
   const text = typeof value === 'string' ? value : new TextDecoder().decode(value);
   let parsed: unknown;

@@ -185,15 +185,20 @@ export async function rollForward(
   recRev: number,
   known?: StagedWrite[][],
 ): Promise<void> {
-  const parts =
-    known ??
-    (await ns.getAll().prefix(keys.applyPartsOf(rec.id)).sort('Key', 'Ascend').exec()).kvs.map(
-      (kv) => JSON.parse(kv.value.toString()) as StagedWrite[],
-    );
-  if (parts.length !== rec.parts)
+  // Parts are read one at a time: together they exceed what one response may carry (4 MiB).
+  const partKeys = known
+    ? known.map((_, n) => keys.applyPart(rec.id, n))
+    : (await ns.getAll().prefix(keys.applyPartsOf(rec.id)).keys()).sort();
+  if (partKeys.length !== rec.parts)
     throw new Error(
-      `the staged apply ${rec.id} has ${parts.length} of its ${rec.parts} parts; delete ${keys.applyLock} and ${keys.applyPartsOf(rec.id)} with etcdctl and apply again`,
+      `the staged apply ${rec.id} has ${partKeys.length} of its ${rec.parts} parts; delete ${keys.applyLock} and ${keys.applyPartsOf(rec.id)} with etcdctl and apply again`,
     );
+  const readPart = async (n: number): Promise<StagedWrite[]> => {
+    if (known) return known[n];
+    const value = await ns.get(partKeys[n]).string();
+    if (value === null) throw new Error(`staged part ${partKeys[n]} vanished; apply again`);
+    return JSON.parse(value) as StagedWrite[];
+  };
   let tombstoneLease: Promise<string> | undefined;
   const tombstones = () => {
     if (!tombstoneLease) {
@@ -207,8 +212,8 @@ export async function rollForward(
     return tombstoneLease;
   };
   let gone = false;
-  await inParallel(parts, IN_FLIGHT, async (part) => {
-    if (!gone && !(await rollPart(ns, part, recRev, tombstones))) gone = true;
+  await inParallel(partKeys, IN_FLIGHT, async (_, n) => {
+    if (!gone && !(await rollPart(ns, await readPart(n), recRev, tombstones))) gone = true;
   });
   if (gone) return;
   await ns
