@@ -135,15 +135,22 @@ async function main(): Promise<void> {
     progress(`assigned ${(assignMs / 1000).toFixed(1)} s after the apply returned`);
 
     const lsRuns: number[] = [];
+    const lsCpu: number[] = [];
     let lsBytes = 0;
     for (let i = 0; i < 3; i++) {
       const r = await timedCli(c, ['job', 'ls']);
       if (r.status !== 0) throw new Error(`job ls failed: ${r.stderr}`);
       lsRuns.push(r.ms);
+      lsCpu.push(r.cpuS);
       lsBytes = r.bytes;
     }
     const startupRuns: number[] = [];
-    for (let i = 0; i < 3; i++) startupRuns.push((await timedCli(c, ['--version'])).ms);
+    const startupCpu: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await timedCli(c, ['--version']);
+      startupRuns.push(r.ms);
+      startupCpu.push(r.cpuS);
+    }
     const tr = performance.now();
     const read = await ns.getAll().prefix(keys.jobs).exec();
     const rangeMs = performance.now() - tr;
@@ -161,12 +168,15 @@ async function main(): Promise<void> {
     const result = {
       jobs: n,
       applyMs: apply.ms,
+      applyCpuS: apply.cpuS,
       floorApplyMs,
       assignAfterApplyMs: assignMs,
       leaderCpuS,
       jobLsMs: med(lsRuns),
       jobLsRunsMs: lsRuns,
+      jobLsCpuS: med(lsCpu),
       cliStartupMs: med(startupRuns),
+      cliStartupCpuS: med(startupCpu),
       rangeReadMs: rangeMs,
       rangeReadKeys: read.kvs.length,
       rssIdleMb: Object.fromEntries(rssIdle),
@@ -175,6 +185,7 @@ async function main(): Promise<void> {
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const rows: [string, string, string][] = [
       [`job apply of ${n} jobs`, s(apply.ms), `${s(floorApplyMs)} (bare puts, 128/txn)`],
+      ['  its CPU time', `${apply.cpuS.toFixed(2)} s`, '-'],
       ['every job assigned, after apply returned', s(assignMs), '-'],
       ['leader CPU, apply start .. all assigned', `${leaderCpuS.toFixed(2)} s`, '-'],
       [
@@ -182,6 +193,7 @@ async function main(): Promise<void> {
         s(med(lsRuns)),
         `${s(med(startupRuns))} CLI start-up + ${s(rangeMs)} one range read`,
       ],
+      ['  its CPU time (median)', `${med(lsCpu).toFixed(2)} s`, '-'],
       [
         'agent RSS idle (max of 3)',
         `${maxOf(rssIdle).toFixed(0)} MB`,
