@@ -10,7 +10,7 @@
 import { requiredLabels } from '../core/job/isolation';
 import type { IOperation } from 'etcd3';
 import type { Cluster } from '../core/etcd';
-import { keys, parseRunId, formatRunId } from '../core/keys';
+import { keys, parseRunId } from '../core/keys';
 import type { PrefixMirror } from '../core/mirror';
 import {
   decodeOr,
@@ -21,7 +21,6 @@ import {
   type RunRecord,
   type LeaderRecord,
   type CordonRecord,
-  type TriggerRecord,
   type DepRecord,
   ASSIGNMENT_HISTORY,
   decode,
@@ -38,12 +37,14 @@ import {
   type Pin,
 } from './assign';
 import type { AlertingView } from '../alert/config-view';
-import { completeRun } from '../alert/raise';
 import { AlertWriter, type LeaderFence } from '../alert/writer';
 import { AlertSender } from '../alert/sender';
 import { AlertWatch } from '../alert/watch';
 import { LeaderBeats } from './beat';
 import { describeMoves, splitFenced, writeFenced } from './assignment-writes';
+import { settleLost } from './lost-run';
+import { planStandbys } from './standby';
+import { semaphoresOf } from '../core/job/policies';
 import { parseDuration } from '../core/job/duration';
 import { permissionMessage } from '../core/roles';
 
@@ -332,18 +333,21 @@ export class Leader implements LeaderFence {
           loop: specs.get(entry.job)?.kind === 'loop',
         });
     }
-    const plan = planAssignments(
-      jobs.map((j) => ({
-        name: j.name,
-        selector: j.selector ?? {},
-        needs: requiredLabels(j),
-        user: j.user,
-        command: j.command,
-      })),
+    const placements = jobs.map((j) => ({
+      name: j.name,
+      selector: j.selector ?? {},
+      needs: requiredLabels(j),
+      user: j.user,
+      command: j.command,
+    }));
+    const plan = planAssignments(placements, [...nodes.values()], current, busy, pinned);
+    const owners = new Map([...current].filter(([job]) => !plan.unplaced.has(job)));
+    for (const [job, owner] of plan.moves) owners.set(job, owner);
+    const standbys = planStandbys(
+      placements.map((p, i) => ({ ...p, standby: standbyEligible(jobs[i]) })),
       [...nodes.values()],
-      current,
-      busy,
-      pinned,
+      owners,
+      new Map([...records].flatMap(([job, a]) => (a.standby ? [[job, a.standby] as const] : []))),
     );
     const { ns } = this.cluster;
     const ops: IOperation[] = [];
@@ -359,6 +363,7 @@ export class Leader implements LeaderFence {
             { node: prev.node, epoch: prev.epoch, at: prev.since, reason: prev.reason ?? '' },
           ].slice(-ASSIGNMENT_HISTORY)
         : undefined;
+      const standby = standbys.get(job);
       const a: Assignment = {
         node: owner.node,
         epoch: owner.epoch,
@@ -366,10 +371,20 @@ export class Leader implements LeaderFence {
         by: this.membership.id,
         reason,
         ...(history ? { history } : {}),
+        ...(standby ? { standby } : {}),
       };
       ops.push(ns.put(keys.assignment(job)).value(encode(a)));
     }
     for (const line of describeMoves(moved)) this.log(line);
+    // A job that stays where it is gets a new standby when its standby left or none was set.
+    for (const [job, standby] of standbys) {
+      const prev = records.get(job);
+      if (plan.moves.has(job) || !prev || !owners.has(job)) continue;
+      if (prev.standby?.node === standby?.node && prev.standby?.epoch === standby?.epoch) continue;
+      const next: Assignment = { ...prev, standby };
+      if (!standby) delete next.standby;
+      ops.push(ns.put(keys.assignment(job)).value(encode(next)));
+    }
     for (const [job, why] of plan.unplaced) {
       if (current.has(job) || this.mirrors.assignments.entries.has(keys.assignment(job))) {
         this.log(`unassign ${job}: ${why}`);
@@ -411,39 +426,22 @@ export class Leader implements LeaderFence {
           this.log((err as Error).message);
         }
         if (run && run.status === 'running') {
-          const job = this.jobSpec(run.job);
-          const rerun = job?.policy === 'at-least-once' && run.attempt === 1;
-          const next = { ...runRef, attempt: run.attempt + 1 };
-          run.status = 'lost';
-          run.endedAt = Date.now();
-          run.reason =
-            `node ${ref.node} died while this run was in flight (its outcome is unknown)` +
-            (rerun
-              ? `; policy at-least-once: re-run as ${formatRunId(next)}`
-              : '; policy at-most-once: not re-run');
-          ops.push(ns.put(runKey).value(encode(run)));
-          compares.push([runKey, Number(kv.mod_revision)]);
-          // A lost run not re-run is complete: it counts for its job's streak. A re-run one
-          // completes with its re-run, but being lost still raises its alert.
           const prev = this.mirrors.completions.entries.get(keys.completion(run.job));
-          const done = completeRun(
-            run,
-            prev && decodeOr<DepRecord>('dep', prev.key, prev.value, () => undefined),
-            { config: this.alerting.current, jobAlerts: job?.alerts },
-            Date.now(),
-          );
-          if (!rerun) ops.push(ns.put(keys.completion(run.job)).value(encode(done.completion)));
-          for (const a of done.alerts)
-            if (!rerun || a.rule === 'lost') ops.push(ns.put(keys.alert(a.id)).value(encode(a)));
-          if (rerun) {
-            const trig: TriggerRecord = {
-              at: Date.now(),
-              by: `leader ${this.membership.id}`,
-              reason: `re-run of ${run.id} after its node died`,
-            };
-            ops.push(ns.put(keys.trigger(next)).value(encode(trig)));
-          }
-          this.log(`run ${run.id} lost with node ${ref.node}${rerun ? '; re-running once' : ''}`);
+          const job = this.jobSpec(run.job);
+          const lost = settleLost(run, {
+            node: ref.node,
+            job,
+            prev: prev && decodeOr<DepRecord>('dep', prev.key, prev.value, () => undefined),
+            raise: { config: this.alerting.current, jobAlerts: job?.alerts },
+            leader: this.membership.id,
+            now: Date.now(),
+          });
+          ops.push(ns.put(runKey).value(encode(lost.run)));
+          compares.push([runKey, Number(kv.mod_revision)]);
+          if (lost.completion) ops.push(ns.put(keys.completion(run.job)).value(encode(lost.completion)));
+          for (const a of lost.alerts) ops.push(ns.put(keys.alert(a.id)).value(encode(a)));
+          if (lost.rerun) ops.push(ns.put(keys.trigger(lost.rerun.ref)).value(encode(lost.rerun.trigger)));
+          this.log(`run ${run.id} lost with node ${ref.node}${lost.rerun ? '; re-running once' : ''}`);
         }
       }
       await this.fencedWrite(ops, compares);
@@ -508,4 +506,9 @@ function moveReason(prev: Assignment | undefined, nodes: Map<string, LiveNode>, 
   const refusal = refusalOf(node, job);
   if (refusal) return `the policy of ${prev.node} refuses it: ${refusal}`;
   return `rebalanced away from ${prev.node}`;
+}
+
+/** A job a standby may claim for: clock-scheduled, nothing to hold or wait for (standby.ts). */
+function standbyEligible(job: JobSpec): boolean {
+  return job.kind !== 'loop' && !job.after?.length && semaphoresOf(job).length === 0;
 }
