@@ -155,7 +155,14 @@ function held(ns: Namespace, staging: ApplyLockRecord, stagingRev: number, revok
           'lost the apply lock before committing (this process stalled past its lease?); nothing was stored: apply again',
         );
       committed = { rec, rev: Number(res.header.revision) };
-      await rollForward(ns, rec, committed.rev, parts);
+      try {
+        await rollForward(ns, rec, committed.rev, parts);
+      } catch (err) {
+        throw new Error(
+          `the apply is committed but not all written yet (${(err as Error).message}); ` +
+            'it will be stored whole: the next `peppercorn job ls` or job write finishes it',
+        );
+      }
     },
     async release(): Promise<void> {
       // A committed apply that failed to roll forward is finished once our lease is gone,
