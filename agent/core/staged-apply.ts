@@ -79,7 +79,11 @@ export async function finishLeftApply(ns: Namespace): Promise<boolean> {
   const lock = await readLock(ns);
   if (!lock) return true;
   if (lock.rec.state !== 'committed' || (await leaseAlive(ns, lock.rec.lease))) return false;
-  await rollForward(ns, lock.rec, lock.rev);
+  try {
+    await rollForward(ns, lock.rec, lock.rev);
+  } catch (err) {
+    throw new ApplyLockedError(`finishing it failed: ${(err as Error).message}`);
+  }
   return true;
 }
 

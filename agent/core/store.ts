@@ -43,7 +43,7 @@ import {
 } from './job/apply-plan';
 import { compileSchedule } from './job/schedule';
 import { splitParts, type StagedWrite } from './job/apply-parts';
-import { acquireApplyLock, finishLeftApply, waitForApply } from './staged-apply';
+import { acquireApplyLock, finishLeftApply, waitForApply, ApplyLockedError } from './staged-apply';
 import { findCycle } from './job/deps';
 import { toEntry } from './mirror';
 import { nodeViews, type NodeView } from './node-views';
@@ -441,11 +441,13 @@ export class Store {
 
   async listJobs(): Promise<JobView[]> {
     // A large apply whose writer died after its commit is finished here, so it is seen whole.
-    await finishLeftApply(this.ns).catch((err: Error) =>
-      this.warnings.push(
-        `a committed \`job apply\` is not fully stored yet (${err.message}); apply again to finish it`,
-      ),
-    );
+    // Only the apply's own trouble is worth a warning: an etcd out of reach fails the list below.
+    await finishLeftApply(this.ns).catch((err: Error) => {
+      if (err instanceof ApplyLockedError)
+        this.warnings.push(
+          `a committed \`job apply\` is not fully stored yet (${err.message}); apply again to finish it`,
+        );
+    });
     const [jobs, assigns] = await Promise.all([
       this.ns.getAll().prefix(keys.jobs).exec(),
       this.ns.getAll().prefix(keys.assignments).exec(),
