@@ -44,7 +44,7 @@ import { LeaderBeats } from './beat';
 import { describeMoves, splitFenced, writeFenced } from './assignment-writes';
 import { settleLost } from './lost-run';
 import { planStandbys } from './standby';
-import { semaphoresOf } from '../core/job/policies';
+import { misfireOf, overlapOf, semaphoresOf } from '../core/job/policies';
 import { parseDuration } from '../core/job/duration';
 import { permissionMessage } from '../core/roles';
 
@@ -508,7 +508,17 @@ function moveReason(prev: Assignment | undefined, nodes: Map<string, LiveNode>, 
   return `rebalanced away from ${prev.node}`;
 }
 
-/** A job a standby may claim for: clock-scheduled, nothing to hold or wait for (standby.ts). */
+/**
+ * A job a standby may claim for (standby.ts): clock-scheduled, nothing to hold or wait for,
+ * and an owner that never leaves a due time unclaimed on purpose — with `overlap: queue` or
+ * `misfire: all` it waits for its run in flight, and a standby would take that for death.
+ */
 function standbyEligible(job: JobSpec): boolean {
-  return job.kind !== 'loop' && !job.after?.length && semaphoresOf(job).length === 0;
+  return (
+    job.kind !== 'loop' &&
+    !job.after?.length &&
+    semaphoresOf(job).length === 0 &&
+    overlapOf(job) !== 'queue' &&
+    misfireOf(job).policy !== 'all'
+  );
 }

@@ -2,7 +2,9 @@
 // grace after it was due (scheduler/standby.ts), so a dead owner's jobs go on within about
 // a second instead of after its lease expires. Only jobs whose claims need nothing but the
 // cursor have one: clock-scheduled, no semaphore, no parents, not a loop — a single-copy
-// run must never start beside a copy on a node that may still be alive. Pure.
+// run must never start beside a copy on a node that may still be alive — and not a job
+// whose owner leaves a due time unclaimed on purpose (overlap: queue, misfire: all); the
+// leader decides which (leader.ts, standbyEligible). Pure.
 import type { LiveNode, Owner } from './assign';
 import { fits, refusalOf, type JobPlacement } from './assign';
 import { fnv1a32 } from '../core/job/hash';
