@@ -25,6 +25,9 @@
 //   audit/alerting                the same for the alerting config                      CLI/console
 //   clocks/<node>                 the node's wall clock, every few s, bound to its lease   the node itself
 //   skews/<node>                  the node's clock is off: it claims nothing meanwhile      leader, fenced
+//   apply-lock                    a `job apply` too large for one transaction: staging (on the
+//                                 CLI's lease), then committed (no lease) until rolled forward   CLI, leader
+//   apply-parts/<apply id>/<n>    its writes, staged before the commit                   CLI
 //
 // A run id is `<job>.<scheduled ms>.<attempt>`: job names cannot contain dots, so
 // it parses back, and the same scheduled time always gets the same id, which a
@@ -148,6 +151,11 @@ export const keys = {
   semaphores: 'sem/',
   semaphore: (name: string) => `sem/${name}/`,
   semaphoreSlot: (name: string, slot: number) => `sem/${name}/${slot}`,
+
+  applyLock: 'apply-lock',
+  applyParts: 'apply-parts/',
+  applyPartsOf: (applyId: string) => `apply-parts/${applyId}/`,
+  applyPart: (applyId: string, n: number) => `apply-parts/${applyId}/${pad(n, SEQ_WIDTH)}`,
 
   allLogs: 'logs/',
   logs: (runId: string) => `logs/${runId}/`,

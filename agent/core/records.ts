@@ -307,12 +307,39 @@ const shapes = {
   job: { name: 'string', kind: 'string', command: 'string' },
   clock: { node: 'string', at: 'number' },
   skew: { offsetMs: 'number', since: 'number', alert: 'string' },
+  applyLock: { id: 'string', state: 'string', lease: 'string' },
 } satisfies Record<string, Shape>;
 
 export type RecordKind = keyof typeof shapes;
 
 /** Decodes a JSON value and checks the fields every reader relies on. Throws CorruptValueError. */
 export function decode<T>(kind: RecordKind, key: string, value: Uint8Array | string): T {
+  // A value already decoded (the same buffer: a mirror keeps one per key revision) is not
+  // parsed again: the leader and every scheduler read all jobs and assignments on each change,
+  // which with 10,000 jobs was most of their CPU. Callers get a shallow copy.
+  if (typeof value !== 'string' && (kind === 'job' || MEMO_KINDS.has(kind))) {
+    const hit = kind === 'job' ? checkedJobs.get(value) : decoded.get(value);
+    if (hit instanceof CorruptValueError) throw hit;
+    if (hit) return { ...hit } as T;
+  }
+  if (typeof value !== 'string' && MEMO_KINDS.has(kind)) {
+    try {
+      const out = decodeFresh<T & object>(kind, key, value);
+      decoded.set(value, out);
+      return { ...out };
+    } catch (err) {
+      if (err instanceof CorruptValueError) decoded.set(value, err);
+      throw err;
+    }
+  }
+  return decodeFresh<T>(kind, key, value);
+}
+
+/** Small records every pass reads in full: memoized per value buffer (see decode). */
+const MEMO_KINDS = new Set<RecordKind>(['assignment', 'node', 'cordon', 'skew', 'active']);
+const decoded = new WeakMap<object, object>();
+
+function decodeFresh<T>(kind: RecordKind, key: string, value: Uint8Array | string): T {
   // Uint8Array (etcd's Buffers are ones), not Buffer: the console's browser code shares these types.
   const text = typeof value === 'string' ? value : new TextDecoder().decode(value);
   let parsed: unknown;

@@ -41,8 +41,15 @@ export const AGENT_WRITES = [
   keys.skews,
 ];
 
-/** What only operators write: job specs, the alerting config, the audit trail, cordons. */
-export const OPERATOR_WRITES = [keys.jobs, keys.alerting, keys.audit, keys.cordons];
+/** What only operators write: job specs (and large applies' lock and parts), the alerting config, the audit trail, cordons. */
+export const OPERATOR_WRITES = [
+  keys.jobs,
+  keys.applyLock,
+  keys.applyParts,
+  keys.alerting,
+  keys.audit,
+  keys.cordons,
+];
 
 export function roleGrants(prefixText: string = DEFAULT_PREFIX): Record<RoleName, Grant[]> {
   const prefix = normalizePrefix(prefixText);

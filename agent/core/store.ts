@@ -21,6 +21,7 @@ import { JOB_FIELDS, type JobSpec } from './job/spec';
 import { signJob, signatureKeyId, type SigningKey, type StoredJob as SignedJob } from './signing';
 import { policyRefusal } from './node-policy';
 import {
+  appendEntry,
   appendOp,
   currentActor,
   diffValues,
@@ -35,11 +36,14 @@ import {
   planApply,
   batches,
   matchesLabels,
+  MAX_TXN_OPS,
   type ApplyResult,
   type JobChange,
   type StoredJob,
 } from './job/apply-plan';
 import { compileSchedule } from './job/schedule';
+import { splitParts, type StagedWrite } from './job/apply-parts';
+import { acquireApplyLock, finishLeftApply, waitForApply, ApplyLockedError } from './staged-apply';
 import { findCycle } from './job/deps';
 import { toEntry } from './mirror';
 import { nodeViews, type NodeView } from './node-views';
@@ -53,21 +57,8 @@ export interface ApplyOptions {
   dryRun?: boolean;
   /** Also delete stored jobs carrying all these labels that the file does not name. */
   prune?: Record<string, string>;
-  /** Told before writing when the changes need more than one transaction. */
-  onSplit?: (transactions: number, changes: number) => void;
   /** Sign every spec stored (changed ones, and unchanged ones not signed by this key yet). */
   signWith?: SigningKey;
-}
-
-/** A multi-transaction apply that failed part-way: what was stored, and why it stopped. */
-export class PartialApplyError extends Error {
-  constructor(
-    readonly stored: { name: string; result: ApplyResult }[],
-    readonly notStored: string[],
-    override readonly cause: unknown,
-  ) {
-    super(`apply stopped part-way: ${(cause as Error)?.message ?? String(cause)}`);
-  }
 }
 
 export interface JobView {
@@ -161,14 +152,15 @@ export class Store {
   // ---- jobs --------------------------------------------------------------------
 
   /**
-   * Stores validated specs (see job/apply-plan.ts for what changes and how the writes
-   * are split). A new job's cursor starts now (it does not run for times before it
-   * existed); a changed schedule takes effect from now too.
+   * Stores validated specs, all or nothing (see job/apply-plan.ts for what changes). A
+   * change that fits one etcd transaction is one; a larger one is staged and committed
+   * at once (staged-apply.ts). A new job's cursor starts now (it does not run for times
+   * before it existed); a changed schedule takes effect from now too.
    */
   async applyJobs(jobs: JobSpec[], opts: ApplyOptions = {}): Promise<JobChange[]> {
     const pruneNames = opts.prune ? await this.pruneCandidates(jobs, opts.prune) : [];
     await this.checkSharedResources(jobs, pruneNames);
-    let plan: JobChange[] = withValues(
+    const plan: JobChange[] = withValues(
       planApply(
         jobs,
         await this.readStored([...jobs.map((j) => j.name), ...pruneNames]),
@@ -178,33 +170,73 @@ export class Store {
       opts.signWith,
     );
     if (opts.dryRun) return plan;
-    const txns = batches(plan);
-    if (txns.length > 1) opts.onSplit?.(txns.length, plan.filter((c) => c.result !== 'unchanged').length);
-    const done: JobChange[] = [];
-    for (const [i, batch] of txns.entries()) {
-      try {
-        done.push(
-          ...(await this.applyBatch(
-            batch.map((c) => c.spec ?? c.name),
-            pruneNames,
-            opts.signWith,
-          )),
-        );
-      } catch (err) {
-        if (i === 0) throw err;
-        throw new PartialApplyError(
-          done.filter((c) => c.result !== 'unchanged'),
-          txns
-            .slice(i)
-            .flat()
-            .filter((c) => c.result !== 'unchanged')
-            .map((c) => c.name),
-          err,
-        );
-      }
+    // One compare is the apply lock's.
+    if (batches(plan, MAX_TXN_OPS - 1).length <= 1)
+      return this.applyBatch([...jobs, ...pruneNames], pruneNames, opts.signWith);
+    return this.applyStaged(jobs, pruneNames, opts.signWith);
+  }
+
+  /** An apply too large for one transaction: planned under the apply lock, staged, committed at once. */
+  private async applyStaged(
+    jobs: JobSpec[],
+    pruneNames: string[],
+    signWith: SigningKey | undefined,
+  ): Promise<JobChange[]> {
+    const lock = await acquireApplyLock(this.ns, `${this.actor.osUser}@${this.actor.host}`);
+    try {
+      const names = [...jobs.map((j) => j.name), ...pruneNames];
+      const [stored, trails] = await Promise.all([this.readStored(names), this.readTrails(names)]);
+      const plan = withValues(planApply(jobs, stored, Date.now(), pruneNames), signWith);
+      const groups = plan
+        .filter((c) => c.result !== 'unchanged')
+        .map((c) => ({ name: c.name, writes: this.stagedWrites(c, trails.get(c.name)) }));
+      if (groups.length) await lock.store(splitParts(groups));
+      return plan;
+    } finally {
+      await lock.release();
     }
-    plan = done;
-    return plan;
+  }
+
+  /** The audit trails of `names`, by name: one range read. */
+  private async readTrails(names: string[]): Promise<Map<string, Uint8Array>> {
+    const wanted = new Set(names);
+    const res = await this.ns.getAll().prefix(keys.jobAudit('')).exec();
+    const out = new Map<string, Uint8Array>();
+    for (const kv of res.kvs) {
+      const name = kv.key.toString().slice(keys.jobAudit('').length);
+      if (wanted.has(name)) out.set(name, kv.value);
+    }
+    return out;
+  }
+
+  /** What one change writes in a staged apply: as applyBatch writes it, with its audit entry. */
+  private stagedWrites(c: Valued, trail: Uint8Array | undefined): StagedWrite[] {
+    const before = c.before as SignedJob | undefined;
+    const entry =
+      c.result === 'pruned'
+        ? this.auditEntry('deleted', jobChanges(before, undefined))
+        : this.auditEntry(
+            c.result === 'created' ? 'created' : 'updated',
+            jobChanges(before, c.value),
+            (c.value && signatureKeyId(c.value)) ?? null,
+          );
+    const out: StagedWrite[] = [
+      { put: keys.jobAudit(c.name), value: JSON.stringify(appendEntry(trail, entry)) },
+    ];
+    if (c.result === 'pruned')
+      out.push(
+        { del: keys.job(c.name) },
+        { tombstone: keys.cursor(c.name), value: c.tombstone! },
+        { del: keys.assignment(c.name) },
+        { delPrefix: keys.jobRuns(c.name) },
+        { delPrefix: keys.jobTriggers(c.name) },
+        { del: keys.completion(c.name) },
+      );
+    else {
+      out.push({ put: keys.job(c.name), value: encode(c.value!) });
+      if (c.cursor) out.push({ cursor: keys.cursor(c.name), value: c.cursor });
+    }
+    return out;
   }
 
   /** Stored jobs with all of `labels` that `jobs` does not name. */
@@ -276,6 +308,7 @@ export class Store {
     const specs = items.filter((i): i is JobSpec => typeof i !== 'string');
     const prunes = items.filter((i): i is string => typeof i === 'string' && pruneNames.includes(i));
     for (let attempt = 0; attempt < 5; attempt++) {
+      await waitForApply(this.ns);
       const plan = withValues(
         planApply(
           specs,
@@ -327,9 +360,9 @@ export class Store {
         }
       }
       if (ops.length === 0) return plan;
-      // Optimistic: every job and cursor we read must be as we read it.
-      let txn = this.ns.if(compares[0][0], 'Mod', '==', compares[0][1]);
-      for (const [k, rev] of compares.slice(1)) txn = txn.and(k, 'Mod', '==', rev);
+      // Optimistic: every job and cursor we read must be as we read it, and no large apply under way.
+      let txn = this.ns.if(keys.applyLock, 'Version', '==', 0);
+      for (const [k, rev] of compares) txn = txn.and(k, 'Mod', '==', rev);
       const res = await txn
         .then(...ops)
         .commit()
@@ -407,6 +440,14 @@ export class Store {
   }
 
   async listJobs(): Promise<JobView[]> {
+    // A large apply whose writer died after its commit is finished here, so it is seen whole.
+    // Only the apply's own trouble is worth a warning: an etcd out of reach fails the list below.
+    await finishLeftApply(this.ns).catch((err: Error) => {
+      if (err instanceof ApplyLockedError)
+        this.warnings.push(
+          `a committed \`job apply\` is not fully stored yet (${err.message}); apply again to finish it`,
+        );
+    });
     const [jobs, assigns] = await Promise.all([
       this.ns.getAll().prefix(keys.jobs).exec(),
       this.ns.getAll().prefix(keys.assignments).exec(),
@@ -473,6 +514,7 @@ export class Store {
    */
   async removeJob(name: string): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
+      await waitForApply(this.ns);
       const [kv, ckvRes, trail] = await Promise.all([
         this.ns.get(keys.job(name)).exec(),
         this.ns.get(keys.cursor(name)).exec(),
@@ -489,6 +531,7 @@ export class Store {
       const res = await this.ns
         .if(keys.job(name), 'Mod', '==', Number(cur.mod_revision))
         .and(trail.key, 'Mod', '==', trail.modRevision)
+        .and(keys.applyLock, 'Version', '==', 0)
         .then(
           ...this.removeOps(name, tombstone, lease.id),
           appendOp(this.ns, trail, this.auditEntry('deleted', jobChanges(old, undefined))),
@@ -507,6 +550,7 @@ export class Store {
    */
   async setPaused(name: string, paused: boolean): Promise<boolean> {
     for (let attempt = 0; attempt < 5; attempt++) {
+      await waitForApply(this.ns);
       const [kv, ckv, trail] = await Promise.all([
         this.ns.get(keys.job(name)).exec(),
         this.ns.get(keys.cursor(name)).exec(),
@@ -532,7 +576,8 @@ export class Store {
       ];
       let txn = this.ns
         .if(keys.job(name), 'Mod', '==', Number(kv.kvs[0].mod_revision))
-        .and(trail.key, 'Mod', '==', trail.modRevision);
+        .and(trail.key, 'Mod', '==', trail.modRevision)
+        .and(keys.applyLock, 'Version', '==', 0);
       const c = ckv.kvs[0] && decodeOr<Cursor>('cursor', keys.cursor(name), ckv.kvs[0].value, this.warn);
       // Pausing and resuming both settle the times from the cursor to now, in the same write
       // that moves the cursor: on resume those the pause held back; on pause those already due

@@ -41,13 +41,13 @@ import { AlertWriter, type LeaderFence } from '../alert/writer';
 import { AlertSender } from '../alert/sender';
 import { AlertWatch } from '../alert/watch';
 import { LeaderBeats } from './beat';
+import { describeMoves, splitFenced, writeFenced } from './assignment-writes';
 import { settleLost } from './lost-run';
 import { planStandbys } from './standby';
 import { misfireOf, overlapOf, semaphoresOf } from '../core/job/policies';
 import { parseDuration } from '../core/job/duration';
 import { permissionMessage } from '../core/roles';
 
-const MAX_TXN_OPS = 100; // etcd allows 128 per transaction
 /** etcd history kept for watchers that fall behind; older revisions are compacted. */
 export const DEFAULT_HISTORY_WINDOW_MS = 5 * 60_000;
 
@@ -175,11 +175,17 @@ export class Leader implements LeaderFence {
       this.depose('the leader key changed');
     }
     if (!entry && !this.leaderRev) void this.campaign();
+    // A leader key of ours (this node, this epoch) while we do not lead: a campaign etcd
+    // applied but answered with an error (NOSPACE from the write that crossed the quota, a
+    // reply lost with a member or past the deadline). It is bound to our live lease, so
+    // nobody else can lead while we live: campaign again, which takes it up (see campaign).
+    else if (entry && !this.leaderRev && this.ownsLeaderKey(entry.value)) void this.campaign();
   }
 
   private async campaign(): Promise<void> {
     if (this.campaigning || this.isLeader || !this.membership.isLive()) return;
     this.campaigning = true;
+    let failed = false;
     try {
       const { ns } = this.cluster;
       const value: LeaderRecord = {
@@ -226,11 +232,21 @@ export class Leader implements LeaderFence {
             .catch((err) => this.log(`no-leader alert: ${(err as Error).message}`));
       }
     } catch (err) {
+      failed = true;
       this.log(`campaign failed: ${(err as Error).message}; will retry`);
       setTimeout(() => this.onLeaderChange(), 1000).unref();
     } finally {
       this.campaigning = false;
+      // The key may have changed while we campaigned (deleted while we set up after the
+      // election: a change we ignored as `campaigning`): look again soon, not at the next change.
+      if (!failed && !this.leaderRev && !this.stopped) setTimeout(() => this.onLeaderChange(), 100).unref();
     }
+  }
+
+  /** Whether a leader key's value names this node in its current epoch. */
+  private ownsLeaderKey(value: Buffer): boolean {
+    const held = decodeOr<LeaderRecord>('leader', keys.leader, value, () => undefined);
+    return !!held && held.node === this.membership.id && held.epoch === this.membership.epoch;
   }
 
   private depose(why: string): void {
@@ -351,11 +367,12 @@ export class Leader implements LeaderFence {
     );
     const { ns } = this.cluster;
     const ops: IOperation[] = [];
+    const moved: { job: string; node: string; reason: string }[] = [];
     for (const [job, owner] of plan.moves) {
       const prev = records.get(job);
       const spec = specs.get(job);
       const reason = moveReason(prev, nodes, { ...spec, name: job, selector: spec?.selector ?? {} });
-      this.log(`assign ${job} → ${owner.node}: ${reason}`);
+      moved.push({ job, node: owner.node, reason });
       const history = prev
         ? [
             ...(prev.history ?? []),
@@ -374,6 +391,7 @@ export class Leader implements LeaderFence {
       };
       ops.push(ns.put(keys.assignment(job)).value(encode(a)));
     }
+    for (const line of describeMoves(moved)) this.log(line);
     // A job that stays where it is gets a new standby when its standby left or none was set.
     for (const [job, standby] of standbys) {
       const prev = records.get(job);
@@ -453,15 +471,12 @@ export class Leader implements LeaderFence {
 
   /** Writes in batches, each fenced by our leader key (and optional mod-revision checks). */
   private async fencedWrite(ops: IOperation[], compares: [string, number][] = []): Promise<void> {
-    for (let i = 0; i < ops.length; i += MAX_TXN_OPS - compares.length) {
-      if (!this.isLeader) return;
-      if (!(await this.txn(ops.slice(i, i + MAX_TXN_OPS - compares.length), compares))) {
-        const leader = this.mirrors.leader.entries.get(keys.leader);
-        if (!leader || leader.createRevision !== this.leaderRev)
-          this.depose('a fenced write found another leader');
-        this.again = true;
-        return;
-      }
+    const batches = splitFenced(ops, compares.length);
+    if (!(await writeFenced(batches, (batch) => this.txn(batch, compares)))) {
+      const leader = this.mirrors.leader.entries.get(keys.leader);
+      if (this.isLeader && (!leader || leader.createRevision !== this.leaderRev))
+        this.depose('a fenced write found another leader');
+      this.again = true;
     }
   }
 

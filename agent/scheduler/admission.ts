@@ -56,10 +56,14 @@ export class Admission {
     if (rules.policy) log(`node policy: ${JSON.stringify(rules.policy)}`);
   }
 
-  /** True when this node must not run this revision of the job; the refusal is recorded once. */
-  refuses(value: StoredJob, specRev: number): boolean {
+  /**
+   * True when this node must not run this revision of the job; the refusal is recorded once,
+   * by the owner (`record`): a standby refuses silently, or it would be told twice.
+   */
+  refuses(value: StoredJob, specRev: number, record = true): boolean {
     const reason = admissionRefusal(value, this.rules);
     if (!reason) return false;
+    if (!record) return true;
     const mark = `${value.name}@${specRev}`;
     if (!this.recorded.has(mark)) {
       this.recorded.add(mark);

@@ -322,7 +322,7 @@ export class Scheduler extends EventEmitter {
       if (job && job.assignRev === rev && job.specRev === specEntry.modRevision) continue;
       const spec = decodeOr<JobSpec>('job', specEntry.key, specEntry.value, (err) => this.log(err.message));
       if (!spec) continue;
-      if (this.admission?.refuses(spec as StoredJob, specEntry.modRevision)) {
+      if (this.admission?.refuses(spec as StoredJob, specEntry.modRevision, !standby)) {
         // Runs in flight (claimed under an earlier revision) finish; nothing new is claimed.
         if (job) clearTimeout(job.timer);
         this.owned.delete(name);

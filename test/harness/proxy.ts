@@ -10,6 +10,9 @@ export class TcpProxy {
   private server: Server | undefined;
   private pairs = new Set<{ client: Socket; upstream: Socket; cut: boolean }>();
   private cutNow = false;
+  private trigger: { markers: Buffer[]; holdMs: number; seen: () => void } | undefined;
+  private holdUntil = 0;
+  private held = new Map<Socket, Buffer[]>();
   port = 0;
 
   constructor(
@@ -40,7 +43,28 @@ export class TcpProxy {
     this.pairs.add(pair);
     const forward = (from: Socket, to: Socket) =>
       from.on('data', (chunk) => {
-        if (!this.cutNow && !pair.cut) to.write(chunk);
+        if (this.cutNow || pair.cut) return;
+        if (from === client && this.trigger?.markers.every((m) => chunk.includes(m))) {
+          this.holdUntil = Date.now() + this.trigger.holdMs;
+          this.trigger.seen();
+          this.trigger = undefined;
+        }
+        if (from === upstream && (Date.now() < this.holdUntil || this.held.has(to))) {
+          // A slow reply: etcd has the request (and may have applied it), its answer waits.
+          const held = this.held.get(to) ?? [];
+          if (!held.length)
+            setTimeout(
+              () => {
+                this.held.delete(to);
+                for (const c of held) if (!to.destroyed) to.write(c);
+              },
+              Math.max(0, this.holdUntil - Date.now()),
+            );
+          held.push(chunk);
+          this.held.set(to, held);
+          return;
+        }
+        to.write(chunk);
       });
     forward(client, upstream);
     forward(upstream, client);
@@ -53,6 +77,17 @@ export class TcpProxy {
       s.on('error', close);
       s.on('close', close);
     }
+  }
+
+  /**
+   * The first request whose bytes contain every marker goes through, and then every reply
+   * is held for `holdMs` (a reply slower than the caller's deadline: the caller sees an
+   * error for a request etcd applied). Resolves when that request has been seen.
+   */
+  holdRepliesAfter(markers: string[], holdMs: number): Promise<void> {
+    return new Promise((seen) => {
+      this.trigger = { markers: markers.map((m) => Buffer.from(m)), holdMs, seen };
+    });
   }
 
   /** Black-holes the traffic, both ways, until heal(). */

@@ -4,6 +4,7 @@
 // with SIGKILL writes no E line; it was certainly alive up to its last line, so
 // "alive at once" is judged on [start, last line seen], which never over-reports.
 import { existsSync, readFileSync } from 'node:fs';
+import { processRunning } from '../../agent/runner/procgroup';
 
 /**
  * The command of a run that lasts `seconds` (0: just a start and an end line) and
@@ -94,9 +95,27 @@ export function describeSpan(s: Span): string {
   return `${s.runId} on ${s.node} (pid ${s.pid}) ${s.start}..${s.lastSeen}${s.ended ? '' : ' (no end line)'}`;
 }
 
-/** Test cleanup: SIGKILL the process group of every span still running (orphans of a failed check). */
+/**
+ * Whether the span's own process still runs. A pid alone does not say so: pids wrap at
+ * 32768 here, and on a busy machine a run's pid belongs to some other process minutes later,
+ * so the process must also carry the span's run id in its environment.
+ */
+export function spanRunning(s: Span): boolean {
+  if (!processRunning(s.pid)) return false;
+  try {
+    return readFileSync(`/proc/${s.pid}/environ`).includes(`PEPPERCORN_RUN_ID=${s.runId}\0`);
+  } catch {
+    return false; // gone meanwhile, or not ours to read
+  }
+}
+
+/**
+ * Test cleanup: SIGKILL the process group of every span still running (orphans of a failed
+ * check); only spans whose process is still theirs, never a reused pid's group.
+ */
 export function killSpans(spans: Span[]): void {
   for (const s of spans) {
+    if (!spanRunning(s)) continue;
     try {
       process.kill(-s.pid, 'SIGKILL');
     } catch {

@@ -21,7 +21,8 @@ async function main(): Promise<number> {
   );
   if (!r.violations.length) {
     process.stdout.write(`nemesis seed ${seed}, ${duration} s: no violations\n`);
-    removeNemesisDir(r);
+    if (process.env.KEEP_TEST_DIRS) process.stdout.write(`(kept ${r.dir})\n`);
+    else removeNemesisDir(r);
     return 0;
   }
   if (values.quiet) process.stdout.write(`operation log:\n${r.log.join('\n')}\n`);

@@ -7,13 +7,12 @@ import { join } from 'node:path';
 import { AgentProc, sleep, waitFor } from '../harness/cluster';
 import { TestEtcdCluster, etcdctlAsync, relieveQuotaAsync } from '../harness/etcd';
 import { TcpProxy } from '../harness/proxy';
-import { readSpans, killSpans } from '../harness/spans';
+import { readSpans, killSpans, spanRunning } from '../harness/spans';
 import { connect, type Cluster } from '../../agent/core/etcd';
 import { Store, setCordon } from '../../agent/core/store';
 import { parseJobFile } from '../../agent/core/job/files';
 import { keys } from '../../agent/core/keys';
 import type { RunRecord } from '../../agent/core/records';
-import { processRunning } from '../../agent/runner/procgroup';
 import { planNemesis, describeAction, NODES, type Action } from './plan';
 import { NEMESIS_JOBS, nemesisJob } from './jobs';
 import { check, type JobLife } from './check';
@@ -55,6 +54,8 @@ export async function runNemesis(
   const frozen: { node: string; from: number; to: number }[] = [];
   const lives = new Map<string, JobLife>(NEMESIS_JOBS.map((j) => [j.name, { since: 0, paused: [] }]));
   const variants = new Map<string, number>(NEMESIS_JOBS.map((j) => [j.name, 0]));
+  /** Set once the run is over, so the final kills are not reported as agents exiting on their own. */
+  const closing = { done: false };
   let cluster: Cluster | undefined;
   let filler: Cluster | undefined;
   let filling: Promise<void> | undefined;
@@ -82,6 +83,16 @@ export async function runNemesis(
       },
       { detached: true },
     );
+    // An agent that exits when no fault asked it to (it refuses to start while etcd is full
+    // or the member it dialled is down) is restarted 2 s later, as its systemd unit does
+    // (packaging/peppercorn-agent.service: Restart=always, RestartSec=2s).
+    a.proc.on('exit', (code, signal) => {
+      if (downed.has(id) || starting.has(id) || agents.get(id) !== a || closing.done) return;
+      note(`  ${id} exited on its own (${signal ?? `code ${code}`}); restarting it in 2 s, as systemd would`);
+      setTimeout(() => {
+        if (agents.get(id) === a && !downed.has(id) && !closing.done) bg(restart(id));
+      }, 2000);
+    });
     agents.set(id, a);
   };
   /** Restarts an agent once its previous process has exited (a SIGTERM drain may take a while). */
@@ -160,7 +171,41 @@ export async function runNemesis(
       }
     } catch (err) {
       note(`  ${a.op} ${a.job} refused: ${(err as Error).message}`);
+      await learnOutcome(a, at);
     }
+  };
+  /**
+   * A refused write may still have committed (the member died with the reply on the wire,
+   * a deadline passed after etcd applied it): read the job back and take etcd's word for
+   * what happened, or the checker would hold the agents to a pause or a removal that did not
+   * happen, or miss one that did.
+   */
+  const learnOutcome = async (a: Extract<Action, { job: string }>, at: number) => {
+    if (a.op === 'trigger') return; // a trigger that committed is a run like any other
+    const life = lives.get(a.job)!;
+    for (let i = 0; i < 30; i++) {
+      let kv: { value: Buffer } | undefined;
+      try {
+        kv = (await cluster!.ns.get(keys.job(a.job)).exec()).kvs[0];
+      } catch {
+        await sleep(500);
+        continue;
+      }
+      const paused = kv ? (JSON.parse(kv.value.toString()) as { paused?: boolean }).paused === true : false;
+      const open = life.paused.some((p) => p.to === Infinity);
+      if (a.op === 'rm' && !kv && life.since !== undefined) {
+        life.since = undefined;
+        life.paused = [];
+      } else if (a.op === 'pause' && kv && paused && !open) {
+        life.paused.push({ from: at, to: Infinity });
+      } else if (a.op !== 'rm' && a.op !== 'pause' && kv && !paused && (open || life.since === undefined)) {
+        life.since ??= Date.now();
+        closePause(life, Date.now());
+      } else return; // it did not commit: nothing changed
+      note(`  ${a.op} ${a.job} had committed after all (read back from etcd)`);
+      return;
+    }
+    note(`  ${a.op} ${a.job}: could not read the job back to learn whether it committed`);
   };
 
   const fill = async () => {
@@ -181,10 +226,21 @@ export async function runNemesis(
   };
   const relieve = async () => {
     await filling;
-    const eps = runningEndpoints();
-    await etcdctlAsync(eps, ['del', '--prefix', FILLER]);
-    await relieveQuotaAsync(eps);
-    note('  etcd space freed (compacted, defragmented, alarm disarmed)');
+    // On a slow machine the filler may reach the quota late, so the next fault (a member
+    // killed) can land in the middle of freeing space: retry against the members running
+    // then, or etcd would stay full until the end instead of for the planned few seconds.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const eps = runningEndpoints();
+        await etcdctlAsync(eps, ['del', '--prefix', FILLER]);
+        await relieveQuotaAsync(eps);
+        note('  etcd space freed (compacted, defragmented, alarm disarmed)');
+        return;
+      } catch (err) {
+        if (attempt >= 20) throw err;
+        await sleep(1000);
+      }
+    }
   };
 
   const fault = (a: Action) => {
@@ -319,19 +375,29 @@ export async function runNemesis(
     const leftovers = async () => ({
       active: (await cluster!.ns.getAll().prefix(keys.active).keys()).map(String),
       slots: (await cluster!.ns.getAll().prefix(keys.semaphores).keys()).map(String),
-      alive: readSpans(ledger).filter((s) => processRunning(s.pid)),
+      alive: readSpans(ledger).filter(spanRunning),
     });
+    const readRuns = async () => {
+      const runs = new Map<string, RunRecord[]>();
+      for (const j of NEMESIS_JOBS) runs.set(j.name, await store().listRuns(j.name, 1_000_000));
+      return runs;
+    };
+    // Quiet until nothing is in flight, held or `running`, judged on one snapshot (the runs,
+    // then what is left): an agent whose watch lags may still claim a time of a job paused
+    // seconds ago, and a claim is `running` before its process starts at its time. Looking
+    // at the leftovers first and the runs afterwards took such a claim for a run gone.
+    let runs = await readRuns();
     let leftover = await leftovers();
     const quietUntil = Date.now() + 45_000;
+    const running = () => [...runs.values()].some((list) => list.some((r) => r.status === 'running'));
     while (
       Date.now() < quietUntil &&
-      (leftover.active.length || leftover.slots.length || leftover.alive.length)
+      (leftover.active.length || leftover.slots.length || leftover.alive.length || running())
     ) {
       await sleep(500);
+      runs = await readRuns();
       leftover = await leftovers();
     }
-    const runs = new Map<string, RunRecord[]>();
-    for (const j of NEMESIS_JOBS) runs.set(j.name, await store().listRuns(j.name, 1_000_000));
     const violations = check(NEMESIS_JOBS, {
       spans: readSpans(ledger),
       runs,
@@ -343,6 +409,7 @@ export async function runNemesis(
     });
     return { seed, durationMs, violations, log, dir };
   } finally {
+    closing.done = true;
     for (const a of agents.values()) {
       a.resume();
       a.groupKill9();

@@ -7,11 +7,11 @@ import type { Command } from 'commander';
 import { parseJobFile, jobsToYaml } from '../../core/job/files';
 import type { JobSpec } from '../../core/job/spec';
 import { MAX_TXN_OPS, type JobChange } from '../../core/job/apply-plan';
-import { PartialApplyError, SpecConflictError } from '../../core/store';
+import { SpecConflictError } from '../../core/store';
 import { UsageError, parseLabels } from '../args';
 import { act, withOutput, type CliContext } from '../context';
 import { unifiedDiff } from '../diff';
-import { EXIT_FAILURE, EXIT_USAGE } from '../exit';
+import { EXIT_USAGE } from '../exit';
 import { readInput } from '../io';
 import { out, outputFormat, show } from '../output';
 
@@ -163,8 +163,9 @@ Example:
 
 All or nothing: the changes go into one etcd transaction when they fit (etcd takes at
 most ${MAX_TXN_OPS} operations per transaction; a new or rescheduled job takes 3 with its audit
-entry, a pruned one 7).
-A larger apply says so before writing, and if it fails part-way lists exactly what was stored.
+entry, a pruned one 7). A larger apply is staged in etcd and made visible by one commit:
+stopped before it, nothing is stored; after it, everything is (the next job write or
+\`job ls\` finishes an apply whose writer died). Other job writes wait meanwhile.
 
 JSON: [{name, result}], result created|updated|unchanged|pruned.
 
@@ -204,25 +205,10 @@ Examples:
             });
           let plan: JobChange[];
           try {
-            plan = await store.applyJobs(jobs, {
-              dryRun: opts.dryRun,
-              prune,
-              signWith,
-              onSplit: (txns, changes) =>
-                process.stderr.write(
-                  `note: ${changes} change(s) need ${txns} etcd transactions (at most ${MAX_TXN_OPS} operations each), so this apply is not all or nothing: each transaction is; on a failure, what was stored is listed\n`,
-                ),
-            });
+            plan = await store.applyJobs(jobs, { dryRun: opts.dryRun, prune, signWith });
           } catch (err) {
-            if (!(err instanceof PartialApplyError)) {
-              if (err instanceof SpecConflictError) err.message += '\nnothing was stored';
-              throw err;
-            }
-            report(err.stored);
-            process.stderr.write(
-              `peppercorn: ${err.message}\nstored: ${err.stored.map((c) => `job/${c.name} ${c.result}`).join(', ') || 'nothing'}\nnot stored: ${err.notStored.join(', ')}\n`,
-            );
-            return EXIT_FAILURE;
+            if (err instanceof SpecConflictError) (err as Error).message += '\nnothing was stored';
+            throw err;
           }
           report(plan);
           return 0;

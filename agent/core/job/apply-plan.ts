@@ -1,7 +1,7 @@
 // What `job apply` will do, decided from what is stored and `now` (pure), and how the
 // writes are split into etcd transactions. etcd takes at most 128 operations (and 128
-// compares) per transaction: a plan that fits is applied all or nothing; a larger one is
-// said up front and applied in several transactions, each all or nothing.
+// compares) per transaction: a plan that fits is applied in one; a larger one is staged and
+// committed at once (staged-apply.ts, split by job/apply-parts.ts). Either way all or nothing.
 import type { Cursor } from '../records';
 import { canonicalJob, type JobSpec } from './spec';
 
