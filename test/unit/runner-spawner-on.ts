@@ -1,0 +1,6 @@
+// Imported first by runner-spawner-suite.test.ts: the runner's tests then run with the spawner
+// forking the runs, as in the agent.
+import { startSpawner, stopSpawner } from '../../agent/runner/spawner';
+
+if (!startSpawner()) throw new Error('the spawner cannot start here (no perl or setpriv)');
+process.on('exit', () => stopSpawner());
