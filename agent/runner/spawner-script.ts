@@ -11,7 +11,8 @@
 //   Z id / z id          stop / resume reading the run's output (the agent is behind)
 //   L id / F id write    make / fire a start line (write 1: one newline per member, then close)
 // Spawner → agent (stdout): frames `type(1) id(u32) length(u32) payload`:
-//   P pid | E "stage errno" (the spawn failed) | O output | X "code signal" | D (no more output)
+//   P pid | E "stage errno" (the spawn failed, before or after its P; nothing follows)
+//   O output | X "code signal" | D (no more output)
 //
 // The child: own session (its pid is its process group), stdin /dev/null, stdout and stderr one
 // pipe, fd 3 the gate; into its cgroups and at the jobs' niceness before it execs, so it is never
@@ -20,6 +21,8 @@
 // agent (its own setpriv), so a kill -9 of the agent takes the whole chain down at once, and a
 // kill -9 of the spawner alone takes its runs (the agent records them as such and starts another).
 // Every descriptor Perl opens is close-on-exec ($^F = 2); the child gets only 0-3.
+// Bookkeeping is per event, never per run: select's read set is kept as a bit vector and the
+// ready descriptors are found by scanning its bits, so 500 waiting runs cost what 5 do.
 export const SPAWNER_SCRIPT = String.raw`
 use strict;
 use POSIX ();
@@ -29,8 +32,11 @@ $SIG{PIPE} = 'IGNORE';
 my $chld = 0;
 $SIG{CHLD} = sub { $chld = 1 };
 my ($setpriv, $gate) = @ARGV;
-my (%run, %bypid, %line, %outfd);
+my (%run, %bypid, %line, %outfd, %errfd, %draining);
 my ($in, $outq) = ('', '');
+# Read set: stdin, every error pipe, every output not paused; $errbits without the outputs.
+my ($rbits, $errbits) = ('', '');
+vec($rbits, 0, 1) = 1; vec($errbits, 0, 1) = 1;
 my $DRAIN = 0.2;
 sub nb { my $f = shift; fcntl($f, F_SETFL, fcntl($f, F_GETFL, 0) | O_NONBLOCK) }
 nb(\*STDOUT);
@@ -45,12 +51,26 @@ sub flush {
     substr($outq, 0, $n) = '';
   }
 }
+sub close_out {
+  my $r = shift;
+  return unless $r->{out};
+  my $fd = fileno $r->{out};
+  delete $outfd{$fd}; vec($rbits, $fd, 1) = 0;
+  close $r->{out}; $r->{out} = undef;
+}
+sub close_err {
+  my $r = shift;
+  return unless $r->{err};
+  my $fd = fileno $r->{err};
+  delete $errfd{$fd}; vec($rbits, $fd, 1) = 0; vec($errbits, $fd, 1) = 0;
+  close $r->{err}; $r->{err} = undef;
+}
 sub spawn {
   my ($id, $lid, $uid, $gid, $cwd, $nice, $ncg, @rest) = @_;
   my @cg = splice(@rest, 0, $ncg);
   my ($cmd, @env) = @rest;
   my $gr;
-  my $r = { id => $id, line => $lid };
+  my $r = { id => $id };
   if ($lid) {
     my $l = $line{$lid};
     return frame('E', $id, 'line 9') unless $l;  # EBADF: the line is gone
@@ -81,28 +101,31 @@ sub spawn {
     POSIX::_exit(127);
   }
   close $ow; close $ew;
-  # Until the child has exec'd (EOF) or said why it could not.
-  my $why = '';
-  while (1) {
-    my $n = sysread($er, $why, 256, length $why);
-    last if defined $n ? $n == 0 : $! != POSIX::EINTR();
-  }
-  close $er;
-  if ($why ne '') {
-    waitpid($pid, 0);
-    close $r->{gate} if $r->{gate};
-    return frame('E', $id, $why);
-  }
-  nb($or);
-  $r->{pid} = $pid; $r->{out} = $or;
-  $run{$id} = $r; $bypid{$pid} = $r; $outfd{fileno $or} = $r;
+  nb($or); nb($er);
+  # Not waiting here for the exec: the next spawns go on while this child starts. Its error pipe
+  # says at EOF that it exec'd, or before that why it could not (reported as E after the P).
+  $r->{pid} = $pid; $r->{out} = $or; $r->{err} = $er; $r->{why} = '';
+  $run{$id} = $r; $bypid{$pid} = $r;
+  $outfd{fileno $or} = $r; vec($rbits, fileno $or, 1) = 1;
+  $errfd{fileno $er} = $r; vec($rbits, fileno $er, 1) = 1; vec($errbits, fileno $er, 1) = 1;
   frame('P', $id, $pid);
+}
+sub exec_result {
+  my $r = shift;
+  my $got = sysread($r->{err}, $r->{why}, 256, length $r->{why});
+  return if !defined $got || $got > 0;
+  close_err($r);
+  return if $r->{why} eq '';
+  # It did not exec: the agent is told once (E); its exit 127 is not a run's exit.
+  $r->{failed} = 1;
+  frame('E', $r->{id}, $r->{why});
 }
 sub gone_output {
   my $r = shift;
-  if ($r->{out}) { delete $outfd{fileno $r->{out}}; close $r->{out}; $r->{out} = undef }
+  close_out($r);
   frame('D', $r->{id}, '');
   delete $run{$r->{id}};
+  delete $draining{$r->{id}};
 }
 sub request {
   my ($op, $id, @a) = split(/\0/, $_[0], -1);
@@ -112,8 +135,10 @@ sub request {
     if ($r && $r->{gate}) { syswrite($r->{gate}, "\n") if $op eq 'R'; close $r->{gate}; $r->{gate} = undef }
   }
   elsif ($op eq 'K') { my $r = $run{$id}; kill($a[0], -$r->{pid}) if $r && !$r->{reaped} }
-  elsif ($op eq 'Z') { my $r = $run{$id}; $r->{paused} = 1 if $r }
-  elsif ($op eq 'z') { my $r = $run{$id}; $r->{paused} = 0 if $r }
+  elsif ($op eq 'Z' || $op eq 'z') {
+    my $r = $run{$id};
+    vec($rbits, fileno $r->{out}, 1) = $op eq 'z' ? 1 : 0 if $r && $r->{out};
+  }
   elsif ($op eq 'L') {
     pipe(my $lr, my $lw) or return;  # spawns on it then fail with EBADF
     nb($lw);
@@ -138,50 +163,54 @@ sub reap {
     kill('KILL', -$pid);  # leftovers of the group, before its id can be reused
     $r->{reaped} = 1;
     if ($r->{gate}) { close $r->{gate}; $r->{gate} = undef }
+    exec_result($r) while $r->{err};
+    if ($r->{failed}) { close_out($r); delete $run{$r->{id}}; next }
     frame('X', $r->{id}, ($st & 127) ? '- ' . ($st & 127) : ($st >> 8) . ' -');
     # Output a grandchild keeps open gets this long to arrive (exec.ts drains the same way).
-    if ($r->{out}) { $r->{drainUntil} = now() + $DRAIN } else { gone_output($r) }
+    if ($r->{out}) { $r->{drainUntil} = now() + $DRAIN; $draining{$r->{id}} = $r } else { gone_output($r) }
   }
 }
 while (1) {
   if ($chld) { $chld = 0; reap() }
   my $t = now();
+  # A child's exit is normally seen at once (SIGCHLD interrupts select); the timeout covers a
+  # signal that came just before select was entered.
   my $timeout = keys %bypid ? 0.1 : undef;
-  for my $r (values %run) {
-    next unless defined $r->{drainUntil};
+  for my $r (values %draining) {
     if ($t >= $r->{drainUntil}) { gone_output($r) }
     else { my $d = $r->{drainUntil} - $t; $timeout = $d if !defined $timeout || $d < $timeout }
   }
-  my ($rin, $win) = ('', '');
-  vec($rin, 0, 1) = 1;
-  if (length($outq) < (4 << 20)) {
-    for my $r (values %run) { vec($rin, fileno $r->{out}, 1) = 1 if $r->{out} && !$r->{paused} }
-  }
+  # Too much output queued for the agent: read no more of it until the agent has taken some.
+  my $rin = length($outq) < (4 << 20) ? $rbits : $errbits;
+  my $win = '';
   vec($win, 1, 1) = 1 if length $outq;
   my $n = select(my $rout = $rin, my $wout = $win, undef, $timeout);
   next if $n <= 0;
   flush() if vec($wout, 1, 1);
-  if (vec($rout, 0, 1)) {
-    my $got = sysread(STDIN, $in, 65536, length $in);
-    if (defined $got && $got == 0) {
-      # The agent is gone or done: nothing it started may outlive it.
-      kill('KILL', -$_) for keys %bypid;
-      POSIX::_exit(0);
+  my $ready = unpack('b*', $rout);
+  while ($ready =~ /1/g) {
+    my $fd = pos($ready) - 1;
+    if ($fd == 0) {
+      my $got = sysread(STDIN, $in, 65536, length $in);
+      if (defined $got && $got == 0) {
+        # The agent is gone or done: nothing it started may outlive it.
+        kill('KILL', -$_) for keys %bypid;
+        POSIX::_exit(0);
+      }
+      while ($in =~ /^(\d+):/) {
+        my $h = length($1) + 1;
+        last if length($in) < $h + $1;
+        my $rec = substr($in, $h, $1);
+        substr($in, 0, $h + length $rec) = '';
+        request($rec);
+      }
+    } elsif (my $r = $errfd{$fd}) {
+      exec_result($r);
+    } elsif ($r = $outfd{$fd}) {
+      my $got = sysread($r->{out}, my $buf, 65536);
+      if ($got) { frame('O', $r->{id}, $buf) }
+      elsif (defined $got) { if ($r->{reaped}) { gone_output($r) } else { close_out($r) } }
     }
-    while ($in =~ /^(\d+):/) {
-      my $h = length($1) + 1;
-      last if length($in) < $h + $1;
-      my $rec = substr($in, $h, $1);
-      substr($in, 0, $h + length $rec) = '';
-      request($rec);
-    }
-  }
-  for my $fd (keys %outfd) {
-    next unless vec($rout, $fd, 1);
-    my $r = $outfd{$fd} or next;
-    my $got = sysread($r->{out}, my $buf, 65536);
-    if ($got) { frame('O', $r->{id}, $buf) }
-    elsif (defined $got) { if ($r->{reaped}) { gone_output($r) } else { delete $outfd{$fd}; close $r->{out}; $r->{out} = undef } }
   }
   flush();
 }

@@ -23,6 +23,7 @@ import { Readable } from 'node:stream';
 import { GATE_SCRIPT, SETPRIV } from './gate';
 import { SPAWNER_SCRIPT } from './spawner-script';
 import { signalGroup } from './procgroup';
+import { reaperRemove } from './reaper';
 
 const PERL = ['/usr/bin/perl', '/bin/perl'].find((p) => existsSync(p));
 
@@ -247,6 +248,10 @@ export class Spawner {
         });
         child.failed = true;
         this.forget(id);
+        // After its P the child may be known: it never exec'd and is gone (exit 127, reaped there).
+        reaperRemove(child.pid);
+        child.pid = undefined;
+        child.stdout.destroy();
         child.emit('error', err);
         return;
       }
