@@ -110,6 +110,8 @@ sub spawn {
   $errfd{fileno $er} = $r; vec($rbits, fileno $er, 1) = 1; vec($errbits, fileno $er, 1) = 1;
   frame('P', $id, $pid);
 }
+# The group, or the child itself while it has not reached its setsid (just forked).
+sub kill_run { kill($_[0], -$_[1]) or kill($_[0], $_[1]) }
 sub exec_result {
   my $r = shift;
   my $got = sysread($r->{err}, $r->{why}, 256, length $r->{why});
@@ -134,7 +136,7 @@ sub request {
     my $r = $run{$id};
     if ($r && $r->{gate}) { syswrite($r->{gate}, "\n") if $op eq 'R'; close $r->{gate}; $r->{gate} = undef }
   }
-  elsif ($op eq 'K') { my $r = $run{$id}; kill($a[0], -$r->{pid}) if $r && !$r->{reaped} }
+  elsif ($op eq 'K') { my $r = $run{$id}; kill_run($a[0], $r->{pid}) if $r && !$r->{reaped} }
   elsif ($op eq 'Z' || $op eq 'z') {
     my $r = $run{$id};
     vec($rbits, fileno $r->{out}, 1) = $op eq 'z' ? 1 : 0 if $r && $r->{out};
@@ -194,7 +196,7 @@ while (1) {
       my $got = sysread(STDIN, $in, 65536, length $in);
       if (defined $got && $got == 0) {
         # The agent is gone or done: nothing it started may outlive it.
-        kill('KILL', -$_) for keys %bypid;
+        kill_run('KILL', $_) for keys %bypid;
         POSIX::_exit(0);
       }
       while ($in =~ /^(\d+):/) {

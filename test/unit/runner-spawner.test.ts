@@ -107,6 +107,25 @@ test('kill -9 of the spawner: its started and waiting runs are recorded as kille
   assert.equal(o.tail, 'after\n');
 });
 
+test('a run cancelled the moment it is forked (before its setsid) never runs', async () => {
+  assert.equal(startSpawner(), true);
+  const ran = join(dir, 'cancelled-ran');
+  for (let round = 0; round < 20; round++) {
+    const line = new StartLine(dir);
+    const released = prepareRun(spec('true', { startLine: line }));
+    const cancelled = Array.from({ length: 5 }, () => prepareRun(spec(`touch ${ran}`, { startLine: line })));
+    // The kill follows the spawn in the same write: the child has most likely not reached its setsid.
+    for (const c of cancelled) c.cancel();
+    released.release();
+    line.fire();
+    const outcomes = await Promise.all(cancelled.map((c) => c.done));
+    assert.equal((await released.done).status, 'succeeded');
+    for (const o of outcomes) assert.equal(o.startedAt, 0);
+  }
+  await sleep(200);
+  assert.equal(existsSync(ran), false, 'no cancelled run ran');
+});
+
 // A stand-in agent: reaper and spawner as in agent.ts, one run released (with a background
 // child), one waiting on a line; prints the pids, then waits to be killed.
 function standIn(marker: string, detached: boolean) {
