@@ -11,7 +11,7 @@
 //   Z id / z id          stop / resume reading the run's output (the agent is behind)
 //   L id / F id write    make / fire a start line (write 1: one newline per member, then close)
 // Spawner → agent (stdout): frames `type(1) id(u32) length(u32) payload`:
-//   P pid | E "stage errno" (the spawn failed, before or after its P; nothing follows)
+//   H (once, at start: it compiled and runs) | P pid | E "stage errno" (the spawn failed, before or after its P; nothing follows)
 //   O output | X "code signal" | D (no more output)
 //
 // The child: own session (its pid is its process group), stdin /dev/null, stdout and stderr one
@@ -172,6 +172,7 @@ sub reap {
     if ($r->{out}) { $r->{drainUntil} = now() + $DRAIN; $draining{$r->{id}} = $r } else { gone_output($r) }
   }
 }
+frame('H', 0, $$);
 while (1) {
   if ($chld) { $chld = 0; reap() }
   my $t = now();

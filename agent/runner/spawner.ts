@@ -128,6 +128,9 @@ export class RemoteLine {
 
 export class Spawner {
   alive = true;
+  /** It said hello: perl compiled its program and reads requests. Until then runs are forked locally. */
+  ready = false;
+  private readonly readyWaiters: ((ok: boolean) => void)[] = [];
   private readonly proc: ChildProcess;
   private readonly runs = new Map<number, RemoteChild>();
   private nextId = 1;
@@ -230,7 +233,18 @@ export class Spawner {
     this.pendingBytes = buf.length;
   }
 
+  /** Resolves true once it is ready, false if it dies first. */
+  whenReady(): Promise<boolean> {
+    if (this.ready || !this.alive) return Promise.resolve(this.ready && this.alive);
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
   private frame(type: string, id: number, payload: Buffer): void {
+    if (type === 'H') {
+      this.ready = true;
+      for (const w of this.readyWaiters.splice(0)) w(true);
+      return;
+    }
     const child = this.runs.get(id);
     if (!child) return;
     switch (type) {
@@ -291,6 +305,7 @@ export class Spawner {
   private died(why: string): void {
     if (!this.alive) return;
     this.alive = false;
+    for (const w of this.readyWaiters.splice(0)) w(false);
     const runs = [...this.runs.values()];
     this.runs.clear();
     this.idle();
@@ -352,9 +367,14 @@ function create(perl: string, setpriv: string): Spawner {
   return s;
 }
 
-/** The live spawner, if any: runs are forked through it. */
+/** The live spawner, if any and ready: runs are forked through it. */
 export function liveSpawner(): Spawner | undefined {
-  return current?.alive ? current : undefined;
+  return current?.alive && current.ready ? current : undefined;
+}
+
+/** Resolves true when a spawner is ready to fork runs (tests, benchmarks). */
+export function whenSpawnerReady(): Promise<boolean> {
+  return current ? current.whenReady() : Promise.resolve(false);
 }
 
 export function spawnerPid(): number | undefined {

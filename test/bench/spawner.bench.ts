@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareRun } from '../../agent/runner/exec';
 import { StartLine } from '../../agent/runner/start-line';
 import { raiseAgentPriority } from '../../agent/runner/priority';
-import { spawnerPid, startSpawner, stopSpawner } from '../../agent/runner/spawner';
+import { spawnerPid, startSpawner, stopSpawner, whenSpawnerReady } from '../../agent/runner/spawner';
 import { cpuTimes, memory, percentile } from './proc';
 
 function arg(name: string, def: number): number {
@@ -31,8 +31,10 @@ interface Round {
 }
 
 async function round(dir: string, n: number, mode: Round['mode'], r: number, lead: number): Promise<Round> {
-  if (mode === 'spawner forks') startSpawner();
-  else stopSpawner();
+  if (mode === 'spawner forks') {
+    startSpawner();
+    await whenSpawnerReady();
+  } else stopSpawner();
   await sleep(300); // a new spawner is up (or the old one gone) before counting
   const sp = spawnerPid();
   const file = join(dir, `out-${r}.txt`);

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareRun, runNow } from '../../agent/runner/exec';
 import { StartLine } from '../../agent/runner/start-line';
 import { processRunning } from '../../agent/runner/procgroup';
-import { spawnerPid, startSpawner, stopSpawner } from '../../agent/runner/spawner';
+import { spawnerPid, startSpawner, stopSpawner, whenSpawnerReady } from '../../agent/runner/spawner';
 import { runnerFixture } from './runner-fixture';
 
 const { dir, spec } = runnerFixture('spawner');
@@ -34,6 +34,7 @@ async function fileText(path: string): Promise<string> {
 test('runs are forked by the spawner, which holds none of the agent’s environment', async () => {
   process.env.PC_TEST_AGENT_SECRET = 'agent-only-s3cret';
   assert.equal(startSpawner(), true);
+  assert.equal(await whenSpawnerReady(), true);
   const spawner = spawnerPid()!;
   const environ = readFileSync(`/proc/${spawner}/environ`, 'utf8');
   assert.doesNotMatch(environ, /s3cret/);
@@ -59,6 +60,7 @@ test('runs are forked by the spawner, which holds none of the agent’s environm
 
 test('a run killed by a signal reports the signal; a bad workdir says what to fix', async () => {
   assert.equal(startSpawner(), true);
+  assert.equal(await whenSpawnerReady(), true);
   const killed = await runNow(spec('kill -USR1 $$')).done;
   assert.equal(killed.signal, 'SIGUSR1');
   assert.equal(killed.status, 'failed');
@@ -69,6 +71,7 @@ test('a run killed by a signal reports the signal; a bad workdir says what to fi
 
 test('kill -9 of the spawner: its started and waiting runs are recorded as killed with it, nothing runs twice, a new spawner takes over', async () => {
   assert.equal(startSpawner(), true);
+  assert.equal(await whenSpawnerReady(), true);
   const old = spawnerPid()!;
   const pidFile = join(dir, 'started.pid');
   const ran = join(dir, 'waiting-ran');
@@ -109,6 +112,7 @@ test('kill -9 of the spawner: its started and waiting runs are recorded as kille
 
 test('a run cancelled the moment it is forked (before its setsid) never runs', async () => {
   assert.equal(startSpawner(), true);
+  assert.equal(await whenSpawnerReady(), true);
   const ran = join(dir, 'cancelled-ran');
   for (let round = 0; round < 20; round++) {
     const line = new StartLine(dir);
@@ -134,14 +138,16 @@ function standIn(marker: string, detached: boolean) {
     const { prepareRun, runNow } = require(${req('exec')});
     const { StartLine } = require(${req('start-line')});
     const { startReaper } = require(${req('reaper')});
-    const { startSpawner, spawnerPid } = require(${req('spawner')});
+    const { startSpawner, spawnerPid, whenSpawnerReady } = require(${req('spawner')});
     startReaper();
     startSpawner();
+    whenSpawnerReady().then(() => {
     const base = { env: {}, killGraceMs: 100, logFile: ${JSON.stringify(join(dir, 'x.log'))}, logFileCapBytes: 1000, tailBytes: 10 };
     const running = runNow({ ...base, runId: 'a', command: 'sleep 30 & echo $! > ${marker}.bg; sleep 30' });
     const line = new StartLine(${JSON.stringify(dir)});
     const waiting = prepareRun({ ...base, runId: 'b', command: 'touch ${marker}.ran', startLine: line });
     setTimeout(() => console.log(JSON.stringify([spawnerPid(), running.pid, waiting.pid])), 500);
+    });
     setInterval(() => {}, 1000);
   `;
   return spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'], detached });
