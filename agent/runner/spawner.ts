@@ -236,6 +236,7 @@ export class Spawner {
   /** Resolves true once it is ready, false if it dies first. */
   whenReady(): Promise<boolean> {
     if (this.ready || !this.alive) return Promise.resolve(this.ready && this.alive);
+    this.busy(); // someone waits for its hello
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
@@ -243,6 +244,7 @@ export class Spawner {
     if (type === 'H') {
       this.ready = true;
       for (const w of this.readyWaiters.splice(0)) w(true);
+      if (this.runs.size === 0) this.idle();
       return;
     }
     const child = this.runs.get(id);

@@ -28,6 +28,8 @@ interface Round {
   delays: number[];
   /** From the last prepareRun returning to the last pid known. */
   forkedMs: number;
+  /** The N prepareRun calls: how long they held the event loop. */
+  prepareMs: number;
 }
 
 async function round(dir: string, n: number, mode: Round['mode'], r: number, lead: number): Promise<Round> {
@@ -41,6 +43,7 @@ async function round(dir: string, n: number, mode: Round['mode'], r: number, lea
   const c0 = process.cpuUsage();
   const s0 = sp ? cpuTimes(sp) : undefined;
   const line = new StartLine(dir);
+  const p0 = Date.now();
   const runs = Array.from({ length: n }, (_, i) =>
     prepareRun({
       runId: `b-${r}-${i}`,
@@ -53,6 +56,8 @@ async function round(dir: string, n: number, mode: Round['mode'], r: number, lea
       startLine: line,
     }),
   );
+  // The agent's event loop is held for this long (its own forks are synchronous).
+  const prepareMs = Date.now() - p0;
   // Every pid known (the agent's own forks are done when prepareRun returns; the spawner's report
   // in), then the same lead in both modes for the shells to reach their gate.
   const t0 = Date.now();
@@ -75,6 +80,7 @@ async function round(dir: string, n: number, mode: Round['mode'], r: number, lea
     spawnerMs: s0 && s1 ? ((s1.self - s0.self) * 1000) / n : 0,
     delays,
     forkedMs,
+    prepareMs,
   };
 }
 
@@ -96,7 +102,7 @@ async function main(): Promise<void> {
       const mode = r % 2 === 0 ? 'agent forks' : 'spawner forks';
       const res = await round(dir, n, mode, r, lead);
       process.stderr.write(
-        `round ${r + 1}: ${mode}: ${res.selfMs.toFixed(2)} ms/run here, ${res.spawnerMs.toFixed(2)} in the spawner, pids ${res.forkedMs} ms after prepareRun returned\n`,
+        `round ${r + 1}: ${mode}: ${res.selfMs.toFixed(2)} ms/run here, ${res.spawnerMs.toFixed(2)} in the spawner, prepareRun x${n} held the event loop ${res.prepareMs} ms, pids ${res.forkedMs} ms after\n`,
       );
       // The first round of each kind warms up (the code's first run, the spawner's start).
       if (r >= 2) results.push(res);
@@ -119,6 +125,7 @@ async function main(): Promise<void> {
     console.log(
       `${mode.padEnd(14)} CPU per run: agent ${med(rs.map((x) => x.selfMs)).toFixed(2)} ms, spawner ${med(rs.map((x) => x.spawnerMs)).toFixed(2)} ms` +
         ` (rounds: ${rs.map((x) => x.selfMs.toFixed(2)).join(', ')});` +
+        ` event loop held by the ${n} prepareRun calls ${med(rs.map((x) => x.prepareMs)).toFixed(0)} ms;` +
         ` release -> command's clock p50 ${percentile(delays, 50).toFixed(1)} ms, p99 ${percentile(delays, 99).toFixed(1)} ms`,
     );
   }
