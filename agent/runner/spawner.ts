@@ -152,7 +152,8 @@ export class Spawner {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     this.proc.on('error', (err) => this.died(`could not start it: ${err.message}`));
-    this.proc.on('exit', (code, sig) => this.died(sig ? `signal ${sig}` : `exit code ${code}`));
+    // 'close', not 'exit': frames still in the pipe (a run's exit just before) are read first.
+    this.proc.on('close', (code, sig) => this.died(sig ? `signal ${sig}` : `exit code ${code}`));
     this.proc.stdin!.on('error', () => undefined); // EPIPE after a death; 'exit' reports it
     this.proc.stdout!.on('data', (c: Buffer) => this.onData(c));
     this.proc.unref();
