@@ -14,6 +14,7 @@ import { raiseAgentPriority } from './runner/priority';
 import { clearStaleStartLines } from './runner/start-line';
 import { prepareDataDir } from './node/data-dir';
 import { startReaper } from './runner/reaper';
+import { startSpawner } from './runner/spawner';
 import { cleanupLeftovers, closeIsolation, setupIsolation } from './runner/isolation';
 import { OutageAlerts } from './alert/outage';
 import { ClockReporter } from './node/clock';
@@ -193,6 +194,7 @@ export class Agent {
       this.log,
     );
     startReaper(this.membership.fenceMs);
+    startSpawner({ log: this.log });
     // Detected labels (runtime=podman, cgroup=v2) are advertised; labels given by the operator win.
     const found = await setupIsolation({ ...this.opts, log: this.log });
     this.record.labels = { ...found.labels, ...this.opts.labels };

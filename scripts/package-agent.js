@@ -234,8 +234,9 @@ function deb(work, common, arch, out) {
       `Architecture: ${debArch}`,
       'Maintainer: Peppercorn <peppercorn@localhost>',
       `Installed-Size: ${installedKiB}`,
-      // What the bundled Node runtime links against (glibc 2.28, GLIBCXX 3.4.21).
-      'Depends: libc6 (>= 2.28), libstdc++6 (>= 5.2), libgcc-s1 | libgcc1',
+      // What the bundled Node runtime links against (glibc 2.28, GLIBCXX 3.4.21); perl-base and
+      // util-linux (setpriv) for the runs' spawner (agent/runner/spawner.ts).
+      'Depends: libc6 (>= 2.28), libstdc++6 (>= 5.2), libgcc-s1 | libgcc1, perl-base, util-linux',
       'Section: admin',
       'Priority: optional',
       'Description: distributed cron on etcd (agent and CLI)',

@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { GATE_FD, openGate, spawnGate } from './gate';
-import { restoreJobPriority } from './priority';
+import { jobNiceness, restoreJobPriority } from './priority';
 import { reaperAdd, reaperRemove } from './reaper';
 import type { StartLine, LineMember } from './start-line';
 import { describeSpawnError } from './errors';
@@ -14,6 +14,7 @@ import { runEnvironment } from './environment';
 import { agentIdentity, cachedUser, lookupUser, UserLookupError, type UserAccount } from './users';
 import type { IsolationResult, RunIsolation } from './isolation';
 import { redactKnown } from '../core/redact';
+import { liveSpawner, RemoteChild } from './spawner';
 
 export interface RunSpec {
   runId: string;
@@ -121,7 +122,7 @@ class Run implements PreparedRun, LineMember {
       return;
     }
     // Before the spawn (user lookup still pending) the gate opens as soon as the process exists.
-    if (this.child?.pid !== undefined && !this.exited) this.openGateNow();
+    if (this.spawned && !this.exited) this.openGateNow();
   }
 
   cancel(): void {
@@ -148,7 +149,7 @@ class Run implements PreparedRun, LineMember {
     clearTimeout(this.graceTimer);
     this.killAt = killAt;
     this.graceTimer = setTimeout(() => {
-      if (!this.exited) signalGroup(this.child?.pid, 'SIGKILL');
+      if (!this.exited) this.signalGroup('SIGKILL');
       this.spec.isolation?.kill();
     }, graceMs);
   }
@@ -193,29 +194,48 @@ class Run implements PreparedRun, LineMember {
     // A spawn that comes after its line fired (a slow user lookup) uses a private pipe.
     const iso = spec.isolation;
     const line = spec.startLine && !spec.startLine.fired && !iso?.spawn ? spec.startLine : undefined;
+    // Forked by the spawner when one runs (a line it holds takes only its runs; a line the agent
+    // holds, only the agent's); a container's client by the agent.
+    const spawner = iso?.spawn ? undefined : line ? line.remote?.spawner : liveSpawner();
     try {
       child = iso?.spawn
         ? iso.spawn()
-        : spawnGate(spec.command, {
-            env,
-            cwd: spec.workdir,
-            uid: acct?.uid,
-            gid: acct?.gid,
-            line: line && { fd: line.fd },
-          });
+        : spawner
+          ? (spawner.spawn(spec.command, {
+              env,
+              cwd: spec.workdir,
+              uid: acct?.uid,
+              gid: acct?.gid,
+              line: line?.remote,
+              cgroupProcs: iso?.cgroupProcs?.(),
+              nice: jobNiceness(),
+            }) as unknown as ChildProcess) // drives the same surface; see spawner.ts
+          : spawnGate(spec.command, {
+              env,
+              cwd: spec.workdir,
+              uid: acct?.uid,
+              gid: acct?.gid,
+              line: line && { fd: line.fd },
+            });
     } catch (err) {
       // Node throws synchronously for some failures (e.g. ENOTDIR cwd, invalid env values).
       this.spawnFailed(err, undefined);
       return;
     }
     this.child = child;
-    if (line && child.pid !== undefined) {
+    if (line && this.spawned) {
       this.line = line;
       line.join(this);
     }
-    iso?.adopt(child.pid);
-    restoreJobPriority(child.pid);
-    reaperAdd(child.pid, spec.singleCopy);
+    // A spawner's child reports its pid a moment later; it has joined its cgroups and taken the
+    // jobs' niceness itself, before its exec. Writing the pid again checks the cgroup move.
+    const withPid = () => {
+      iso?.adopt(child.pid);
+      if (!spawner) restoreJobPriority(child.pid);
+      reaperAdd(child.pid, spec.singleCopy);
+    };
+    if (child.pid !== undefined) withPid();
+    else if (spawner) child.once('spawn', withPid);
     child.on('error', (err) => {
       // After a successful spawn, 'error' only reports failed kill/send calls; nothing to do.
       if (child.pid === undefined) this.spawnFailed(err, child);
@@ -225,7 +245,20 @@ class Run implements PreparedRun, LineMember {
     // EPIPE when the gate died before release; the exit handler reports that.
     (child.stdio[GATE_FD] as Readable | null)?.on('error', () => {});
     // Without a pid the spawn failed and 'error' follows; there is no gate to open.
-    if (this.releaseRequested && child.pid !== undefined) this.openGateNow();
+    if (this.releaseRequested && this.spawned) this.openGateNow();
+  }
+
+  /** The waiting process exists, or is being forked by the spawner (requests to it are in order). */
+  private get spawned(): boolean {
+    const c = this.child;
+    return !!c && (c.pid !== undefined || (c instanceof RemoteChild && !c.failed));
+  }
+
+  /** Signals the run's process group (through the spawner for its children: it knows when the group is gone). */
+  private signalGroup(signal: NodeJS.Signals): void {
+    const c = this.child as unknown;
+    if (c instanceof RemoteChild) c.signalGroup(signal);
+    else signalGroup(this.child?.pid, signal);
   }
 
   private openGateNow(): void {
@@ -259,7 +292,7 @@ class Run implements PreparedRun, LineMember {
   }
 
   private terminate(graceMs = this.spec.killGraceMs): void {
-    signalGroup(this.child?.pid, 'SIGTERM');
+    this.signalGroup('SIGTERM');
     this.spec.isolation?.terminate(graceMs);
     // A command that traps or ignores SIGTERM still ends.
     this.shortenGrace(graceMs);
@@ -271,9 +304,9 @@ class Run implements PreparedRun, LineMember {
     this.line = undefined;
     this.ending = { status: 'killed', error };
     const child = this.child;
-    if (child?.pid !== undefined && !this.exited) {
-      signalGroup(child.pid, 'SIGKILL');
-      (child.stdio[GATE_FD] as Readable | null)?.destroy();
+    if (this.spawned && !this.exited) {
+      this.signalGroup('SIGKILL');
+      (child!.stdio[GATE_FD] as Readable | null)?.destroy();
       return; // onExit finishes
     }
     // Not spawned yet (user lookup pending) or the spawn is failing: nothing is running.
@@ -325,8 +358,15 @@ class Run implements PreparedRun, LineMember {
     clearTimeout(this.graceTimer);
     const child = this.child!;
     // Children never outlive the run: kill whatever is left in the group right away. Done here in the
-    // exit handler, before the pid could be reused by another spawn.
-    signalGroup(child.pid, 'SIGKILL');
+    // exit handler, before the pid could be reused by another spawn (the spawner does the same).
+    if (!(child instanceof RemoteChild)) signalGroup(child.pid, 'SIGKILL');
+    const lost = (child as unknown as RemoteChild).lost;
+    if (lost && !this.ending && !this.finished) {
+      this.ending = {
+        status: 'failed',
+        error: this.started ? `killed: ${lost}` : `${lost} before its time; the command never ran`,
+      };
+    }
     this.spec.isolation?.kill(); // descendants that left the group (setsid) are still in the cgroup
     reaperRemove(child.pid);
     (child.stdio[GATE_FD] as Readable | null)?.destroy();
@@ -352,6 +392,11 @@ class Run implements PreparedRun, LineMember {
 
   private spawnFailed(err: unknown, child: ChildProcess | undefined): void {
     if (child) for (const s of child.stdio) s?.destroy();
+    // A spawner's child is on its line and may look released before its failure is known.
+    this.line?.leave(this);
+    this.line = undefined;
+    this.started = false;
+    clearTimeout(this.timeoutTimer);
     if (this.ending) {
       void this.finish();
       return;

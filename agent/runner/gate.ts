@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 
 export const GATE_FD = 3;
 
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+export const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 // Either way the gate reads one line from fd 3: a newline means go; EOF (agent gone, or cancelled)
 // means exit without running. On a private pipe the runner writes the newline and closes the pipe.
@@ -17,7 +17,7 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 // waiting shell takes one (the shell's `read` takes a byte at a time from a pipe), and an agent that
 // died before firing leaves only EOF. The line is an inherited descriptor, never a path: a run-as
 // user needs no access to the agent's private data directory.
-const GATE_SCRIPT =
+export const GATE_SCRIPT =
   'read -r _pc_go <&3; _pc_read=$?; exec 3<&-; [ "$_pc_read" = 0 ] || exit 125; ' +
   'unset _pc_go _pc_read; _pc_cmd=$1; shift $#; eval "$_pc_cmd"';
 

@@ -33,6 +33,8 @@ export interface RunIsolation {
   prepare?(): Promise<void>;
   /** Spawns the waiting process instead of the shell gate (a container run). */
   spawn?(): ChildProcess;
+  /** cgroup.procs files a waiting process forked by the spawner writes itself into before its exec. */
+  cgroupProcs?(): string[] | undefined;
   /** The waiting process exists and is not released yet. */
   adopt(pid: number | undefined): void;
   /** Timeout or stop: ask every process of the run to end. */
@@ -151,6 +153,10 @@ class ProcessIsolation implements RunIsolation {
         this.note = `no cgroup for this run (${(err as Error).message})`;
       }
     }
+  }
+
+  cgroupProcs(): string[] | undefined {
+    return this.group?.dirs.map((d) => join(d, 'cgroup.procs'));
   }
 
   adopt(pid: number | undefined): void {

@@ -21,6 +21,11 @@ export function raiseAgentPriority(boost: number): { from: number; to: number } 
   return { from, to };
 }
 
+/** The niceness runs start at, when the agent raised its own above it. */
+export function jobNiceness(): number | undefined {
+  return jobNice;
+}
+
 /** Gives a freshly spawned run the niceness the agent had before raising its own. */
 export function restoreJobPriority(pid: number | undefined): void {
   if (jobNice === undefined || pid === undefined) return;

@@ -15,9 +15,12 @@
 // a spare newline is read by nobody.
 // The runs hold the FIFO as an inherited descriptor; its path is unlinked as soon as it
 // is open, so a run-as user never needs to reach the agent's (private) data directory.
+// While the spawner runs (spawner.ts), it forks the runs and holds the line instead (a plain
+// pipe there): the agent tells it which runs to kill, then to fire, in that order.
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync, readdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { liveSpawner, type RemoteLine } from './spawner';
 
 let seq = 0;
 // A pipe fuller than its buffer (64 KiB, or 4 KiB past a user's pipe quota) empties as the runs
@@ -32,8 +35,11 @@ export interface LineMember {
 }
 
 export class StartLine {
-  readonly fd: number;
-  private writeFd: number;
+  /** The read end the runs inherit; -1 when the spawner holds the line. */
+  readonly fd: number = -1;
+  private writeFd = -1;
+  /** The line as the spawner holds it, if it does. */
+  readonly remote: RemoteLine | undefined;
   private joined = new Set<LineMember>();
   private released = new Set<LineMember>();
   /** Every process that joined, gone or not: each may take a newline. */
@@ -42,6 +48,11 @@ export class StartLine {
 
   /** Throws if the FIFO cannot be made; callers fall back to private gate pipes. */
   constructor(dir: string) {
+    const spawner = liveSpawner();
+    if (spawner) {
+      this.remote = spawner.line();
+      return;
+    }
     const path = join(dir, `.start-${process.pid}-${++seq}`);
     const r = spawnSync('mkfifo', ['-m', '600', path]);
     if (r.status !== 0) throw new Error(`mkfifo ${path} failed: ${r.stderr?.toString().trim() || r.error}`);
@@ -55,8 +66,9 @@ export class StartLine {
     }
   }
 
+  /** Fired, or no run can join it any more (its spawner died). */
   get fired(): boolean {
-    return this.done;
+    return this.done || (this.remote !== undefined && !this.remote.open);
   }
 
   join(run: LineMember): void {
@@ -80,12 +92,14 @@ export class StartLine {
     this.done = true;
     for (const run of [...this.joined]) if (!this.released.has(run)) run.lineMissed();
     const at = Date.now();
-    try {
-      if (this.released.size > 0) writeNewlines(this.writeFd, this.members);
-    } finally {
-      closeSync(this.writeFd); // runs past the newlines read EOF now
-      closeSync(this.fd);
-    }
+    if (this.remote) this.remote.fire(this.released.size > 0);
+    else
+      try {
+        if (this.released.size > 0) writeNewlines(this.writeFd, this.members);
+      } finally {
+        closeSync(this.writeFd); // runs past the newlines read EOF now
+        closeSync(this.fd);
+      }
     for (const run of this.released) run.lineFired(at);
     this.joined.clear();
     this.released.clear();

@@ -28,7 +28,7 @@ import { checkLedger } from '../harness/ledger';
 import { keys } from '../../agent/core/keys';
 import { prepareRun } from '../../agent/runner/exec';
 import { StartLine } from '../../agent/runner/start-line';
-import { cpuTimes, memory, machineCpu, percentile, type CpuTimes } from './proc';
+import { childNamed, cpuTimes, memory, machineCpu, percentile, type CpuTimes } from './proc';
 
 const NODES = ['n1', 'n2', 'n3'];
 
@@ -297,7 +297,16 @@ interface LoadResult {
   revisions: number;
   writesPerLaunch: number;
   breakdown: Breakdown | undefined;
-  agents: { id: string; rssMb: number; hwmMb: number; cpu: number; childCpu: number; jobs: number }[];
+  agents: {
+    id: string;
+    rssMb: number;
+    hwmMb: number;
+    cpu: number;
+    /** Its spawner process (runner/spawner.ts), NaN without one. */
+    spawnerCpu: number;
+    childCpu: number;
+    jobs: number;
+  }[];
   etcdCpu: number;
   etcdRssMb: number;
   benchCpu: number;
@@ -308,6 +317,7 @@ interface Sample {
   at: number;
   rev: number;
   agents: Map<string, CpuTimes | undefined>;
+  spawners: Map<string, CpuTimes | undefined>;
   etcd: CpuTimes | undefined;
   machine: { busy: number; total: number };
   bench: NodeJS.CpuUsage;
@@ -316,11 +326,18 @@ interface Sample {
 async function sample(c: TestCluster): Promise<Sample> {
   const at = Date.now();
   const agents = new Map<string, CpuTimes | undefined>();
-  for (const a of c.agents.values()) agents.set(a.id, cpuTimes(a.pid));
+  const spawners = new Map<string, CpuTimes | undefined>();
+  for (const a of c.agents.values()) {
+    agents.set(a.id, cpuTimes(a.pid));
+    // The agent's spawner forks the runs: its own CPU, and the commands' (its reaped children).
+    const sp = childNamed(a.pid, 'perl');
+    spawners.set(a.id, sp === undefined ? undefined : cpuTimes(sp));
+  }
   const e = etcdProc(c);
   const s: Omit<Sample, 'rev'> = {
     at,
     agents,
+    spawners,
     etcd: e?.pid ? cpuTimes(e.pid) : undefined,
     machine: machineCpu(),
     bench: process.cpuUsage(),
@@ -473,12 +490,17 @@ async function runLoad(c: TestCluster, n: number, opts: Options, tag = String(n)
       const x = a.agents.get(ag.id);
       const y = b.agents.get(ag.id);
       const m = mem.get(ag.id);
+      const sx = a.spawners.get(ag.id);
+      const sy = b.spawners.get(ag.id);
+      const spawner = sx && sy && sy.self >= sx.self ? sy : undefined; // the same one, not restarted
       return {
         id: ag.id,
         rssMb: (m?.rssKb ?? NaN) / 1024,
         hwmMb: (m?.hwmKb ?? NaN) / 1024,
         cpu: x && y ? (y.self - x.self) / wall : NaN,
-        childCpu: x && y ? (y.children - x.children) / wall : NaN,
+        spawnerCpu: spawner ? (sy!.self - sx!.self) / wall : NaN,
+        childCpu:
+          x && y ? (y.children - x.children + (spawner ? sy!.children - sx!.children : 0)) / wall : NaN,
         jobs: perNode.get(ag.id) ?? 0,
       };
     }),
@@ -749,7 +771,24 @@ function report(
           ),
         ),
         ...NODES.map((id) =>
+          row(`spawner ${id} CPU (% of 1 core)`, (l) =>
+            fmt(100 * (l.agents.find((a) => a.id === id)?.spawnerCpu ?? NaN)),
+          ),
+        ),
+        ...NODES.map((id) =>
           row(`agent ${id} launches/s`, (l) => String(l.agents.find((a) => a.id === id)?.jobs ?? '-')),
+        ),
+        ...NODES.map((id) =>
+          row(`agent ${id} CPU per launch (ms)`, (l) => {
+            const ag = l.agents.find((a) => a.id === id);
+            return ag?.jobs ? fmt((1000 * ag.cpu) / ag.jobs, 2) : '-';
+          }),
+        ),
+        ...NODES.map((id) =>
+          row(`spawner ${id} CPU per launch (ms)`, (l) => {
+            const ag = l.agents.find((a) => a.id === id);
+            return ag?.jobs ? fmt((1000 * ag.spawnerCpu) / ag.jobs, 2) : '-';
+          }),
         ),
         row('agents CPU total (% of 1 core)', (l) => fmt(100 * l.agents.reduce((s, a) => s + a.cpu, 0))),
         row('job commands CPU (% of 1 core)', (l) => fmt(100 * l.agents.reduce((s, a) => s + a.childCpu, 0))),
@@ -761,7 +800,7 @@ function report(
           fmt(
             100 *
               (l.machineBusy * cpus().length -
-                l.agents.reduce((s, a) => s + a.cpu + a.childCpu, 0) -
+                l.agents.reduce((s, a) => s + a.cpu + (a.spawnerCpu || 0) + a.childCpu, 0) -
                 (Number.isFinite(l.etcdCpu) ? l.etcdCpu : 0) -
                 l.benchCpu),
           ),

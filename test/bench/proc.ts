@@ -1,6 +1,6 @@
 // Small readers of /proc for the benchmark: a process's CPU time and memory, and
 // the machine's CPU busy time. Linux only, like the agents' production targets.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 let clkTck = 0;
@@ -35,6 +35,22 @@ export function cpuTimes(pid: number): CpuTimes | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A child of `pid` whose command name is `name` (the first found), from /proc. */
+export function childNamed(pid: number, name: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && comm === name) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
 }
 
 export interface Memory {
