@@ -6,7 +6,7 @@
 // field added in core shows up here.
 
 import type { AlertRecord, Assignment, RunRecord, RunStatus } from '../../agent/core/records';
-import type { NodeView, RunInFlight } from '../../agent/core/node-views';
+import type { NodeView, RunInFlight } from '../../agent/api/node-views';
 import type { JobSpec } from '../../agent/core/job/spec';
 import type { AuditEntry } from '../../agent/core/audit';
 

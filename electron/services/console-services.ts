@@ -10,11 +10,11 @@ import {
   type Cluster,
   type ConnectOptions,
 } from '../../agent/core/etcd';
-import { NotFoundError, Store } from '../../agent/core/store';
+import { NotFoundError, Store } from '../../agent/api/store';
 import { permissionMessage } from '../../agent/core/roles';
-import { listAlerts } from '../../agent/core/alert-store';
-import { ClusterLive, type LiveDelta, type LiveJob } from '../../agent/core/live';
-import { readRunOutput } from '../../agent/core/run-output';
+import { listAlerts } from '../../agent/api/alert-store';
+import { ClusterLive, type LiveDelta, type LiveJob } from './live';
+import { readRunOutput } from '../../agent/api/run-output';
 import { validateJob, type JobSpec } from '../../agent/core/job/spec';
 import { jobsToYaml } from '../../agent/core/job/files';
 import { nextTimes } from '../../agent/core/job/schedule';

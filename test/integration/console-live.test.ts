@@ -7,7 +7,7 @@ import { TestEtcd } from '../harness/etcd';
 import { waitFor } from '../harness/cluster';
 import { connect, type Cluster } from '../../agent/core/etcd';
 import { keys } from '../../agent/core/keys';
-import { ClusterLive, FAILURES_KEPT } from '../../agent/core/live';
+import { ClusterLive, FAILURES_KEPT } from '../../electron/services/live';
 import type { NodeRecord, RunRecord } from '../../agent/core/records';
 import { servicesFor, type ConsoleServices } from '../../electron/services/console-services';
 import { applyClusterEvent } from '../../electron/common/cluster-delta';

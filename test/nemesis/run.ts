@@ -9,7 +9,7 @@ import { TestEtcdCluster, etcdctlAsync, relieveQuotaAsync } from '../harness/etc
 import { TcpProxy } from '../harness/proxy';
 import { readSpans, killSpans } from '../harness/spans';
 import { connect, type Cluster } from '../../agent/core/etcd';
-import { Store, setCordon } from '../../agent/core/store';
+import { Store, setCordon } from '../../agent/api/store';
 import { parseJobFile } from '../../agent/core/job/files';
 import { keys } from '../../agent/core/keys';
 import type { RunRecord } from '../../agent/core/records';

@@ -2,8 +2,8 @@
 // Agents never go through here; they have their own protocol (scheduler, leader).
 import { randomUUID } from 'node:crypto';
 import type { IKeyValue, IOperation } from 'etcd3';
-import type { Cluster } from './etcd';
-import { keys, parseRunId, formatRunId, type RunRef } from './keys';
+import type { Cluster } from '../core/etcd';
+import { keys, parseRunId, formatRunId, type RunRef } from '../core/keys';
 import {
   decode,
   decodeOr,
@@ -16,10 +16,10 @@ import {
   type CordonRecord,
   type DepRecord,
   type NodeRecord,
-} from './records';
-import { JOB_FIELDS, type JobSpec } from './job/spec';
-import { signJob, signatureKeyId, type SigningKey, type StoredJob as SignedJob } from './signing';
-import { policyRefusal } from './node-policy';
+} from '../core/records';
+import { JOB_FIELDS, type JobSpec } from '../core/job/spec';
+import { signJob, signatureKeyId, type SigningKey, type StoredJob as SignedJob } from '../core/signing';
+import { policyRefusal } from '../core/node-policy';
 import {
   appendOp,
   currentActor,
@@ -30,7 +30,7 @@ import {
   type AuditAction,
   type AuditEntry,
   type TrailRead,
-} from './audit';
+} from '../core/audit';
 import {
   planApply,
   batches,
@@ -38,10 +38,10 @@ import {
   type ApplyResult,
   type JobChange,
   type StoredJob,
-} from './job/apply-plan';
-import { compileSchedule } from './job/schedule';
-import { findCycle } from './job/deps';
-import { toEntry } from './mirror';
+} from '../core/job/apply-plan';
+import { compileSchedule } from '../core/job/schedule';
+import { findCycle } from '../core/job/deps';
+import { toEntry } from '../core/mirror';
 import { nodeViews, type NodeView } from './node-views';
 
 export type { NodeView };
