@@ -2,7 +2,7 @@
 // - only agent/core/keys.ts spells an etcd key;
 // - agent/** imports neither electron/** nor renderer/**;
 // - the renderer is a web page that reaches data only through the contract;
-// - the console's server (electron/services) never imports electron or electron/main.
+// - the console's server (agent/console/server) never imports electron or electron/main.
 import tseslint from 'typescript-eslint';
 
 // The first segment of every key in the layout (agent/core/keys.ts), and the keys that are a bare name.
@@ -70,18 +70,6 @@ export default tseslint.config(
     },
   },
   {
-    // The known exception, to be removed by the restructuring (issue 9): `peppercorn console`
-    // loads the console's server, which still lives under electron/services. Only that module.
-    files: ['agent/cli/commands/console.ts'],
-    rules: {
-      'no-restricted-syntax': [
-        'error',
-        ...keySpelling,
-        agentReachesDesktop('../../../electron/services/console-command'),
-      ],
-    },
-  },
-  {
     // Process boundaries: the renderer is a web page (no Node, no Electron), and the
     // services run in plain Node (never Electron); only electron/main and the preload may.
     files: ['renderer/**/*.{ts,tsx}'],
@@ -101,8 +89,8 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'the renderer runs in a browser sandbox: use the contract' },
             {
-              group: ['**/agent/**', '**/electron/services/**', '**/electron/main/**'],
-              message: 'the renderer reaches data only through the contract (electron/common)',
+              regex: '(^|/)(agent/(?!console/contract(/|$))|electron(/|$))',
+              message: 'the renderer reaches data only through the contract (agent/console/contract)',
             },
           ],
         },
@@ -110,7 +98,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['electron/services/**/*.ts', 'electron/common/**/*.ts'],
+    files: ['agent/console/**/*.ts', 'electron/common/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -10,7 +10,7 @@ import { AgentProc, TestCluster, waitFor } from '../harness/cluster';
 import { connect } from '../../agent/core/etcd';
 import { Store } from '../../agent/api/store';
 import { keys } from '../../agent/core/keys';
-import { servicesFor } from '../../electron/services/console-services';
+import { servicesFor } from '../../agent/console/server/services';
 import type { AuditEntry } from '../../agent/core/audit';
 
 const tc = new TestCluster();

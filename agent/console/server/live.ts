@@ -8,9 +8,9 @@
 // The console's server only: agents never hold this picture.
 import { EventEmitter } from 'node:events';
 import type { Namespace } from 'etcd3';
-import type { Cluster } from '../../agent/core/etcd';
-import { keys, formatRunId } from '../../agent/core/keys';
-import { PrefixMirror, type Entry, type MirrorFold } from '../../agent/core/mirror';
+import type { Cluster } from '../../core/etcd';
+import { keys, formatRunId } from '../../core/keys';
+import { PrefixMirror, type Entry, type MirrorFold } from '../../core/mirror';
 import {
   decodeOr,
   FINAL_STATUSES,
@@ -22,10 +22,10 @@ import {
   type RecordKind,
   type RunRecord,
   type RunStatus,
-} from '../../agent/core/records';
-import type { JobSpec } from '../../agent/core/job/spec';
-import { compileSchedule } from '../../agent/core/job/schedule';
-import { nodeViews, type NodeView, type RunInFlight } from '../../agent/api/node-views';
+} from '../../core/records';
+import type { JobSpec } from '../../core/job/spec';
+import { compileSchedule } from '../../core/job/schedule';
+import { nodeViews, type NodeView, type RunInFlight } from '../../api/node-views';
 
 export interface LastOutcome {
   status: RunStatus;
