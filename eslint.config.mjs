@@ -112,6 +112,33 @@ export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'release/**'] },
   ...tseslint.configs.recommended,
   {
+    // Type-aware rules where promises and unions matter: a promise is awaited or handed to
+    // something that reports its failure; a switch over a union covers every member.
+    files: ['agent/**/*.ts', 'electron/**/*.ts', 'test/**/*.ts'],
+    ignores: ['test/component/fixture/**'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        // node:test's test() and friends return a promise the runner itself awaits.
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['test', 'it', 'describe', 'suite', 'before', 'after'],
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },

@@ -246,6 +246,9 @@ export async function runNemesis(
       case 'relieve':
         bg(relieve());
         break;
+      default:
+        // Job and node operations are not faults: the plan's loop hands them to jobOp and setCordon.
+        break;
     }
   };
 
