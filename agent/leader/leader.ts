@@ -10,7 +10,7 @@
 import { requiredLabels } from '../core/job/isolation';
 import type { IOperation } from 'etcd3';
 import type { Cluster } from '../core/etcd';
-import { keys, parseRunId, formatRunId } from '../core/keys';
+import { keys, parseRunId } from '../core/keys';
 import type { PrefixMirror } from '../core/mirror';
 import {
   decodeOr,
@@ -21,7 +21,6 @@ import {
   type RunRecord,
   type LeaderRecord,
   type CordonRecord,
-  type TriggerRecord,
   type DepRecord,
   ASSIGNMENT_HISTORY,
   decode,
@@ -38,11 +37,11 @@ import {
   type Pin,
 } from './assign';
 import type { AlertingView } from '../alert/config-view';
-import { completeRun } from '../alert/raise';
 import { AlertWriter, type LeaderFence } from '../alert/writer';
 import { AlertSender } from '../alert/sender';
 import { AlertWatch } from '../alert/watch';
 import { LeaderBeats } from './beat';
+import { settleLost } from './lost-run';
 import { parseDuration } from '../core/job/duration';
 import { permissionMessage } from '../core/roles';
 
@@ -409,39 +408,22 @@ export class Leader implements LeaderFence {
           this.log((err as Error).message);
         }
         if (run && run.status === 'running') {
-          const job = this.jobSpec(run.job);
-          const rerun = job?.policy === 'at-least-once' && run.attempt === 1;
-          const next = { ...runRef, attempt: run.attempt + 1 };
-          run.status = 'lost';
-          run.endedAt = Date.now();
-          run.reason =
-            `node ${ref.node} died while this run was in flight (its outcome is unknown)` +
-            (rerun
-              ? `; policy at-least-once: re-run as ${formatRunId(next)}`
-              : '; policy at-most-once: not re-run');
-          ops.push(ns.put(runKey).value(encode(run)));
-          compares.push([runKey, Number(kv.mod_revision)]);
-          // A lost run not re-run is complete: it counts for its job's streak. A re-run one
-          // completes with its re-run, but being lost still raises its alert.
           const prev = this.mirrors.completions.entries.get(keys.completion(run.job));
-          const done = completeRun(
-            run,
-            prev && decodeOr<DepRecord>('dep', prev.key, prev.value, () => undefined),
-            { config: this.alerting.current, jobAlerts: job?.alerts },
-            Date.now(),
-          );
-          if (!rerun) ops.push(ns.put(keys.completion(run.job)).value(encode(done.completion)));
-          for (const a of done.alerts)
-            if (!rerun || a.rule === 'lost') ops.push(ns.put(keys.alert(a.id)).value(encode(a)));
-          if (rerun) {
-            const trig: TriggerRecord = {
-              at: Date.now(),
-              by: `leader ${this.membership.id}`,
-              reason: `re-run of ${run.id} after its node died`,
-            };
-            ops.push(ns.put(keys.trigger(next)).value(encode(trig)));
-          }
-          this.log(`run ${run.id} lost with node ${ref.node}${rerun ? '; re-running once' : ''}`);
+          const job = this.jobSpec(run.job);
+          const lost = settleLost(run, {
+            node: ref.node,
+            job,
+            prev: prev && decodeOr<DepRecord>('dep', prev.key, prev.value, () => undefined),
+            raise: { config: this.alerting.current, jobAlerts: job?.alerts },
+            leader: this.membership.id,
+            now: Date.now(),
+          });
+          ops.push(ns.put(runKey).value(encode(lost.run)));
+          compares.push([runKey, Number(kv.mod_revision)]);
+          if (lost.completion) ops.push(ns.put(keys.completion(run.job)).value(encode(lost.completion)));
+          for (const a of lost.alerts) ops.push(ns.put(keys.alert(a.id)).value(encode(a)));
+          if (lost.rerun) ops.push(ns.put(keys.trigger(lost.rerun.ref)).value(encode(lost.rerun.trigger)));
+          this.log(`run ${run.id} lost with node ${ref.node}${lost.rerun ? '; re-running once' : ''}`);
         }
       }
       await this.fencedWrite(ops, compares);

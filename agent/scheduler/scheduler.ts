@@ -1,17 +1,19 @@
 // The node's scheduler: for every job assigned to this node (and this epoch), it
 // claims each scheduled time in etcd and only then lets the process run.
 //
-// The claim is one transaction per time T:
-//   if  assign/<job>  is unchanged since we read it     (the leader still gives us the job)
-//   and nodes/<me>    has our epoch                     (our lease is alive: we are not a ghost)
-//   and cursors/<job> is unchanged since we read it     (nobody accounted for T before us)
-//   and runs/<job>/T  does not exist
-//   then cursor := T, run := running, active/<me>/<run> := in flight
-// The outcome is a second write. Two writes per launch, whatever the cluster size.
+// The claim is one transaction per time T (claim-txn.ts spells it): if the job is still
+// assigned to us, our lease and the job's incarnation hold, nobody moved the cursor and
+// runs/<job>/T does not exist, then cursor := T, run := running, active/<me>/<run> := in
+// flight. The outcome is a second write. Two writes per launch, whatever the cluster size.
 // A claim is made a little before T, the process is spawned blocked on a pipe,
 // and released at T: the expensive part happens before the second starts.
+//
+// This file is the effects: timers, mirrors, etcd round trips, processes. What to do is
+// decided by pure functions beside it: due.ts (which times), overlap.ts (a time due while
+// a run is in flight), claim-conflict.ts (why a claim failed), outcome.ts (the record of a
+// run's end, and a failed outcome write), rules.ts (release, single copy, pruning).
 import { EventEmitter } from 'node:events';
-import type { IOperation, IKeyValue, ITxnResponse as TxnResponse } from 'etcd3';
+import type { IOperation, ITxnResponse as TxnResponse } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { keys, formatRunId, type RunRef } from '../core/keys';
 import type { PrefixMirror } from '../core/mirror';
@@ -19,7 +21,6 @@ import {
   decode,
   decodeOr,
   encode,
-  type ActiveEntry,
   type Assignment,
   type Cursor,
   type RunCause,
@@ -27,7 +28,6 @@ import {
   type TriggerRecord,
   type DepRecord,
   type AlertRecord,
-  FINAL_STATUSES,
 } from '../core/records';
 import type { JobSpec } from '../core/job/spec';
 import { jobTimeoutMs, loopDelayMs } from '../core/job/spec';
@@ -48,6 +48,12 @@ import type { StoredJob } from '../core/signing';
 import { EtcdWrites, outageNote, type WriteOutage } from '../node/etcd-writes';
 import { isolationFor } from '../runner/isolation';
 import { claimAheadFor, runIsolationFields } from './isolation-hooks';
+import { planOverlap } from './overlap';
+import { claimConflict } from './claim-conflict';
+import { claimParts, outcomeTxn, skippedTriggerTxn, triggerClaimTxn, type Claimant } from './claim-txn';
+import { ClaimBatcher, type ClaimResult } from './claim-batch';
+import { outcomeConflict, recordedOutcome } from './outcome';
+import { isSingleCopy, pickSlots, prunable, releaseRefusal } from './rules';
 
 export interface SchedulerOptions {
   dataDir: string;
@@ -161,6 +167,8 @@ export class Scheduler extends EventEmitter {
   private flights = new Map<string, InFlight>();
   /** Whether etcd takes our writes: for /healthz, metrics, alerts and skip reasons. */
   readonly writes = new EtcdWrites();
+  /** Claims of the same moment share a transaction. */
+  readonly claims: ClaimBatcher;
   readonly stats = { claims: 0, launches: 0, skippedRanges: 0, claimConflicts: 0, etcdErrors: 0 };
 
   /** Output not shipped into etcd because of the output budget, and buckets evicted for it. */
@@ -187,6 +195,7 @@ export class Scheduler extends EventEmitter {
       () => opts.outputBudgetBytes / Math.max(1, mirrors.nodes?.entries.size ?? 1),
     );
     this.releases = new ReleaseClock(opts.dataDir, log);
+    this.claims = new ClaimBatcher(cluster.ns);
     const refresh = () => this.refresh();
     mirrors.jobs.on('change', refresh);
     mirrors.assignments.on('change', refresh);
@@ -419,37 +428,35 @@ export class Scheduler extends EventEmitter {
     if (step.kind === 'wait') return step.until - now;
     const skips = step.skip ? [step.skip] : [];
     let launch = step.launch;
-    const overlap = overlapOf(job.spec);
     const busy = [...job.inFlight.values()];
-    if (launch !== undefined && busy.length && overlap !== 'allow') {
-      // Decide at the time itself, not when claiming ahead: the run in flight may end first.
-      if (launch > now) return launch - now;
-      if (
-        misfireOf(job.spec).policy === 'all' &&
-        step.cursor === launch &&
-        launch < now - this.opts.lateLimitMs
-      ) {
-        // Catching up missed times: one after another, not skipped for overlapping each other.
+    const overlap = planOverlap({
+      launch,
+      cursor: step.cursor,
+      now,
+      busy: busy.map((f) => f.run.id),
+      overlap: overlapOf(job.spec),
+      catchUpAll: misfireOf(job.spec).policy === 'all',
+      lateLimitMs: this.opts.lateLimitMs,
+      nextRunId: launch === undefined ? '' : formatRunId({ job: job.name, scheduledAt: launch, attempt: 1 }),
+    });
+    switch (overlap.kind) {
+      case 'go':
+        break;
+      case 'wait':
+        return overlap.ms;
+      case 'resume-on-end':
         job.resumeOnEnd = true;
         return undefined;
-      }
-      if (overlap === 'queue') {
+      case 'queue':
         job.queued = true;
         return undefined; // the run's end pumps this job again
-      }
-      if (overlap === 'skip') {
-        const others = busy.map((f) => f.run.id).join(', ');
-        skips.push({
-          first: launch,
-          last: launch,
-          count: 1,
-          reason: `the previous run ${others} was still running (overlap: skip)`,
-        });
+      case 'skip':
+        skips.push(overlap.skip);
         launch = undefined;
-      } else {
-        const next = formatRunId({ job: job.name, scheduledAt: launch, attempt: 1 });
-        for (const f of busy) f.proc.stop(`replaced by ${next} (overlap: replace)`);
-      }
+        break;
+      case 'replace':
+        for (const f of busy) f.proc.stop(overlap.reason);
+        break;
     }
     const { ns } = this.cluster;
     const ops: IOperation[] = skips
@@ -578,56 +585,69 @@ export class Scheduler extends EventEmitter {
     cause: RunCause,
     extra: { compares?: [string, number][]; decorate?: (run: RunRecord) => void } = {},
   ): Promise<'claimed' | 'conflict' | 'busy'> {
-    const { ns } = this.cluster;
     const me = this.membership;
-    const cursorKey = keys.cursor(job.name);
     const cur = job.cursor!;
     const slots = launchAt === undefined ? [] : this.freeSlots(job);
     if (!slots) return 'busy';
-    let txn = ns
-      .if(keys.assignment(job.name), 'Mod', '==', job.assignRev)
-      .and(keys.node(me.id), 'Create', '==', me.epoch)
-      .and(keys.job(job.name), 'Create', '==', job.createRev)
-      .and(cursorKey, 'Mod', '==', cur.modRev);
-    const ops = [...extraOps, ns.put(cursorKey).value(encode(next))];
     let run: RunRecord | undefined;
     if (launchAt !== undefined) {
-      const ref: RunRef = { job: job.name, scheduledAt: launchAt, attempt: 1 };
-      run = this.newRun(job, ref, cause);
+      run = this.newRun(job, { job: job.name, scheduledAt: launchAt, attempt: 1 }, cause);
       if (slots.length) run.holds = slots;
       extra.decorate?.(run);
-      txn = txn.and(keys.run(ref), 'Create', '==', 0);
-      for (const slot of slots) txn = txn.and(slot, 'Create', '==', 0);
-      ops.push(...this.launchOps(job, run));
+      job.inDoubt = { run, launchAt };
     }
-    for (const [key, rev] of extra.compares ?? []) txn = txn.and(key, 'Mod', '==', rev);
-    if (run) job.inDoubt = { run, launchAt: launchAt! };
-    // On failure, the else branch tells which condition broke, in the same round trip.
-    const why = [ns.get(cursorKey), ns.get(keys.assignment(job.name)), ns.get(keys.node(me.id))];
-    if (run) why.push(ns.get(keys.run(run)));
-    const res = await this.commitOrReadBack(txn.then(...ops).else(...why), run);
+    const parts = claimParts(this.cluster.ns, this.claimant(), {
+      job: job.name,
+      assignRev: job.assignRev,
+      createRev: job.createRev,
+      cursorRev: cur.modRev,
+      next,
+      run: run && { record: run, single: isSingleCopy(job.spec, run) },
+      extraOps,
+      compares: extra.compares ?? [],
+    });
+    const res = await this.claims.commit(parts, {
+      alone: slots.length > 0,
+      inDoubt: (err) => this.readBack(run, err),
+    });
     if (res.ok) this.writes.ok();
     job.inDoubt = undefined;
     if (!res.ok) {
       this.stats.claimConflicts++;
       const [cursorKv, assignKv, nodeKv, runKv] = res.found;
-      if (!nodeKv || Number(nodeKv.create_revision) !== me.epoch) {
-        job.cursor = undefined; // our lease is gone; membership will tell everyone
-      } else if (!assignKv || Number(assignKv.mod_revision) !== job.assignRev) {
-        job.cursor = undefined;
-        this.refresh();
-      } else if (this.mirrors.jobs.entries.get(keys.job(job.name))?.createRevision !== job.createRev) {
-        job.cursor = undefined; // deleted (or re-created): the mirror's change leaves the job
-        this.refresh();
-      } else if (cursorKv ? Number(cursorKv.mod_revision) !== cur.modRev : cur.modRev !== 0) {
-        job.cursor = this.cursorFrom(job.name, cursorKv);
-      } else if (run && runKv) {
-        // Nothing moved but the run key exists (e.g. a manual run at that very
-        // millisecond): that record accounts for the time; do not launch it again.
-        this.log(`run ${run.id} already exists; not launching that time again`);
-        job.cursor = { ...cur, t: next.t, n: next.n ?? cur.n };
-      } else {
-        job.cursor = undefined; // most likely a semaphore slot taken meanwhile
+      const conflict = claimConflict(
+        {
+          nodeCreate: nodeKv && Number(nodeKv.create_revision),
+          assignMod: assignKv && Number(assignKv.mod_revision),
+          cursorMod: cursorKv && Number(cursorKv.mod_revision),
+          run: !!runKv,
+          jobCreate: this.mirrors.jobs.entries.get(keys.job(job.name))?.createRevision,
+        },
+        {
+          epoch: me.epoch,
+          assignRev: job.assignRev,
+          cursorRev: cur.modRev,
+          jobCreate: job.createRev,
+          launching: !!run,
+        },
+      );
+      switch (conflict) {
+        case 'lease-gone': // membership will tell everyone
+        case 'slot-taken':
+          job.cursor = undefined;
+          break;
+        case 'unassigned':
+        case 'recreated': // the mirror's change leaves the job
+          job.cursor = undefined;
+          this.refresh();
+          break;
+        case 'cursor-moved':
+          job.cursor = this.cursorFrom(job.name, cursorKv);
+          break;
+        case 'run-exists':
+          this.log(`run ${run!.id} already exists; not launching that time again`);
+          job.cursor = { ...cur, t: next.t, n: next.n ?? cur.n };
+          break;
       }
       return 'conflict';
     }
@@ -640,6 +660,11 @@ export class Scheduler extends EventEmitter {
     this.stats.claims++;
     if (run) this.launch(job, run, res.revision, launchAt!);
     return 'claimed';
+  }
+
+  private claimant(): Claimant {
+    const me = this.membership;
+    return { id: me.id, epoch: me.epoch, leaseId: me.leaseId };
   }
 
   private raiseContext(job: OwnedJob): RaiseContext {
@@ -661,21 +686,9 @@ export class Scheduler extends EventEmitter {
    * as seen in our mirror; the claim checks each is still free. null if one is full.
    */
   private freeSlots(job: OwnedJob): string[] | null {
-    const slots: string[] = [];
-    for (const sem of semaphoresOf(job.spec)) {
-      let free: string | undefined;
-      for (let i = 0; i < sem.size && !free; i++) {
-        const key = keys.semaphoreSlot(sem.name, i);
-        if (!this.mirrors.semaphores.entries.has(key)) free = key;
-      }
-      if (!free) {
-        job.waitingFor = sem.name;
-        return null;
-      }
-      slots.push(free);
-    }
-    job.waitingFor = undefined;
-    return slots;
+    const pick = pickSlots(semaphoresOf(job.spec), (key) => this.mirrors.semaphores.entries.has(key));
+    job.waitingFor = pick.full;
+    return pick.slots ?? null;
   }
 
   /** After an unconfirmed claim: launch it if it did commit, so no claimed time stays unrun. */
@@ -712,25 +725,6 @@ export class Scheduler extends EventEmitter {
     };
   }
 
-  private launchOps(job: OwnedJob, run: RunRecord): IOperation[] {
-    const { ns } = this.cluster;
-    const active: ActiveEntry = { job: run.job, epoch: run.epoch, since: run.claimedAt };
-    if (isSingleCopy(job.spec, run)) active.single = true;
-    if (run.uid) active.uid = run.uid;
-    // Slots are bound to our lease: if this node dies, they are freed when etcd expires it.
-    const slots = (run.holds ?? []).map((slot) =>
-      ns
-        .put(slot)
-        .value(encode({ run: run.id, node: run.node }))
-        .lease(this.membership.leaseId),
-    );
-    return [
-      ns.put(keys.run(run)).value(encode(run)),
-      ns.put(keys.activeRun(run.node, run.id)).value(encode(active)),
-      ...slots,
-    ];
-  }
-
   /**
    * Commits a claim. A transport error leaves it in doubt (the client may have
    * delivered it): read the run key back and look for our own claim in it.
@@ -738,24 +732,29 @@ export class Scheduler extends EventEmitter {
   private async commitOrReadBack(
     txn: { commit(): Promise<TxnResponse> },
     run: RunRecord | undefined,
-  ): Promise<{ ok: true; revision: number } | { ok: false; found: (IKeyValue | undefined)[] }> {
+  ): Promise<ClaimResult> {
     try {
       const res = await txn.commit();
       if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
       return { ok: false, found: res.responses.map((r) => r.response_range?.kvs[0] ?? undefined) };
     } catch (err) {
-      if (!run) throw err;
-      const back = await this.cluster.ns.get(keys.run(run)).exec();
-      const kv = back.kvs[0];
-      if (kv) {
-        const mine = decodeOr<RunRecord>('run', keys.run(run), kv.value, () => undefined);
-        if (mine && mine.node === run.node && mine.epoch === run.epoch && mine.claimedAt === run.claimedAt) {
-          this.log(`claim of ${run.id} reported "${(err as Error).message}" but had committed; launching`);
-          return { ok: true, revision: Number(kv.mod_revision) };
-        }
-      }
-      throw err;
+      return this.readBack(run, err);
     }
+  }
+
+  /** After a transport error: our claim committed if the run key holds our own record. */
+  private async readBack(run: RunRecord | undefined, err: unknown): Promise<ClaimResult> {
+    if (!run) throw err;
+    const back = await this.cluster.ns.get(keys.run(run)).exec();
+    const kv = back.kvs[0];
+    if (kv) {
+      const mine = decodeOr<RunRecord>('run', keys.run(run), kv.value, () => undefined);
+      if (mine && mine.node === run.node && mine.epoch === run.epoch && mine.claimedAt === run.claimedAt) {
+        this.log(`claim of ${run.id} reported "${(err as Error).message}" but had committed; launching`);
+        return { ok: true, revision: Number(kv.mod_revision) };
+      }
+    }
+    throw err;
   }
 
   /** Runs asked for by hand (`job run`) or by the leader's at-least-once re-run. */
@@ -790,7 +789,6 @@ export class Scheduler extends EventEmitter {
 
   private async claimTrigger(job: OwnedJob, ref: RunRef, key: string, value: Buffer): Promise<void> {
     const { ns } = this.cluster;
-    const me = this.membership;
     const trig = decodeOr<TriggerRecord>('trigger', key, value, (err) => this.log(err.message));
     const run = this.newRun(job, ref, ref.attempt > 1 ? 'retry' : 'manual');
     if (trig) run.reason = trig.reason;
@@ -798,35 +796,29 @@ export class Scheduler extends EventEmitter {
       // A loop runs as one copy: a manual run asked for while it runs is recorded, not started.
       run.status = 'skipped';
       run.reason = `not started: a copy of the loop ${job.name} is running, and a loop never runs as two copies`;
-      await ns
-        .if(keys.node(me.id), 'Create', '==', me.epoch)
-        .and(key, 'Version', '>', 0)
-        .and(keys.run(ref), 'Create', '==', 0)
-        .then(ns.delete().key(key), ns.put(keys.run(ref)).value(encode(run)))
-        .commit();
+      await skippedTriggerTxn(ns, this.claimant(), key, ref, run).commit();
       return;
     }
     const slots = this.freeSlots(job);
     if (!slots) return; // claimed when a slot frees (the semaphore mirror calls claimTriggers)
     if (slots.length) run.holds = slots;
-    let txn = ns
-      .if(keys.assignment(job.name), 'Mod', '==', job.assignRev)
-      .and(keys.node(me.id), 'Create', '==', me.epoch)
-      .and(keys.job(job.name), 'Create', '==', job.createRev)
-      .and(key, 'Version', '>', 0)
-      .and(keys.run(ref), 'Create', '==', 0);
-    for (const slot of slots) txn = txn.and(slot, 'Create', '==', 0);
-    const ops = [ns.delete().key(key), ...this.launchOps(job, run)];
     // A loop's manual run is one of its iterations: it advances the loop's cursor in the same
     // claim, so it and the loop's own next iteration cannot both start (one copy, always).
-    let loopCursor: Cursor | undefined;
+    let loopCursor: { rev: number; next: Cursor } | undefined;
     if (job.spec.kind === 'loop') {
       const cur = (job.cursor ??= await this.readCursor(job.name));
-      loopCursor = { t: Math.max(Date.now(), cur.t + 1), n: cur.n + 1 };
-      txn = txn.and(keys.cursor(job.name), 'Mod', '==', cur.modRev);
-      ops.push(ns.put(keys.cursor(job.name)).value(JSON.stringify(loopCursor)));
+      loopCursor = { rev: cur.modRev, next: { t: Math.max(Date.now(), cur.t + 1), n: cur.n + 1 } };
     }
-    const res = await this.commitOrReadBack(txn.then(...ops), run);
+    const txn = triggerClaimTxn(ns, this.claimant(), {
+      job: job.name,
+      assignRev: job.assignRev,
+      createRev: job.createRev,
+      trigger: key,
+      run,
+      single: isSingleCopy(job.spec, run),
+      loopCursor,
+    });
+    const res = await this.commitOrReadBack(txn, run);
     if (!res.ok) {
       // The run exists already (a retry of an old trigger): drop the trigger so it cannot fire again.
       const exists = await ns.get(keys.run(ref)).exists();
@@ -837,7 +829,7 @@ export class Scheduler extends EventEmitter {
       }
       return;
     }
-    if (loopCursor) job.cursor = { ...loopCursor, n: loopCursor.n ?? 0, modRev: res.revision };
+    if (loopCursor) job.cursor = { t: loopCursor.next.t, n: loopCursor.next.n ?? 0, modRev: res.revision };
     this.stats.claims++;
     this.launch(job, run, res.revision, Date.now());
   }
@@ -922,98 +914,57 @@ export class Scheduler extends EventEmitter {
   }
 
   private async recordOutcome(job: OwnedJob, flight: InFlight, outcome: RunOutcome): Promise<void> {
-    const run: RunRecord = { ...flight.run };
-    if (outcome.startedAt === 0 && outcome.status !== 'failed') {
-      run.status = 'skipped';
-      run.reason = `claimed, but not started at its time: ${flight.notReleased ?? 'it was stopped before its launch time'}`;
-    } else {
-      run.status = outcome.status === 'killed' ? 'failed' : outcome.status;
-    }
-    if (outcome.error) run.reason = run.reason ? `${run.reason}; ${outcome.error}` : outcome.error;
-    // Retries: each attempt is its own run (same scheduled time, attempt + 1), asked for in the
-    // same write as this outcome, so a retry is never lost nor asked for twice. A run the agent
-    // stopped itself (replaced, shutdown) is not retried.
-    const retries = job.spec.retries?.count ?? 0;
-    let retryOp: IOperation | undefined;
-    if (
-      (run.status === 'failed' || run.status === 'timeout') &&
-      outcome.status !== 'killed' &&
-      run.attempt <= retries
-    ) {
-      const next: RunRef = { job: run.job, scheduledAt: run.scheduledAt, attempt: run.attempt + 1 };
-      const notBefore = outcome.endedAt + retryDelayMs(job.spec, run.attempt);
-      const trig: TriggerRecord = {
-        at: Date.now(),
-        by: `node ${run.node}`,
-        reason: `retry ${run.attempt} of ${retries} after the ${run.status} run ${run.id}`,
-        notBefore,
-      };
-      retryOp = this.cluster.ns.put(keys.trigger(next)).value(encode(trig));
-      run.reason = `${run.reason ? run.reason + '; ' : ''}retrying as ${formatRunId(next)} at ${iso(notBefore)}`;
-    }
-    if (outcome.startedAt) run.startedAt = outcome.startedAt;
-    run.endedAt = outcome.endedAt;
-    run.exitCode = outcome.exitCode;
-    run.signal = outcome.signal;
-    run.tail = outcome.tail;
-    run.outputBytes = outcome.outputBytes;
-    if (outcome.oomKilled) run.oomKilled = true;
-    if (outcome.containerId) run.containerId = outcome.containerId;
+    const { run, retry } = recordedOutcome(flight.run, outcome, {
+      notReleased: flight.notReleased,
+      retries: job.spec.retries?.count ?? 0,
+      retryDelayMs: (attempt) => retryDelayMs(job.spec, attempt),
+      now: Date.now(),
+    });
     const { ns } = this.cluster;
-    const runKey = keys.run(run);
+    const retryOp = retry && ns.put(keys.trigger(retry.ref)).value(encode(retry.trigger));
     // A complete run (a failed attempt that will be retried is not) updates the job's
     // completion key, which releases the jobs that run after it, and raises its alerts:
     // all in the same write as the outcome.
     // Computed at each attempt: the completion carries on from the latest one we know.
     const doneOps = (): IOperation[] => {
       if (run.status === 'skipped') return this.alertOps(skippedRun(run, this.raiseContext(job), Date.now()));
-      if (retryOp) return [];
+      if (retryOp) return [retryOp];
       const done = completeRun(run, this.lastCompletion(run.job), this.raiseContext(job), Date.now());
       return [ns.put(keys.completion(run.job)).value(encode(done.completion)), ...this.alertOps(done.alerts)];
     };
     // Retry for a long while: etcd may be restarting; the outcome is the operator's only record.
-    // Slots are released only while they are still the ones our claim created: if etcd
-    // expired our lease, they may belong to other runs now (and must not be freed by us).
     let ours = run.holds ?? [];
     for (let attempt = 0; attempt < 120; attempt++) {
       try {
-        let txn = ns.if(runKey, 'Mod', '==', flight.claimRev);
-        for (const slot of ours) txn = txn.and(slot, 'Create', '==', flight.slotRev);
-        const res = await txn
-          .then(
-            ns.put(runKey).value(encode(run)),
-            ns.delete().key(keys.activeRun(run.node, run.id)),
-            ...ours.map((slot) => ns.delete().key(slot)),
-            ...(retryOp ? [retryOp] : []),
-            ...doneOps(),
-          )
-          .else(ns.get(runKey), ...ours.map((slot) => ns.get(slot)))
-          .commit();
+        const res = await outcomeTxn(ns, {
+          run,
+          claimRev: flight.claimRev,
+          slots: ours,
+          slotRev: flight.slotRev,
+          extraOps: doneOps(),
+        }).commit();
         if (!res.succeeded) {
-          const [runRes, ...slotRes] = res.responses.map((r) => r.response_range?.kvs[0]);
-          const stillOurs = ours.filter(
-            (_, i) => Number(slotRes[i]?.create_revision ?? 0) === flight.slotRev,
-          );
-          if (stillOurs.length !== ours.length) {
-            ours = stillOurs;
-            continue;
-          }
-          const kv = runRes;
-          let now: RunRecord | undefined;
+          const [runKv, ...slotKvs] = res.responses.map((r) => r.response_range?.kvs[0]);
+          let found: RunRecord | undefined;
           try {
-            now = kv && decode<RunRecord>('run', runKey, kv.value);
+            found = runKv && decode<RunRecord>('run', keys.run(run), runKv.value);
           } catch {
-            now = undefined;
+            found = undefined;
           }
-          if (!kv || !now || (now.status !== 'lost' && now.status !== 'running')) {
-            // The record is gone (the job was deleted with its history), unreadable or
-            // settled by someone else: there is nothing to record, but the run's in-flight
-            // entry and slots are ours to release, or every job on that mutex would stall.
+          const next = outcomeConflict({
+            ours,
+            slotCreates: slotKvs.map((kv) => Number(kv?.create_revision ?? 0)),
+            slotRev: flight.slotRev,
+            found: found && { run: found, modRev: Number(runKv!.mod_revision) },
+          });
+          if (next.kind === 'fewer-slots') ours = next.ours;
+          else if (next.kind === 'release-only') {
             await this.releaseHolds(flight);
             return;
+          } else {
+            run.reason = next.reason;
+            flight.claimRev = next.claimRev;
           }
-          run.reason = `${now.reason ?? ''}; the run's real outcome arrived later`.replace(/^; /, '');
-          flight.claimRev = Number(kv.mod_revision);
           continue;
         }
         this.writes.ok();
@@ -1071,31 +1022,6 @@ export class Scheduler extends EventEmitter {
         await Promise.all(doomed.slice(i, i + 50).map((k) => ns.delete().key(k).exec()));
     })().catch((err) => this.log(`pruning runs of ${job.name}: ${(err as Error).message}`));
   }
-}
-
-/** Runs that must never run as two copies: loops, and holders of semaphore slots. */
-export function isSingleCopy(spec: JobSpec, run: RunRecord): boolean {
-  return spec.kind === 'loop' || (run.holds?.length ?? 0) > 0;
-}
-
-/** Why a claimed run must not start at its time after all; undefined when it may. */
-export function releaseRefusal(state: {
-  live: boolean;
-  stillOwned: boolean;
-  paused: boolean;
-  held?: string;
-}): string | undefined {
-  if (!state.live) return 'this node could not confirm its lease at the launch time';
-  if (state.held) return state.held;
-  if (!state.stillOwned)
-    return 'the job left this node (moved, deleted or re-created) before its launch time';
-  if (state.paused) return 'the job was paused before its launch time';
-  return undefined;
-}
-
-/** A record pruning may delete: a final one (an unreadable one too). */
-function prunable(run: RunRecord | undefined): boolean {
-  return !run || (run.status !== 'running' && FINAL_STATUSES.includes(run.status));
 }
 
 function withOutages(outages: WriteOutage[]): string {
