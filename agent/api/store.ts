@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IKeyValue, IOperation } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { keys, parseRunId, formatRunId, type RunRef } from '../core/keys';
+import { skippedRunRecord } from '../core/skipped-run';
 import {
   decode,
   decodeOr,
@@ -543,23 +544,20 @@ export class Store {
         ops.push(this.ns.put(keys.cursor(name)).value(encode({ ...c, t: Math.max(now, c?.t ?? 0) })));
         const missed = c ? countTimes(spec, c.t, now) : undefined;
         if (missed && missed.count > 0) {
-          const ref: RunRef = { job: name, scheduledAt: missed.first, attempt: 1 };
-          const rec: RunRecord = {
-            id: formatRunId(ref),
-            job: name,
-            node: '',
-            epoch: 0,
-            attempt: 1,
-            cause: 'schedule',
-            scheduledAt: missed.first,
-            claimedAt: now,
-            status: 'skipped',
-            until: missed.last,
-            count: missed.capped ? undefined : missed.count,
-            reason: paused
-              ? `not launched before the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) were due and not yet claimed by any node`
-              : `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
-          };
+          const { ref, record: rec } = skippedRunRecord(
+            {
+              job: name,
+              node: '',
+              epoch: 0,
+              first: missed.first,
+              last: missed.last,
+              count: missed.capped ? undefined : missed.count,
+              reason: paused
+                ? `not launched before the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) were due and not yet claimed by any node`
+                : `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
+            },
+            now,
+          );
           ops.push(this.ns.put(keys.run(ref)).value(encode(rec)));
         }
       }
