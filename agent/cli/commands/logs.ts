@@ -1,5 +1,5 @@
 // `peppercorn logs RUN [--follow] [--tail N] [--since 10m|TIME]`: a run's whole output, from
-// etcd or from the node that ran it (core/run-output.ts decides and fetches); --follow tails
+// etcd or from the node that ran it (api/run-output.ts decides and fetches); --follow tails
 // it and exits with the run's status.
 import type { Command } from 'commander';
 import { NotFoundError } from '../../api/store';
