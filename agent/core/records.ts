@@ -49,6 +49,12 @@ export interface Assignment {
   reason?: string;
   /** Earlier owners, oldest first (at most ASSIGNMENT_HISTORY). */
   history?: { node: string; epoch: number; at: number; reason: string }[];
+  /**
+   * Another live node that claims a time the owner left unclaimed a moment after it was
+   * due (leader/standby.ts): failover without waiting for the owner's lease to expire. The
+   * cursor's compare-and-set decides who launches, so a time still launches once.
+   */
+  standby?: { node: string; epoch: number };
 }
 
 export const ASSIGNMENT_HISTORY = 20;

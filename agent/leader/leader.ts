@@ -42,6 +42,8 @@ import { AlertSender } from '../alert/sender';
 import { AlertWatch } from '../alert/watch';
 import { LeaderBeats } from './beat';
 import { settleLost } from './lost-run';
+import { planStandbys } from './standby';
+import { misfireOf, overlapOf, semaphoresOf } from '../core/job/policies';
 import { parseDuration } from '../core/job/duration';
 import { permissionMessage } from '../core/roles';
 
@@ -331,18 +333,21 @@ export class Leader implements LeaderFence {
           loop: specs.get(entry.job)?.kind === 'loop',
         });
     }
-    const plan = planAssignments(
-      jobs.map((j) => ({
-        name: j.name,
-        selector: j.selector ?? {},
-        needs: requiredLabels(j),
-        user: j.user,
-        command: j.command,
-      })),
+    const placements = jobs.map((j) => ({
+      name: j.name,
+      selector: j.selector ?? {},
+      needs: requiredLabels(j),
+      user: j.user,
+      command: j.command,
+    }));
+    const plan = planAssignments(placements, [...nodes.values()], current, busy, pinned);
+    const owners = new Map([...current].filter(([job]) => !plan.unplaced.has(job)));
+    for (const [job, owner] of plan.moves) owners.set(job, owner);
+    const standbys = planStandbys(
+      placements.map((p, i) => ({ ...p, standby: standbyEligible(jobs[i]) })),
       [...nodes.values()],
-      current,
-      busy,
-      pinned,
+      owners,
+      new Map([...records].flatMap(([job, a]) => (a.standby ? [[job, a.standby] as const] : []))),
     );
     const { ns } = this.cluster;
     const ops: IOperation[] = [];
@@ -357,6 +362,7 @@ export class Leader implements LeaderFence {
             { node: prev.node, epoch: prev.epoch, at: prev.since, reason: prev.reason ?? '' },
           ].slice(-ASSIGNMENT_HISTORY)
         : undefined;
+      const standby = standbys.get(job);
       const a: Assignment = {
         node: owner.node,
         epoch: owner.epoch,
@@ -364,8 +370,18 @@ export class Leader implements LeaderFence {
         by: this.membership.id,
         reason,
         ...(history ? { history } : {}),
+        ...(standby ? { standby } : {}),
       };
       ops.push(ns.put(keys.assignment(job)).value(encode(a)));
+    }
+    // A job that stays where it is gets a new standby when its standby left or none was set.
+    for (const [job, standby] of standbys) {
+      const prev = records.get(job);
+      if (plan.moves.has(job) || !prev || !owners.has(job)) continue;
+      if (prev.standby?.node === standby?.node && prev.standby?.epoch === standby?.epoch) continue;
+      const next: Assignment = { ...prev, standby };
+      if (!standby) delete next.standby;
+      ops.push(ns.put(keys.assignment(job)).value(encode(next)));
     }
     for (const [job, why] of plan.unplaced) {
       if (current.has(job) || this.mirrors.assignments.entries.has(keys.assignment(job))) {
@@ -491,4 +507,19 @@ function moveReason(prev: Assignment | undefined, nodes: Map<string, LiveNode>, 
   const refusal = refusalOf(node, job);
   if (refusal) return `the policy of ${prev.node} refuses it: ${refusal}`;
   return `rebalanced away from ${prev.node}`;
+}
+
+/**
+ * A job a standby may claim for (standby.ts): clock-scheduled, nothing to hold or wait for,
+ * and an owner that never leaves a due time unclaimed on purpose — with `overlap: queue` or
+ * `misfire: all` it waits for its run in flight, and a standby would take that for death.
+ */
+function standbyEligible(job: JobSpec): boolean {
+  return (
+    job.kind !== 'loop' &&
+    !job.after?.length &&
+    semaphoresOf(job).length === 0 &&
+    overlapOf(job) !== 'queue' &&
+    misfireOf(job).policy !== 'all'
+  );
 }

@@ -15,7 +15,7 @@
 import { EventEmitter } from 'node:events';
 import type { IOperation, ITxnResponse as TxnResponse } from 'etcd3';
 import type { Cluster } from '../core/etcd';
-import { keys, formatRunId, type RunRef } from '../core/keys';
+import { keys, formatRunId, parseRunId, type RunRef } from '../core/keys';
 import { skippedRunRecord } from '../core/skipped-run';
 import type { PrefixMirror } from '../core/mirror';
 import {
@@ -75,6 +75,12 @@ export interface SchedulerOptions {
   outputBudgetBytes: number;
 }
 
+/**
+ * How long after a time a standby waits for the owner's claim (claimed claimAheadMs before
+ * the time) before claiming it itself: failover within about a second.
+ */
+export const STANDBY_GRACE_MS = 300;
+
 export const DEFAULT_SCHEDULER_OPTIONS: Omit<SchedulerOptions, 'dataDir'> = {
   claimAheadMs: 400,
   lateLimitMs: 60_000,
@@ -109,6 +115,11 @@ interface CursorState {
 
 interface OwnedJob {
   name: string;
+  /**
+   * This node stands by for the job (standby.ts): it claims only a time the owner left
+   * unclaimed STANDBY_GRACE_MS after it was due. `owner` is the node it stands by for.
+   */
+  standby?: { owner: string };
   spec: JobSpec;
   specRev: number;
   /** Create revision of jobs/<name>: this incarnation of the job (a re-created job has another). */
@@ -262,7 +273,7 @@ export class Scheduler extends EventEmitter {
   }
 
   ownedJobs(): string[] {
-    return [...this.owned.keys()];
+    return [...this.owned.values()].filter((j) => !j.standby).map((j) => j.name);
   }
 
   runningCount(): number {
@@ -282,11 +293,14 @@ export class Scheduler extends EventEmitter {
 
   private refresh(): void {
     if (this.stopped) return;
-    const mine = new Map<string, { rev: number }>();
+    const mine = new Map<string, { rev: number; standby?: { owner: string } }>();
+    const me = this.membership;
     for (const e of this.mirrors.assignments.entries.values()) {
       const a = decodeOr<Assignment>('assignment', e.key, e.value, (err) => this.log(err.message));
-      if (a && a.node === this.membership.id && a.epoch === this.membership.epoch) {
+      if (a && a.node === me.id && a.epoch === me.epoch) {
         mine.set(keys.assignmentJob(e.key), { rev: e.modRevision });
+      } else if (a?.standby && a.standby.node === me.id && a.standby.epoch === me.epoch) {
+        mine.set(keys.assignmentJob(e.key), { rev: e.modRevision, standby: { owner: a.node } });
       }
     }
     for (const [name, job] of this.owned) {
@@ -296,11 +310,13 @@ export class Scheduler extends EventEmitter {
         : specEntry.createRevision !== job.createRev
           ? 'the job was deleted and created again'
           : !mine.has(name)
-            ? 'the job is no longer assigned to this node'
+            ? job.standby
+              ? 'this node no longer stands by for the job'
+              : 'the job is no longer assigned to this node'
             : undefined;
       if (why) this.leave(job, why);
     }
-    for (const [name, { rev }] of mine) {
+    for (const [name, { rev, standby }] of mine) {
       const specEntry = this.mirrors.jobs.entries.get(keys.job(name));
       if (!specEntry) continue;
       let job = this.owned.get(name);
@@ -322,6 +338,7 @@ export class Scheduler extends EventEmitter {
       if (!job) {
         job = {
           name,
+          ...(standby ? { standby } : {}),
           spec,
           specRev: specEntry.modRevision,
           createRev: specEntry.createRevision,
@@ -341,8 +358,19 @@ export class Scheduler extends EventEmitter {
           waitingFor: undefined,
         };
         this.owned.set(name, job);
-        this.log(`job ${name} assigned to this node`);
+        this.log(
+          standby
+            ? `standing by for job ${name} (owner ${standby.owner})`
+            : `job ${name} assigned to this node`,
+        );
       } else {
+        if (!job.standby !== !standby)
+          this.log(
+            standby
+              ? `job ${name}: moved; this node now stands by for it`
+              : `job ${name} assigned to this node`,
+          );
+        job.standby = standby;
         job.spec = spec;
         job.specRev = specEntry.modRevision;
         job.schedule = schedule;
@@ -416,12 +444,67 @@ export class Scheduler extends EventEmitter {
     if (!job.cursor) job.cursor = await this.readCursor(job.name);
     if (job.inDoubt) await this.settleInDoubt(job);
     const now = Date.now();
+    if (job.standby) {
+      if (job.spec.kind === 'loop' || job.spec.after?.length || !job.schedule) return undefined;
+      return this.advanceStandby(job, now);
+    }
     if (job.spec.kind === 'loop') return this.advanceLoop(job, now);
     if (job.spec.after?.length) return this.advanceDependent(job, now);
     if (!job.schedule) return undefined;
-    const step = planDue(job.schedule, job.cursor.t, now, {
+    return this.advanceScheduled(job, now);
+  }
+
+  /**
+   * A standby looks at a time only once it is STANDBY_GRACE_MS past due, as if its clock
+   * were that much behind, and claims it only if the cursor in etcd shows the owner has
+   * not: the cursor's compare-and-set decides who launches.
+   * The owner's runs in flight: one of the time the cursor stands at is most likely the
+   * run the owner claimed just before it died (claimed ahead, its entry lingers until the
+   * leader settles it), and does not hold the standby back. One of an earlier time has
+   * outlived a later claim, so it is really running: the standby waits, and an overlap
+   * policy is kept. (A cut-off owner's run of the cursor's own time may still be running
+   * when the standby starts the next: overlap policies hold per node across a failover;
+   * only single-copy runs, which never have a standby, hold everywhere.)
+   */
+  private async advanceStandby(job: OwnedJob, now: number): Promise<number | undefined> {
+    const seen = now - STANDBY_GRACE_MS;
+    const step = planDue(job.schedule!, job.cursor!.t, seen, {
       ...this.opts,
-      claimAheadMs: claimAheadFor(job.spec, this.opts.claimAheadMs),
+      claimAheadMs: 0,
+      misfire: misfireOf(job.spec),
+    });
+    if (step.kind === 'done') return undefined;
+    if (step.kind === 'wait') return step.until - seen;
+    const fresh = await this.readCursor(job.name);
+    if (fresh.modRev !== job.cursor!.modRev) {
+      job.cursor = fresh; // the owner claimed (or skipped) it: look at the next time
+      return 0;
+    }
+    const owner = job.standby!.owner;
+    const ownerRuns = await this.cluster.ns
+      .getAll()
+      .prefix(keys.activeRun(owner, `${job.name}.`))
+      .keys();
+    const running = ownerRuns.some((key) => {
+      const ref = parseRunId(keys.activeParse(key)?.runId ?? '');
+      return ref?.job === job.name && ref.scheduledAt < fresh.t;
+    });
+    if (running && overlapOf(job.spec) !== 'allow') return 500;
+    return this.advanceScheduled(job, seen, {
+      decorate: (run) => {
+        run.reason = `claimed by ${run.node}, standing by for ${owner}: the owner had not claimed it ${STANDBY_GRACE_MS} ms after its time`;
+      },
+    });
+  }
+
+  private async advanceScheduled(
+    job: OwnedJob,
+    now: number,
+    standby?: { decorate: (run: RunRecord) => void },
+  ): Promise<number | undefined> {
+    const step = planDue(job.schedule!, job.cursor!.t, now, {
+      ...this.opts,
+      claimAheadMs: standby ? 0 : claimAheadFor(job.spec, this.opts.claimAheadMs),
       misfire: misfireOf(job.spec),
       queued: job.queued,
     });
@@ -485,7 +568,7 @@ export class Scheduler extends EventEmitter {
       })
       .flat();
     const cursor: Cursor = { t: step.cursor };
-    const result = await this.claim(job, cursor, ops, launch, 'schedule');
+    const result = await this.claim(job, cursor, ops, launch, 'schedule', { decorate: standby?.decorate });
     if (result === 'busy') {
       // A semaphore is full: wait for a slot to free (the semaphore mirror pumps us),
       // and for times that wait past the misfire threshold, the misfire rules apply.
@@ -762,7 +845,7 @@ export class Scheduler extends EventEmitter {
       const ref = keys.triggerRef(e.key);
       if (!ref || this.claimingTriggers.has(e.key)) continue;
       const job = this.owned.get(ref.job);
-      if (!job) continue;
+      if (!job || job.standby) continue; // manual runs and retries are the owner's
       const trig = decodeOr<TriggerRecord>('trigger', e.key, e.value, () => undefined);
       const wait = (trig?.notBefore ?? 0) - Date.now();
       if (wait > 0) {
