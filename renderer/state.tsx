@@ -1,7 +1,7 @@
 // App-wide state: the client, one shared cluster.watch subscription, and the hash route.
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
-import type { ClusterSnapshot, ConsoleClient, NodeInfo } from '../electron/common/contract';
-import { applyClusterEvent } from '../electron/common/cluster-delta';
+import type { ClusterSnapshot, ConsoleClient, NodeInfo } from '../agent/console/contract';
+import { applyClusterEvent } from '../agent/console/contract/cluster-delta';
 
 const ClientContext = createContext<ConsoleClient | null>(null);
 const ClusterContext = createContext<{ snapshot: ClusterSnapshot | null; transportUp: boolean }>({

@@ -53,8 +53,8 @@ const RELOCATIONS = [
     to: '`${__dirname}/proto/',
   },
   {
-    file: /electron[\\/]services[\\/]web-server\.ts$/,
-    from: "resolve(__dirname, '..', '..', 'renderer')",
+    file: /agent[\\/]console[\\/]server[\\/]web-server\.ts$/,
+    from: "resolve(__dirname, '..', '..', '..', 'renderer')",
     to: "resolve(__dirname, 'renderer')",
   },
 ];

@@ -2,7 +2,7 @@
 // test notice to check a channel before an incident needs it.
 import { stringify } from 'yaml';
 import type { Cluster } from '../core/etcd';
-import { getAlerting, listAlerts, resolveAlertByHand, setAlerting } from '../core/alert-store';
+import { getAlerting, listAlerts, resolveAlertByHand, setAlerting } from '../api/alert-store';
 import { newAlert, parseAlertingYaml, type Channel } from '../core/alerting';
 import { parseDuration } from '../core/job/duration';
 import type { AlertRecord, CorruptValueError } from '../core/records';

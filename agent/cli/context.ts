@@ -3,7 +3,7 @@
 // exit status the command ends with.
 import type { Command } from 'commander';
 import { connect, type Cluster } from '../core/etcd';
-import { Store } from '../core/store';
+import { Store } from '../api/store';
 import { resolveConnection, type Connection, type GlobalFlags } from './connection';
 
 export class CliContext {

@@ -6,7 +6,7 @@
 //      0 succeeded, the command's exit code when it failed (128+N when killed by signal N),
 //      124 timed out (as timeout(1)), 3 lost or skipped.
 import { constants } from 'node:os';
-import { NotFoundError, SpecConflictError } from '../core/store';
+import { NotFoundError, SpecConflictError } from '../api/store';
 import { describeEtcdError } from '../core/etcd';
 import { CorruptValueError, type RunRecord } from '../core/records';
 import { DuplicateNodeError } from '../node/membership';

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { KeyFileError, generateKeyFiles, readSigningKey, type SigningKey } from '../core/signing';
 import type { AuditEntry } from '../core/audit';
-import type { JobView } from '../core/store';
+import type { JobView } from '../api/store';
 import { UsageError } from './args';
 import { act, withOutput, type CliContext } from './context';
 import { iso, table } from './format';

@@ -1,5 +1,5 @@
 // `--since` of `peppercorn logs` (the command itself is commands/logs.ts; where the output comes
-// from is core/run-output.ts).
+// from is api/run-output.ts).
 import { parseDuration } from '../core/job/duration';
 import { UsageError } from './args';
 

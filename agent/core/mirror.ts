@@ -2,6 +2,8 @@
 // revision. Any watcher error (a compacted revision surfaces as a bare `error`)
 // or a stalled stream is handled the same way: list again, then watch again.
 // Readers get `change` events and read `entries`; one mirror can serve many views.
+// A prefix too large to hold (the run history) is mirrored into a fold instead of `entries`:
+// listed page by page at one revision, watched with previous values.
 import { EventEmitter } from 'node:events';
 import type { Namespace, Watcher, IKeyValue } from 'etcd3';
 import { withTimeout } from './etcd';
@@ -17,9 +19,24 @@ export interface Entry {
 }
 
 export interface MirrorOptions {
-  /** Re-list this often even without errors, to survive a silently stalled watch. */
+  /** Re-list this often even without errors, to survive a silently stalled watch (0: never). */
   resyncMs?: number;
   onError?: (err: Error) => void;
+  /** Keep a digest instead of every entry: `entries` stays empty. */
+  fold?: MirrorFold;
+  /** With `fold`: entries per read while listing (all of them at one revision). */
+  pageSize?: number;
+}
+
+/**
+ * What a mirror that does not keep its entries does with them. A list starts a new digest
+ * (`list()`), is given every entry at one revision, and replaces the old digest when `done`; a
+ * watched change is folded into the current one, with the value it replaced.
+ */
+export interface MirrorFold {
+  list(): { add(entry: Entry): void; done(): void };
+  put(entry: Entry, prev: Buffer | undefined): void;
+  delete(key: string): void;
 }
 
 export function toEntry(kv: IKeyValue): Entry {
@@ -38,6 +55,7 @@ export class PrefixMirror extends EventEmitter {
   revision = 0;
   private watcher: Watcher | undefined;
   private closed = false;
+  private started = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private backoffMs = 250;
@@ -53,13 +71,16 @@ export class PrefixMirror extends EventEmitter {
 
   /** Resolves after the first successful list; keeps retrying until then. */
   start(): Promise<void> {
-    if (this.resyncTimer) return this.sync(); // started before (a leader elected again)
+    if (this.started) return this.sync(); // started before (a leader elected again)
+    this.started = true;
     return new Promise((resolve) => {
       this.once('synced', resolve);
       void this.sync();
       const resyncMs = this.opts.resyncMs ?? 30_000;
-      this.resyncTimer = setInterval(() => void this.sync(), resyncMs);
-      this.resyncTimer.unref();
+      if (resyncMs > 0) {
+        this.resyncTimer = setInterval(() => void this.sync(), resyncMs);
+        this.resyncTimer.unref();
+      }
     });
   }
 
@@ -85,14 +106,8 @@ export class PrefixMirror extends EventEmitter {
     this.watcher = undefined;
     if (old) void old.cancel().catch(() => undefined);
     try {
-      const res = await this.ns.getAll().prefix(this.prefix).exec();
-      if (this.closed) return;
-      const rev = Number(res.header.revision);
-      this.entries.clear();
-      for (const kv of res.kvs) {
-        const e = toEntry(kv);
-        this.entries.set(e.key, e);
-      }
+      const rev = this.opts.fold ? await this.listInto(this.opts.fold) : await this.listEntries();
+      if (rev === undefined) return;
       this.revision = rev;
       // Readers see the fresh list at once, whatever the watch takes to establish.
       this.emit('change', null);
@@ -104,10 +119,46 @@ export class PrefixMirror extends EventEmitter {
     }
   }
 
+  /** Lists the prefix into `entries`; the revision listed at, undefined when closed meanwhile. */
+  private async listEntries(): Promise<number | undefined> {
+    const res = await this.ns.getAll().prefix(this.prefix).exec();
+    if (this.closed) return undefined;
+    this.entries.clear();
+    for (const kv of res.kvs) {
+      const e = toEntry(kv);
+      this.entries.set(e.key, e);
+    }
+    return Number(res.header.revision);
+  }
+
+  /** Lists the prefix page by page at one revision into a new digest of `fold`. */
+  private async listInto(fold: MirrorFold): Promise<number | undefined> {
+    const end = prefixEnd(this.prefix);
+    const digest = fold.list();
+    let start = this.prefix;
+    let rev = 0;
+    for (;;) {
+      let q = this.ns.getAll().inRange({ start, end });
+      if (this.opts.pageSize) q = q.limit(this.opts.pageSize);
+      if (rev) q = q.revision(rev);
+      const res = await q.exec();
+      if (this.closed) return undefined;
+      if (!rev) rev = Number(res.header.revision);
+      for (const kv of res.kvs) digest.add(toEntry(kv));
+      if (!res.more || res.kvs.length === 0) break;
+      start = res.kvs[res.kvs.length - 1].key.toString() + '\0';
+    }
+    digest.done();
+    return rev;
+  }
+
   private async watchFrom(rev: number): Promise<void> {
     // Creating a watch has no deadline in etcd3 (it is a stream): against a flapping etcd it
     // can hang, and with it every later re-list. Bounded, then retried like any watch error.
-    const creating = this.ns.watch().prefix(this.prefix).startRevision(String(rev)).create();
+    const fold = this.opts.fold;
+    let builder = this.ns.watch().prefix(this.prefix).startRevision(String(rev));
+    if (fold) builder = builder.withPreviousKV();
+    const creating = builder.create();
     let w: Watcher;
     try {
       w = await withTimeout(creating, WATCH_CREATE_TIMEOUT_MS, `watching ${this.prefix}`);
@@ -128,7 +179,10 @@ export class PrefixMirror extends EventEmitter {
       const changed: string[] = [];
       for (const ev of res.events) {
         const e = toEntry(ev.kv);
-        if (ev.type === 'Delete') this.entries.delete(e.key);
+        if (fold) {
+          if (ev.type === 'Delete') fold.delete(e.key);
+          else fold.put(e, ev.prev_kv?.value);
+        } else if (ev.type === 'Delete') this.entries.delete(e.key);
         else this.entries.set(e.key, e);
         changed.push(e.key);
       }
@@ -147,4 +201,9 @@ export class PrefixMirror extends EventEmitter {
     this.retryTimer = setTimeout(() => void this.sync(), this.backoffMs);
     this.backoffMs = Math.min(this.backoffMs * 2, 5000);
   }
+}
+
+/** The first key after every key that starts with `prefix`. */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }

@@ -16,6 +16,7 @@ import { EventEmitter } from 'node:events';
 import type { IOperation, ITxnResponse as TxnResponse } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { keys, formatRunId, parseRunId, type RunRef } from '../core/keys';
+import { skippedRunRecord } from '../core/skipped-run';
 import type { PrefixMirror } from '../core/mirror';
 import {
   decode,
@@ -544,25 +545,22 @@ export class Scheduler extends EventEmitter {
     const { ns } = this.cluster;
     const ops: IOperation[] = skips
       .map((s) => {
-        const ref: RunRef = { job: job.name, scheduledAt: s.first, attempt: 1 };
-        const rec: RunRecord = {
-          id: formatRunId(ref),
-          job: job.name,
-          node: this.membership.id,
-          epoch: this.membership.epoch,
-          attempt: 1,
-          cause: 'schedule',
-          scheduledAt: s.first,
-          claimedAt: now,
-          status: 'skipped',
-          until: s.last,
-          count: s.count,
-          reason:
-            (s.count === 1
-              ? `not launched: ${s.reason}`
-              : `${s.count ?? 'more than 10000'} times from ${iso(s.first)} to ${iso(s.last)} not launched: ${s.reason}`) +
-            withOutages(this.writes.during(s.first, s.last)),
-        };
+        const { ref, record: rec } = skippedRunRecord(
+          {
+            job: job.name,
+            node: this.membership.id,
+            epoch: this.membership.epoch,
+            first: s.first,
+            last: s.last,
+            count: s.count,
+            reason:
+              (s.count === 1
+                ? `not launched: ${s.reason}`
+                : `${s.count ?? 'more than 10000'} times from ${iso(s.first)} to ${iso(s.last)} not launched: ${s.reason}`) +
+              withOutages(this.writes.during(s.first, s.last)),
+          },
+          now,
+        );
         return [
           ns.put(keys.run(ref)).value(encode(rec)),
           ...this.alertOps(skippedRun(rec, this.raiseContext(job), now)),

@@ -13,8 +13,8 @@ import {
   type IpcMainInvokeEvent,
   type WebContents,
 } from 'electron';
-import { ConnectionStore, type SecretCodec } from '../services/connections';
-import { ConsoleServices } from '../services/console-services';
+import { ConnectionStore, type SecretCodec } from '../../agent/console/server/connection-store';
+import { ConsoleServices } from '../../agent/console/server/services';
 import { CHANNELS } from '../common/channels';
 import {
   allowNavigation,

@@ -1,8 +1,8 @@
 // The desktop app's security settings and IPC guards, as plain data and functions
 // (no 'electron' import) so unit tests check exactly what main.ts uses.
 import { pathToFileURL } from 'node:url';
-import { checkCall, checkStream } from '../common/contract';
-import { consoleCsp } from '../common/csp';
+import { checkCall, checkStream } from '../../agent/console/contract';
+import { consoleCsp } from '../../agent/console/server/csp';
 
 /** BrowserWindow webPreferences: the renderer is a web page with no Node and no bridge but ours. */
 export function secureWebPreferences(preloadPath: string) {

@@ -1,5 +1,5 @@
 // Picks the transport: the desktop preload's bridge if present, else the web console's WebSocket.
-import type { ConsoleClient } from '../../electron/common/contract';
+import type { ConsoleClient } from '../../agent/console/contract';
 import { ipcClient, type Bridge } from './ipc-client';
 import { wsClient } from './ws-client';
 

@@ -1,5 +1,5 @@
 // The contract over Electron IPC, through the preload's facade (window.peppercorn).
-import type { ConsoleClient } from '../../electron/common/contract';
+import type { ConsoleClient } from '../../agent/console/contract';
 
 export interface Bridge {
   call(name: string, args: unknown[]): Promise<unknown>;

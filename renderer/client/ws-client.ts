@@ -2,7 +2,7 @@
 // re-opens every live subscription: with its `resume` arguments when it has them
 // (logs.follow from the next chunk its reader lacks), else as it began (cluster.watch
 // starts again with a full snapshot).
-import type { ConsoleClient } from '../../electron/common/contract';
+import type { ConsoleClient } from '../../agent/console/contract';
 
 interface Sub {
   name: string;

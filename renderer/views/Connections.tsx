@@ -1,6 +1,6 @@
 // Saved clusters. Passwords go to the services and never come back (we get hasPassword).
 import { useEffect, useState } from 'react';
-import type { ConnectionInput, ConnectionList } from '../../electron/common/contract';
+import type { ConnectionInput, ConnectionList } from '../../agent/console/contract';
 import { useClient, useCluster } from '../state';
 import { Confirm } from './Confirm';
 

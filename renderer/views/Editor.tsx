@@ -3,7 +3,7 @@
 // of the next 10 firing times; a YAML view that is what `peppercorn job get` prints and
 // `peppercorn job apply` takes. The draft is the spec itself (see editor/draft.ts).
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { ValidationReport } from '../../electron/common/contract';
+import type { ValidationReport } from '../../agent/console/contract';
 import { go, useClient, useCluster } from '../state';
 import {
   Errors,

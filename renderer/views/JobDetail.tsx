@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { JobDetail, RunInfo } from '../../electron/common/contract';
+import type { JobDetail, RunInfo } from '../../agent/console/contract';
 import { fmtDuration, fmtTime, go, useClient, useCluster } from '../state';
 import { RunTable } from './RunTable';
 import { JobHistory, TrustFacts } from './JobHistory';

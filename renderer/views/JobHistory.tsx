@@ -1,6 +1,6 @@
 // A job's audit trail: who changed it (etcd user, OS user and host, signing key), when and what.
 import { useEffect, useState } from 'react';
-import type { HistoryEntry, JobDetail } from '../../electron/common/contract';
+import type { HistoryEntry, JobDetail } from '../../agent/console/contract';
 import { fmtTime, useClient } from '../state';
 
 export function JobHistory({ name, changeKey }: { name: string; changeKey: string }) {

@@ -1,7 +1,7 @@
 // The jobs table: one row per job from the shared cluster.watch, virtualized
 // (only the rows in view are in the DOM) so it stays smooth with 10,000 jobs.
 import { useEffect, useMemo, useRef, useState, type UIEvent } from 'react';
-import type { JobRow } from '../../electron/common/contract';
+import type { JobRow } from '../../agent/console/contract';
 import { fmtTime, go, StatusBadge, useClient, useCluster } from '../state';
 import { Confirm } from './Confirm';
 

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
-import type { LogSource, RunInfo } from '../../electron/common/contract';
+import type { LogSource, RunInfo } from '../../agent/console/contract';
 import { fmtTime, StatusBadge, useClient } from '../state';
 
 function decodeB64(b64: string): Uint8Array {

@@ -2,7 +2,7 @@
 // last outcomes, its runs in flight (both live, from the shared cluster watch), and the
 // recent runs of its jobs (read again when one of them finishes).
 import { useEffect, useState } from 'react';
-import type { NodeDetail, RunInfo } from '../../electron/common/contract';
+import type { NodeDetail, RunInfo } from '../../agent/console/contract';
 import { fmtTime, NodeStateBadges, StatusBadge, useClient, useCluster } from '../state';
 import { RunTable } from './RunTable';
 

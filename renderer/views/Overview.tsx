@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { AlertInfo } from '../../electron/common/contract';
+import type { AlertInfo } from '../../agent/console/contract';
 import { fmtTime, NodeStateBadges, StatusBadge, useClient, useCluster } from '../state';
 
 /** Alerts are read, not watched (their history is not bounded): this often, and at each new failure. */

@@ -1,5 +1,5 @@
 // A table of run records, as Job detail and Node detail show them; each run links to its output.
-import type { RunInfo } from '../../electron/common/contract';
+import type { RunInfo } from '../../agent/console/contract';
 import { fmtDuration, fmtTime, StatusBadge } from '../state';
 
 export function RunTable({

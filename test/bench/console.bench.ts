@@ -12,7 +12,7 @@
 //
 // Figures go to stdout. Timings only; nothing here passes or fails on a figure.
 import { cpus, loadavg } from 'node:os';
-import { FRAME_BYTES } from '../../electron/common/contract';
+import { FRAME_BYTES } from '../../agent/console/contract';
 import { inPage, openConsole, show } from '../component/page';
 import { percentile } from './proc';
 

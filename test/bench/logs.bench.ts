@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { TestCluster, waitFor, CLI } from '../harness/cluster';
-import { readRunOutput } from '../../agent/core/run-output';
+import { readRunOutput } from '../../agent/api/run-output';
 import { LOG_CHUNK_BYTES, LOG_WINDOW_BYTES } from '../../agent/core/log-requests';
 import { runLogPath } from '../../agent/runner/logfiles';
 

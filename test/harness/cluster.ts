@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TestEtcd, type TestEtcdOptions } from './etcd';
 import { connect, type Cluster } from '../../agent/core/etcd';
-import { Store } from '../../agent/core/store';
+import { Store } from '../../agent/api/store';
 import { removeAgentGroups } from '../../agent/runner/isolation';
 import { parseJobFile } from '../../agent/core/job/files';
-import { listAlerts } from '../../agent/core/alert-store';
+import { listAlerts } from '../../agent/api/alert-store';
 import type { AlertRecord } from '../../agent/core/records';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');

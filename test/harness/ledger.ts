@@ -2,7 +2,7 @@
 // a job was launched at most once, and each one not launched has a record saying
 // why. Launches are counted from what the commands themselves wrote.
 import { readFileSync, existsSync } from 'node:fs';
-import type { Store } from '../../agent/core/store';
+import type { Store } from '../../agent/api/store';
 import type { RunRecord } from '../../agent/core/records';
 
 /** The command every ledger job runs: one line per launch, written by the command itself. */

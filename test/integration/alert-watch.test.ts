@@ -11,7 +11,7 @@ import { connect, type Cluster } from '../../agent/core/etcd';
 import { keys } from '../../agent/core/keys';
 import { PrefixMirror } from '../../agent/core/mirror';
 import { newAlert } from '../../agent/core/alerting';
-import { listAlerts } from '../../agent/core/alert-store';
+import { listAlerts } from '../../agent/api/alert-store';
 import type { AlertRecord, DepRecord } from '../../agent/core/records';
 import { AlertingView } from '../../agent/alert/config-view';
 import { AlertWriter, type LeaderFence } from '../../agent/alert/writer';

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { TestCluster, waitFor, sleep, CLI } from '../harness/cluster';
 import { WebhookReceiver, type Received } from '../harness/receivers';
-import { listAlerts } from '../../agent/core/alert-store';
+import { listAlerts } from '../../agent/api/alert-store';
 import type { AlertRecord } from '../../agent/core/records';
 
 const execFileAsync = promisify(execFile);

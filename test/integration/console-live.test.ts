@@ -7,11 +7,11 @@ import { TestEtcd } from '../harness/etcd';
 import { waitFor } from '../harness/cluster';
 import { connect, type Cluster } from '../../agent/core/etcd';
 import { keys } from '../../agent/core/keys';
-import { ClusterLive, FAILURES_KEPT } from '../../agent/core/live';
+import { ClusterLive, FAILURES_KEPT } from '../../agent/console/server/live';
 import type { NodeRecord, RunRecord } from '../../agent/core/records';
-import { servicesFor, type ConsoleServices } from '../../electron/services/console-services';
-import { applyClusterEvent } from '../../electron/common/cluster-delta';
-import type { ClusterDelta, ClusterEvent, ClusterSnapshot } from '../../electron/common/contract';
+import { servicesFor, type ConsoleServices } from '../../agent/console/server/services';
+import { applyClusterEvent } from '../../agent/console/contract/cluster-delta';
+import type { ClusterDelta, ClusterEvent, ClusterSnapshot } from '../../agent/console/contract';
 
 const JOBS = 10_000;
 const RUNS = 20;

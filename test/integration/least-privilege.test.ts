@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentProc, TestCluster, waitFor } from '../harness/cluster';
 import { connect } from '../../agent/core/etcd';
-import { Store } from '../../agent/core/store';
+import { Store } from '../../agent/api/store';
 import { keys } from '../../agent/core/keys';
-import { servicesFor } from '../../electron/services/console-services';
+import { servicesFor } from '../../agent/console/server/services';
 import type { AuditEntry } from '../../agent/core/audit';
 
 const tc = new TestCluster();

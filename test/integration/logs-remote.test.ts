@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { TestCluster, waitFor, CLI } from '../harness/cluster';
 import { keys } from '../../agent/core/keys';
-import { askNode } from '../../agent/core/run-output';
+import { askNode } from '../../agent/api/run-output';
 import { LOG_WINDOW_BYTES, newRequestId } from '../../agent/core/log-requests';
 
 const tc = new TestCluster();

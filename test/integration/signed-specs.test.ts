@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { TestCluster, waitFor, sleep } from '../harness/cluster';
 import { keys } from '../../agent/core/keys';
 import type { AlertRecord, RunRecord } from '../../agent/core/records';
-import { listAlerts } from '../../agent/core/alert-store';
+import { listAlerts } from '../../agent/api/alert-store';
 import type { AuditEntry } from '../../agent/core/audit';
-import { servicesFor } from '../../electron/services/console-services';
+import { servicesFor } from '../../agent/console/server/services';
 
 const tc = new TestCluster();
 let opsKey = '';

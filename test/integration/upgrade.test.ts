@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { TestCluster, waitFor } from '../harness/cluster';
 import { keys } from '../../agent/core/keys';
-import { listAlerts } from '../../agent/core/alert-store';
+import { listAlerts } from '../../agent/api/alert-store';
 
 const tc = new TestCluster();
 before(async () => {

@@ -9,7 +9,7 @@ import { TestEtcdCluster, etcdctlAsync, relieveQuotaAsync } from '../harness/etc
 import { TcpProxy } from '../harness/proxy';
 import { readSpans, killSpans, spanRunning } from '../harness/spans';
 import { connect, type Cluster } from '../../agent/core/etcd';
-import { Store, setCordon } from '../../agent/core/store';
+import { Store, setCordon } from '../../agent/api/store';
 import { parseJobFile } from '../../agent/core/job/files';
 import { keys } from '../../agent/core/keys';
 import type { RunRecord } from '../../agent/core/records';
@@ -301,6 +301,9 @@ export async function runNemesis(
         break;
       case 'relieve':
         bg(relieve());
+        break;
+      default:
+        // Job and node operations are not faults: the plan's loop hands them to jobOp and setCordon.
         break;
     }
   };

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { TestCluster, waitFor, ROOT } from '../harness/cluster';
 import { freePort } from '../harness/etcd';
-import { servicesFor, type ConsoleServices } from '../../electron/services/console-services';
-import { startWebConsole, type WebConsole } from '../../electron/services/web-server';
+import { servicesFor, type ConsoleServices } from '../../agent/console/server/services';
+import { startWebConsole, type WebConsole } from '../../agent/console/server/web-server';
 import { keys } from '../../agent/core/keys';
 import type { AlertRecord } from '../../agent/core/records';
 

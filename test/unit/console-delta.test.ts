@@ -1,8 +1,8 @@
 // The renderer's side of cluster.watch: a snapshot replaces the picture, a delta patches it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyClusterEvent } from '../../electron/common/cluster-delta';
-import type { ClusterSnapshot, JobRow, NodeInfo } from '../../electron/common/contract';
+import { applyClusterEvent } from '../../agent/console/contract/cluster-delta';
+import type { ClusterSnapshot, JobRow, NodeInfo } from '../../agent/console/contract';
 
 const node = (id: string, over: Partial<NodeInfo> = {}): NodeInfo => ({
   id,

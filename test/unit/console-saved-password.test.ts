@@ -5,8 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { ConsoleServices } from '../../electron/services/console-services';
-import { ConnectionStore, PasswordNotReused } from '../../electron/services/connections';
+import { ConsoleServices } from '../../agent/console/server/services';
+import { ConnectionStore, PasswordNotReused } from '../../agent/console/server/connection-store';
 
 const PASSWORD = 'hunter2-saved-7c3d';
 

@@ -11,7 +11,7 @@ import {
   windowOptions,
   type SenderInfo,
 } from '../../electron/main/security';
-import { checkCall } from '../../electron/common/contract';
+import { checkCall } from '../../agent/console/contract';
 
 const TRUSTED = rendererUrl('/opt/peppercorn/dist/renderer');
 const WIN = 7;

@@ -4,15 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBatcher } from '../../electron/services/batcher';
+import { createBatcher } from '../../agent/console/server/batcher';
 import {
   ClearTextRefused,
   ConnectionStore,
   storagePolicy,
   type SecretCodec,
-} from '../../electron/services/connections';
-import { validateReport } from '../../electron/services/validate-report';
-import { parseConsoleArgs } from '../../electron/services/console-command';
+} from '../../agent/console/server/connection-store';
+import { validateReport } from '../../agent/console/server/validate-report';
+import { parseConsoleArgs } from '../../agent/console/server/console-command';
 
 test('stream output is batched into frames: by time, and at once past the size cap', () => {
   mock.timers.enable({ apis: ['setTimeout'] });

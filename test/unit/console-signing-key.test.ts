@@ -5,7 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConnectionStore, ClearTextRefused, type SecretCodec } from '../../electron/services/connections';
+import {
+  ConnectionStore,
+  ClearTextRefused,
+  type SecretCodec,
+} from '../../agent/console/server/connection-store';
 import { generateKeyFiles, signJob, verifyJob, loadTrustedKeys } from '../../agent/core/signing';
 import { validateJob } from '../../agent/core/job/spec';
 

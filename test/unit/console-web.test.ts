@@ -5,9 +5,9 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { startWebConsole, tokenMatches, type WebConsole } from '../../electron/services/web-server';
-import { ConsoleServices } from '../../electron/services/console-services';
-import { ConnectionStore } from '../../electron/services/connections';
+import { startWebConsole, tokenMatches, type WebConsole } from '../../agent/console/server/web-server';
+import { ConsoleServices } from '../../agent/console/server/services';
+import { ConnectionStore } from '../../agent/console/server/connection-store';
 
 const dir = mkdtempSync(join(tmpdir(), 'pc-web-'));
 let web: WebConsole;

@@ -12,7 +12,7 @@ import {
   type IndexEntry,
 } from '../../agent/core/log-seek';
 import { LOG_WINDOW_BYTES, parseLogRequest, isRequestId, newRequestId } from '../../agent/core/log-requests';
-import { planSource, shippedOutput } from '../../agent/core/run-output';
+import { planSource, shippedOutput } from '../../agent/api/run-output';
 import { shipCapMarker } from '../../agent/core/ship-marker';
 import { keys } from '../../agent/core/keys';
 import type { RunRecord } from '../../agent/core/records';

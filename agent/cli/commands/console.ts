@@ -1,4 +1,4 @@
-// `peppercorn console`: the web console in a browser (the server lives in electron/services).
+// `peppercorn console`: the web console in a browser (the server lives in agent/console/server).
 import type { Command } from 'commander';
 import { act, type CliContext } from '../context';
 
@@ -12,7 +12,7 @@ export function registerConsole(program: Command, ctx: CliContext): void {
     .action(
       act(ctx, async (opts: { port?: string; open: boolean }) => {
         // Loaded only here: agents and other commands do not pay for the web server.
-        const { runConsoleCommand } = await import('../../../electron/services/console-command');
+        const { runConsoleCommand } = await import('../../console/server/console-command');
         const argv = [
           ...(opts.port !== undefined ? ['--port', opts.port] : []),
           ...(opts.open ? [] : ['--no-open']),

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { parseJobFile, jobsToYaml } from '../../core/job/files';
 import type { JobSpec } from '../../core/job/spec';
 import { MAX_TXN_OPS, type JobChange } from '../../core/job/apply-plan';
-import { SpecConflictError } from '../../core/store';
+import { SpecConflictError } from '../../api/store';
 import { UsageError, parseLabels } from '../args';
 import { act, withOutput, type CliContext } from '../context';
 import { unifiedDiff } from '../diff';

@@ -5,7 +5,7 @@ import { jobsToYaml } from '../../core/job/files';
 import { renderGraph } from '../../core/job/deps';
 import { nextTimes } from '../../core/job/schedule';
 import { matchesLabels } from '../../core/job/apply-plan';
-import { NotFoundError } from '../../core/store';
+import { NotFoundError } from '../../api/store';
 import { parseInteger, parseLabels } from '../args';
 import { act, withOutput, type CliContext } from '../context';
 import { ago, iso, labels, table, zoned } from '../format';

@@ -1,9 +1,9 @@
 // `peppercorn logs RUN [--follow] [--tail N] [--since 10m|TIME]`: a run's whole output, from
-// etcd or from the node that ran it (core/run-output.ts decides and fetches); --follow tails
+// etcd or from the node that ran it (api/run-output.ts decides and fetches); --follow tails
 // it and exits with the run's status.
 import type { Command } from 'commander';
-import { NotFoundError } from '../../core/store';
-import { readRunOutput } from '../../core/run-output';
+import { NotFoundError } from '../../api/store';
+import { readRunOutput } from '../../api/run-output';
 import { parseInteger } from '../args';
 import { parseSince } from '../logs';
 import { act, type CliContext } from '../context';

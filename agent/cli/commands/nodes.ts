@@ -1,7 +1,7 @@
 // `peppercorn nodes` and `peppercorn node cordon|uncordon|drain|forget NODE`.
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import { forgetNode, setCordon } from '../../core/store';
+import { forgetNode, setCordon } from '../../api/store';
 import { act, withOutput, type CliContext } from '../context';
 import { iso, labels, table } from '../format';
 import { out, outputFormat, show } from '../output';

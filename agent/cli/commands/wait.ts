@@ -2,7 +2,7 @@
 // output as it comes, and ending with the run's status (see exit.ts).
 import { parseDuration } from '../../core/job/duration';
 import type { RunRecord } from '../../core/records';
-import type { Store } from '../../core/store';
+import type { Store } from '../../api/store';
 import { UsageError } from '../args';
 import type { CliContext } from '../context';
 import { EXIT_FAILURE, runExitStatus } from '../exit';

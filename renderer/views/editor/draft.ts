@@ -2,7 +2,7 @@
 // form-shaped strings: a field the user does not touch is sent exactly as it was loaded,
 // so a stored spec opened and saved unchanged is stored unchanged. Controls read and write
 // one path of it; every check is the services' validateJob (the CLI's schema).
-import type { FieldError } from '../../../electron/common/contract';
+import type { FieldError } from '../../../agent/console/contract';
 
 export type Draft = Record<string, unknown>;
 export type Kind = 'cron' | 'loop' | 'once';

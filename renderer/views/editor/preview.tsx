@@ -1,7 +1,7 @@
 // Beside the form: the next 10 firing times, from the services' check (the same schedule
 // code the agents run), shown in the job's own time zone.
 import type { ReactNode } from 'react';
-import type { ValidationReport } from '../../../electron/common/contract';
+import type { ValidationReport } from '../../../agent/console/contract';
 import { fmtTime } from '../../state';
 import type { Draft, Kind } from './draft';
 

@@ -8,10 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ConsoleServices } from './console-services';
-import { consoleCsp } from '../common/csp';
+import type { ConsoleServices } from './services';
+import { consoleCsp } from './csp';
 
-export const RENDERER_DIR = resolve(__dirname, '..', '..', 'renderer');
+// dist/agent/console/server/web-server.js: the built renderer is dist/renderer.
+export const RENDERER_DIR = resolve(__dirname, '..', '..', '..', 'renderer');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,7 +1,7 @@
 // What an operator sees of each node — alive or not, leader, jobs owned, runs in
 // flight, cordon — derived from the raw entries. One definition, used by the CLI
 // (a one-off read) and the console (live mirrors).
-import { keys } from './keys';
+import { keys } from '../core/keys';
 import {
   decodeOr,
   type ActiveEntry,
@@ -11,7 +11,7 @@ import {
   type LeaderRecord,
   type NodeRecord,
   type RecordKind,
-} from './records';
+} from '../core/records';
 
 export interface NodeView {
   id: string;

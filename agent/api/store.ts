@@ -2,8 +2,9 @@
 // Agents never go through here; they have their own protocol (scheduler, leader).
 import { randomUUID } from 'node:crypto';
 import type { IKeyValue, IOperation } from 'etcd3';
-import type { Cluster } from './etcd';
-import { keys, parseRunId, formatRunId, type RunRef } from './keys';
+import type { Cluster } from '../core/etcd';
+import { keys, parseRunId, formatRunId, type RunRef } from '../core/keys';
+import { skippedRunRecord } from '../core/skipped-run';
 import {
   decode,
   decodeOr,
@@ -16,10 +17,10 @@ import {
   type CordonRecord,
   type DepRecord,
   type NodeRecord,
-} from './records';
-import { JOB_FIELDS, type JobSpec } from './job/spec';
-import { signJob, signatureKeyId, type SigningKey, type StoredJob as SignedJob } from './signing';
-import { policyRefusal } from './node-policy';
+} from '../core/records';
+import { JOB_FIELDS, type JobSpec } from '../core/job/spec';
+import { signJob, signatureKeyId, type SigningKey, type StoredJob as SignedJob } from '../core/signing';
+import { policyRefusal } from '../core/node-policy';
 import {
   appendEntry,
   appendOp,
@@ -31,7 +32,7 @@ import {
   type AuditAction,
   type AuditEntry,
   type TrailRead,
-} from './audit';
+} from '../core/audit';
 import {
   planApply,
   batches,
@@ -40,12 +41,12 @@ import {
   type ApplyResult,
   type JobChange,
   type StoredJob,
-} from './job/apply-plan';
-import { compileSchedule } from './job/schedule';
-import { splitParts, type StagedWrite } from './job/apply-parts';
-import { acquireApplyLock, finishLeftApply, waitForApply, ApplyLockedError } from './staged-apply';
-import { findCycle } from './job/deps';
-import { toEntry } from './mirror';
+} from '../core/job/apply-plan';
+import { compileSchedule } from '../core/job/schedule';
+import { splitParts, type StagedWrite } from '../core/job/apply-parts';
+import { acquireApplyLock, finishLeftApply, waitForApply, ApplyLockedError } from '../core/staged-apply';
+import { findCycle } from '../core/job/deps';
+import { toEntry } from '../core/mirror';
 import { nodeViews, type NodeView } from './node-views';
 
 export type { NodeView };
@@ -588,23 +589,20 @@ export class Store {
         ops.push(this.ns.put(keys.cursor(name)).value(encode({ ...c, t: Math.max(now, c?.t ?? 0) })));
         const missed = c ? countTimes(spec, c.t, now) : undefined;
         if (missed && missed.count > 0) {
-          const ref: RunRef = { job: name, scheduledAt: missed.first, attempt: 1 };
-          const rec: RunRecord = {
-            id: formatRunId(ref),
-            job: name,
-            node: '',
-            epoch: 0,
-            attempt: 1,
-            cause: 'schedule',
-            scheduledAt: missed.first,
-            claimedAt: now,
-            status: 'skipped',
-            until: missed.last,
-            count: missed.capped ? undefined : missed.count,
-            reason: paused
-              ? `not launched before the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) were due and not yet claimed by any node`
-              : `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
-          };
+          const { ref, record: rec } = skippedRunRecord(
+            {
+              job: name,
+              node: '',
+              epoch: 0,
+              first: missed.first,
+              last: missed.last,
+              count: missed.capped ? undefined : missed.count,
+              reason: paused
+                ? `not launched before the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) were due and not yet claimed by any node`
+                : `the job was paused: ${missed.capped ? 'more than ' : ''}${missed.count} scheduled time(s) not launched`,
+            },
+            now,
+          );
           ops.push(this.ns.put(keys.run(ref)).value(encode(rec)));
         }
       }

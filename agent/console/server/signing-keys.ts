@@ -3,7 +3,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { keyIdOf, readSigningKey, type SigningKey } from '../../agent/core/signing';
+import { keyIdOf, readSigningKey, type SigningKey } from '../../core/signing';
 
 export type { SigningKey };
 

@@ -1,7 +1,7 @@
 // `peppercorn console [--port N] [--no-open]`: the web console on 127.0.0.1 with a
 // random token, until SIGINT/SIGTERM. The CLI wires its command to runConsoleCommand.
-import type { ConnectOptions } from '../../agent/core/etcd';
-import { servicesFor } from './console-services';
+import type { ConnectOptions } from '../../core/etcd';
+import { servicesFor } from './services';
 import { startWebConsole } from './web-server';
 import { openPath, writeRedirectFile, type RedirectFile } from './browser-open';
 

@@ -2,7 +2,7 @@
 // a frame is flushed FRAME_MS after its first byte, or at once when it reaches FRAME_BYTES.
 // Frames end only between pushes, so each frame can say where a reader resumes after it
 // (the mark of its last push); a push larger than FRAME_BYTES goes alone, whole.
-import { FRAME_BYTES, FRAME_MS } from '../common/contract';
+import { FRAME_BYTES, FRAME_MS } from '../contract';
 
 export interface Batcher {
   /** Queues data; `mark` is where a reader resumes once it has this data (e.g. the next chunk's seq). */

@@ -1,11 +1,11 @@
 // What the editor gets back for a draft spec (the shared job model's field errors, or the
 // validated spec with its YAML and next firing times) and for YAML typed in its YAML view.
 // No etcd here, so the component tests' in-memory contract uses these very functions.
-import { validateJob } from '../../agent/core/job/spec';
-import { jobsToYaml } from '../../agent/core/job/files';
-import { nextTimes } from '../../agent/core/job/schedule';
+import { validateJob } from '../../core/job/spec';
+import { jobsToYaml } from '../../core/job/files';
+import { nextTimes } from '../../core/job/schedule';
 import { parse as parseYaml } from 'yaml';
-import type { FieldError, JobSpecData, ValidationReport } from '../common/contract';
+import type { FieldError, JobSpecData, ValidationReport } from '../contract';
 
 const PREVIEW_TIMES = 10;
 

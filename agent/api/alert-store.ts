@@ -1,11 +1,11 @@
 // What the CLI and the console do with alerts: list them, read and replace the
 // alerting config, resolve one by hand. Delivery itself is the leader's (agent/alert).
-import type { Cluster } from './etcd';
-import { keys } from './keys';
-import { decode, decodeOr, encode, type AlertRecord, type CorruptValueError } from './records';
-import { EMPTY_CONFIG, decodeAlerting, resolveAlert, type AlertingConfig } from './alerting';
+import type { Cluster } from '../core/etcd';
+import { keys } from '../core/keys';
+import { decode, decodeOr, encode, type AlertRecord, type CorruptValueError } from '../core/records';
+import { EMPTY_CONFIG, decodeAlerting, resolveAlert, type AlertingConfig } from '../core/alerting';
 import { NotFoundError } from './store';
-import { appendOp, currentActor, diffValues, readTrail, type Actor } from './audit';
+import { appendOp, currentActor, diffValues, readTrail, type Actor } from '../core/audit';
 
 export async function listAlerts(
   cluster: Cluster,

@@ -5,12 +5,12 @@
 // Changes are coalesced and published as deltas ('delta': what changed since the last
 // one); snapshot() is the state as of the last delta, so a new reader takes a snapshot
 // and then applies the deltas that follow.
-// Lives in core because it reads keys: only core knows key names.
+// The console's server only: agents never hold this picture.
 import { EventEmitter } from 'node:events';
-import type { Namespace, Watcher } from 'etcd3';
-import type { Cluster } from './etcd';
-import { keys, formatRunId } from './keys';
-import { PrefixMirror, type Entry } from './mirror';
+import type { Namespace } from 'etcd3';
+import type { Cluster } from '../../core/etcd';
+import { keys, formatRunId } from '../../core/keys';
+import { PrefixMirror, type Entry, type MirrorFold } from '../../core/mirror';
 import {
   decodeOr,
   FINAL_STATUSES,
@@ -22,10 +22,10 @@ import {
   type RecordKind,
   type RunRecord,
   type RunStatus,
-} from './records';
-import type { JobSpec } from './job/spec';
-import { compileSchedule } from './job/schedule';
-import { nodeViews, type NodeView, type RunInFlight } from './node-views';
+} from '../../core/records';
+import type { JobSpec } from '../../core/job/spec';
+import { compileSchedule } from '../../core/job/schedule';
+import { nodeViews, type NodeView, type RunInFlight } from '../../api/node-views';
 
 export interface LastOutcome {
   status: RunStatus;
@@ -95,167 +95,18 @@ function summary(r: RunRecord): RunSummary {
   return s;
 }
 
-/**
- * What the overview needs of the run history, folded from a paged scan and then a
- * watch (with previous values, so an outcome is counted once, when a run reaches it):
- * each job's last outcome, outcome counts in time buckets over a window, and the latest
- * failures. Nothing per run is kept, so memory follows the number of jobs, not runs.
- */
-export class RunDigest {
+/** What is folded from run records: nothing per run, so memory follows jobs, not runs. */
+class RunFolds {
   last = new Map<string, LastOutcome>();
   failures: RunSummary[] = [];
-  private buckets = new Map<number, Partial<Record<RunStatus, number>>>();
-  private watcher: Watcher | undefined;
-  private scanning: Promise<boolean> | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private backoffMs = 250;
-  private closed = false;
-  private started = false;
-  /** Jobs whose last outcome changed since takeChanges(); null: all of them (a rescan). */
-  private changedJobs: Set<string> | null = new Set();
-  private countsChanged = false;
-  revision = 0;
+  buckets = new Map<number, Partial<Record<RunStatus, number>>>();
+  /** Jobs whose last outcome changed since takeChanges(); null: all of them (a re-list). */
+  changedJobs: Set<string> | null = new Set();
+  countsChanged = false;
 
-  constructor(
-    private readonly ns: Namespace,
-    private readonly onChange: () => void,
-    private readonly warn: (key: string, err: CorruptValueError | null) => void,
-    private readonly onError: (err: Error) => void = () => undefined,
-  ) {}
+  constructor(private readonly warn: (key: string, err: CorruptValueError | null) => void) {}
 
-  /** Resolves after the first complete scan; retries until then. */
-  start(): Promise<void> {
-    this.started = true;
-    return new Promise((resolve) => {
-      const attempt = () =>
-        this.rescan().then((ok) => {
-          if (ok || this.closed) resolve();
-          else this.retry = setTimeout(attempt, this.nextBackoff());
-        });
-      void attempt();
-    });
-  }
-
-  /** Scan again now (etcd came back, or a watch failed). */
-  resync(): Promise<void> {
-    return this.started ? this.rescan().then(() => undefined) : Promise.resolve();
-  }
-
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.retry);
-    void this.watcher?.cancel().catch(() => undefined);
-    this.watcher = undefined;
-  }
-
-  outcomes(now: number): Partial<Record<RunStatus, number>> {
-    const out: Partial<Record<RunStatus, number>> = {};
-    for (const [start, counts] of this.buckets) {
-      if (start + BUCKET_MS <= now - OUTCOME_WINDOW_MS) {
-        this.buckets.delete(start);
-        continue;
-      }
-      for (const [s, n] of Object.entries(counts) as [RunStatus, number][]) out[s] = (out[s] ?? 0) + n;
-    }
-    return out;
-  }
-
-  /** What changed since the last call: jobs whose last outcome moved (null: all), counts or failures. */
-  takeChanges(): { jobs: Set<string> | null; counts: boolean } {
-    const out = { jobs: this.changedJobs, counts: this.countsChanged };
-    this.changedJobs = new Set();
-    this.countsChanged = false;
-    return out;
-  }
-
-  get bucketCount(): number {
-    return this.buckets.size;
-  }
-
-  private nextBackoff(): number {
-    const ms = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, 5000);
-    return ms;
-  }
-
-  private rescan(): Promise<boolean> {
-    this.scanning ??= this.scan()
-      .then(
-        () => true,
-        (err: Error) => {
-          if (!this.closed) this.onError(err);
-          return false;
-        },
-      )
-      .finally(() => (this.scanning = undefined));
-    return this.scanning;
-  }
-
-  /** Reads the whole history page by page at one revision, folding as it goes, then watches. */
-  private async scan(): Promise<void> {
-    const old = this.watcher;
-    this.watcher = undefined;
-    if (old) void old.cancel().catch(() => undefined);
-    const fresh = new RunDigest(this.ns, () => undefined, this.warn);
-    const now = Date.now();
-    const end = keys.runs.slice(0, -1) + String.fromCharCode(keys.runs.charCodeAt(keys.runs.length - 1) + 1);
-    let start = keys.runs;
-    let rev = 0;
-    for (;;) {
-      let q = this.ns.getAll().inRange({ start, end }).limit(SCAN_PAGE);
-      if (rev) q = q.revision(rev);
-      const res = await q.exec();
-      if (this.closed) return;
-      if (!rev) rev = Number(res.header.revision);
-      for (const kv of res.kvs) fresh.fold(kv.key.toString(), kv.value, undefined, now);
-      if (!res.more || res.kvs.length === 0) break;
-      start = res.kvs[res.kvs.length - 1].key.toString() + '\0';
-    }
-    this.last = fresh.last;
-    this.failures = fresh.failures;
-    this.buckets = fresh.buckets;
-    this.revision = rev;
-    this.changedJobs = null;
-    this.countsChanged = true;
-    await this.watchFrom(rev + 1);
-    this.backoffMs = 250;
-    this.onChange();
-  }
-
-  private async watchFrom(rev: number): Promise<void> {
-    const w = await this.ns.watch().prefix(keys.runs).startRevision(String(rev)).withPreviousKV().create();
-    if (this.closed) {
-      void w.cancel().catch(() => undefined);
-      return;
-    }
-    this.watcher = w;
-    w.on('error', (err) => {
-      if (this.watcher !== w || this.closed) return;
-      // A compacted revision or a broken stream: scan again (DESIGN §3).
-      this.onError(err);
-      this.watcher = undefined;
-      void w.cancel().catch(() => undefined);
-      clearTimeout(this.retry);
-      const again = () =>
-        void this.rescan().then((ok) => {
-          if (!ok && !this.closed) this.retry = setTimeout(again, this.nextBackoff());
-        });
-      this.retry = setTimeout(again, this.nextBackoff());
-    });
-    w.on('data', (res) => {
-      if (this.watcher !== w) return;
-      const now = Date.now();
-      for (const ev of res.events) {
-        const key = ev.kv.key.toString();
-        if (ev.type === 'Delete') this.forget(key);
-        else this.fold(key, ev.kv.value, ev.prev_kv?.value, now);
-      }
-      this.revision = Math.max(this.revision, Number(res.header.revision));
-      if (res.events.length) this.onChange();
-    });
-  }
-
-  private fold(key: string, value: Buffer, prevValue: Buffer | undefined, now: number): void {
+  fold(key: string, value: Buffer, prevValue: Buffer | undefined, now: number): void {
     const r = decodeOr<RunRecord>('run', key, value, (e) => this.warn(key, e));
     if (!r) return;
     this.warn(key, null);
@@ -296,7 +147,7 @@ export class RunDigest {
   }
 
   /** A run record deleted (pruned, or its job removed). */
-  private forget(key: string): void {
+  forget(key: string): void {
     this.warn(key, null);
     const ref = keys.runRef(key);
     if (!ref) return;
@@ -310,6 +161,106 @@ export class RunDigest {
       this.failures = this.failures.filter((f) => f.id !== id);
       this.countsChanged = true;
     }
+  }
+}
+
+/**
+ * What the overview needs of the run history, folded from a PrefixMirror of the runs (listed
+ * page by page, then watched with previous values, so an outcome is counted once, when a run
+ * reaches it): each job's last outcome, outcome counts in time buckets over a window, and the
+ * latest failures.
+ */
+export class RunDigest implements MirrorFold {
+  private folds: RunFolds;
+  private readonly mirror: PrefixMirror;
+  private started = false;
+
+  constructor(
+    ns: Namespace,
+    onChange: () => void,
+    private readonly warn: (key: string, err: CorruptValueError | null) => void,
+    onError: (err: Error) => void = () => undefined,
+  ) {
+    this.folds = new RunFolds(warn);
+    // No periodic re-list: the history is large, and a re-list reads all of it.
+    this.mirror = new PrefixMirror(ns, keys.runs, { fold: this, pageSize: SCAN_PAGE, resyncMs: 0, onError });
+    this.mirror.on('change', (changed: string[] | null) => {
+      if (changed === null || changed.length > 0) onChange();
+    });
+  }
+
+  get last(): Map<string, LastOutcome> {
+    return this.folds.last;
+  }
+
+  get failures(): RunSummary[] {
+    return this.folds.failures;
+  }
+
+  get revision(): number {
+    return this.mirror.revision;
+  }
+
+  /** Resolves after the first complete scan; retries until then. */
+  start(): Promise<void> {
+    this.started = true;
+    return this.mirror.start();
+  }
+
+  /** Scan again now (etcd came back, or a watch failed). */
+  resync(): Promise<void> {
+    return this.started ? this.mirror.sync() : Promise.resolve();
+  }
+
+  close(): void {
+    this.mirror.close();
+  }
+
+  outcomes(now: number): Partial<Record<RunStatus, number>> {
+    const out: Partial<Record<RunStatus, number>> = {};
+    for (const [start, counts] of this.folds.buckets) {
+      if (start + BUCKET_MS <= now - OUTCOME_WINDOW_MS) {
+        this.folds.buckets.delete(start);
+        continue;
+      }
+      for (const [s, n] of Object.entries(counts) as [RunStatus, number][]) out[s] = (out[s] ?? 0) + n;
+    }
+    return out;
+  }
+
+  /** What changed since the last call: jobs whose last outcome moved (null: all), counts or failures. */
+  takeChanges(): { jobs: Set<string> | null; counts: boolean } {
+    const out = { jobs: this.folds.changedJobs, counts: this.folds.countsChanged };
+    this.folds.changedJobs = new Set();
+    this.folds.countsChanged = false;
+    return out;
+  }
+
+  get bucketCount(): number {
+    return this.folds.buckets.size;
+  }
+
+  // ---- MirrorFold: the mirror hands every listed and watched record here ----
+
+  list(): { add(entry: Entry): void; done(): void } {
+    const fresh = new RunFolds(this.warn);
+    const now = Date.now();
+    return {
+      add: (e) => fresh.fold(e.key, e.value, undefined, now),
+      done: () => {
+        fresh.changedJobs = null;
+        fresh.countsChanged = true;
+        this.folds = fresh;
+      },
+    };
+  }
+
+  put(entry: Entry, prev: Buffer | undefined): void {
+    this.folds.fold(entry.key, entry.value, prev, Date.now());
+  }
+
+  delete(key: string): void {
+    this.folds.forget(key);
   }
 }
 

@@ -9,9 +9,9 @@
 // planSource decides which; readRunOutput does it. Positions are byte offsets in the run's output,
 // the same whichever source gave the bytes, so a reader that reconnects resumes where it was.
 import type { Lease } from 'etcd3';
-import type { Cluster } from './etcd';
-import { keys } from './keys';
-import type { RunRecord } from './records';
+import type { Cluster } from '../core/etcd';
+import { keys } from '../core/keys';
+import type { RunRecord } from '../core/records';
 import { Store } from './store';
 import {
   LOG_REQUEST_TTL_SEC,
@@ -21,9 +21,9 @@ import {
   parseLogAnswer,
   type LogAnswer,
   type LogRequest,
-} from './log-requests';
-import { tailStart } from './log-seek';
-import { isShipCapMarker } from './ship-marker';
+} from '../core/log-requests';
+import { tailStart } from '../core/log-seek';
+import { isShipCapMarker } from '../core/ship-marker';
 
 export interface RunOutputOptions {
   /** Only the last N lines. */

@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ConnectionInput, ConnectionList, ConnectionProfile } from '../common/contract';
-import type { ConnectOptions } from '../../agent/core/etcd';
-import { normalizePrefix } from '../../agent/core/keys';
+import type { ConnectionInput, ConnectionList, ConnectionProfile } from '../contract';
+import type { ConnectOptions } from '../../core/etcd';
+import { normalizePrefix } from '../../core/keys';
 import { privateKeyText, signingKeyFromText, type SigningKey } from './signing-keys';
 
 export interface SecretCodec {

@@ -1,7 +1,7 @@
 // How the console's picture of the cluster follows the cluster.watch stream: a snapshot
 // replaces it, a delta patches it. Pure (type imports only), so the renderer uses it and
 // tests check it in Node.
-import type { ClusterEvent, ClusterSnapshot, RowChanges } from './contract';
+import type { ClusterEvent, ClusterSnapshot, RowChanges } from './cluster';
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
