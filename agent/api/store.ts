@@ -210,17 +210,21 @@ export class Store {
     return out;
   }
 
+  /** The audit entry of one applied change (the same whether it is staged or written at once). */
+  private changeEntry(c: Valued): AuditEntry {
+    const before = c.before as SignedJob | undefined;
+    return c.result === 'pruned'
+      ? this.auditEntry('deleted', jobChanges(before, undefined))
+      : this.auditEntry(
+          c.result === 'created' ? 'created' : 'updated',
+          jobChanges(before, c.value),
+          (c.value && signatureKeyId(c.value)) ?? null,
+        );
+  }
+
   /** What one change writes in a staged apply: as applyBatch writes it, with its audit entry. */
   private stagedWrites(c: Valued, trail: Uint8Array | undefined): StagedWrite[] {
-    const before = c.before as SignedJob | undefined;
-    const entry =
-      c.result === 'pruned'
-        ? this.auditEntry('deleted', jobChanges(before, undefined))
-        : this.auditEntry(
-            c.result === 'created' ? 'created' : 'updated',
-            jobChanges(before, c.value),
-            (c.value && signatureKeyId(c.value)) ?? null,
-          );
+    const entry = this.changeEntry(c);
     const out: StagedWrite[] = [
       { put: keys.jobAudit(c.name), value: JSON.stringify(appendEntry(trail, entry)) },
     ];
@@ -332,20 +336,7 @@ export class Store {
         const trail = trails.get(c.name);
         if (!trail) continue;
         compares.push([trail.key, trail.modRevision]);
-        const before = c.before as SignedJob | undefined;
-        ops.push(
-          appendOp(
-            this.ns,
-            trail,
-            c.result === 'pruned'
-              ? this.auditEntry('deleted', jobChanges(before, undefined))
-              : this.auditEntry(
-                  c.result === 'created' ? 'created' : 'updated',
-                  jobChanges(before, c.value),
-                  (c.value && signatureKeyId(c.value)) ?? null,
-                ),
-          ),
-        );
+        ops.push(appendOp(this.ns, trail, this.changeEntry(c)));
       }
       const tombstoneLease = plan.some((c) => c.result === 'pruned')
         ? await this.tombstoneLease()

@@ -8,11 +8,9 @@
 import type { IKeyValue } from 'etcd3';
 import type { Cluster } from '../core/etcd';
 import { txnOf, type TxnParts } from './claim-txn';
+import { MAX_TXN_OPS, packTxns } from '../core/job/apply-plan';
 
 export type ClaimResult = { ok: true; revision: number } | { ok: false; found: (IKeyValue | undefined)[] };
-
-/** etcd's default --max-txn-ops: compares, writes and reads are each limited to it. */
-export const MAX_TXN_OPS = 128;
 
 /**
  * Groups claims into transactions within etcd's limit, in order; pure. A claim marked
@@ -22,27 +20,11 @@ export function planBatches(
   claims: { compares: number; ops: number; alone: boolean }[],
   maxOps: number,
 ): number[][] {
-  const batches: number[][] = [];
-  let cur: number[] = [];
-  let compares = 0;
-  let ops = 0;
-  claims.forEach((c, i) => {
-    if (c.alone || c.compares > maxOps || c.ops > maxOps) {
-      batches.push([i]);
-      return;
-    }
-    if (cur.length && (compares + c.compares > maxOps || ops + c.ops > maxOps)) {
-      batches.push(cur);
-      cur = [];
-      compares = 0;
-      ops = 0;
-    }
-    cur.push(i);
-    compares += c.compares;
-    ops += c.ops;
-  });
-  if (cur.length) batches.push(cur);
-  return batches;
+  return packTxns(
+    claims.map((_, i) => i),
+    (i) => claims[i],
+    maxOps,
+  );
 }
 
 interface Queued {

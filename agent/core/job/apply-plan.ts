@@ -104,21 +104,38 @@ export function costOf(c: JobChange): { ops: number; compares: number } {
 
 /** Splits changes into transactions of at most MAX_TXN_OPS operations and compares each. */
 export function batches(changes: JobChange[], max = MAX_TXN_OPS): JobChange[][] {
-  const out: JobChange[][] = [];
-  let cur: JobChange[] = [];
+  return packTxns(changes, costOf, max);
+}
+
+/**
+ * Groups items into transactions in order, each within `max` operations and `max` compares
+ * (etcd's limit); pure. An item marked `alone`, or too large to share, is a group of its own
+ * and leaves the group being filled open.
+ */
+export function packTxns<T>(
+  items: T[],
+  cost: (item: T) => { ops: number; compares: number; alone?: boolean },
+  max = MAX_TXN_OPS,
+): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
   let ops = 0;
   let compares = 0;
-  for (const c of changes) {
-    const cost = costOf(c);
-    if (cur.length && (ops + cost.ops > max || compares + cost.compares > max)) {
+  for (const item of items) {
+    const c = cost(item);
+    if (c.alone || c.ops > max || c.compares > max) {
+      out.push([item]);
+      continue;
+    }
+    if (cur.length && (ops + c.ops > max || compares + c.compares > max)) {
       out.push(cur);
       cur = [];
       ops = 0;
       compares = 0;
     }
-    cur.push(c);
-    ops += cost.ops;
-    compares += cost.compares;
+    cur.push(item);
+    ops += c.ops;
+    compares += c.compares;
   }
   if (cur.length) out.push(cur);
   return out;
